@@ -1,0 +1,115 @@
+//! HTTP resources: one module per resource, each holding its wire types (`ToSchema`) and its
+//! handlers (`#[utoipa::path]`). Handlers read: extract → authorise → parse/validate → db/domain → respond.
+
+pub mod auth;
+pub mod clients;
+pub mod extractors;
+pub mod health;
+pub mod organisations;
+
+use actix_web::web;
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use validator::Validate;
+
+use crate::app::AppState;
+use crate::db::DbConnection;
+use crate::error::{AppError, AppResult, Problem};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "NHS digital maturity assessment API"),
+    modifiers(&BearerAuth),
+    components(schemas(Problem)),
+    tags(
+        (name = "organisations", description = "The register of NHS organisations assessed, with merger lineage"),
+        (name = "auth", description = "Tokens and API clients"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Registers every documented route.
+pub fn configure(cfg: &mut ServiceConfig) {
+    health::configure(cfg);
+    cfg.service(
+        utoipa_actix_web::scope("/api/v1")
+            .configure(auth::configure)
+            .configure(clients::configure)
+            .configure(organisations::configure),
+    );
+}
+
+/// Runs blocking database work off the actix workers, on a pooled connection.
+pub async fn db<T, F>(state: &AppState, work: F) -> AppResult<T>
+where
+    F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = state.pool.clone();
+    web::block(move || {
+        let mut conn = pool.get()?;
+        work(&mut conn)
+    })
+    .await?
+}
+
+/// Pagination parameters shared by list endpoints.
+#[derive(Debug, Clone, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Pagination {
+    /// Page number, from 1.
+    #[validate(range(min = 1, max = 1_000_000, message = "page must be 1 or more"))]
+    #[param(minimum = 1, default = 1)]
+    pub page: Option<i64>,
+    /// Items per page, 1 to 500.
+    #[validate(range(min = 1, max = 500, message = "per_page must be between 1 and 500"))]
+    #[param(minimum = 1, maximum = 500, default = 100)]
+    pub per_page: Option<i64>,
+}
+
+impl Pagination {
+    pub fn resolve(&self) -> AppResult<(i64, i64)> {
+        self.validate()?;
+        Ok((self.page.unwrap_or(1), self.per_page.unwrap_or(100)))
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// Parses a JSON body shape with `validator`, turning failures into a 422.
+pub fn validated<T: Validate>(body: T) -> AppResult<T> {
+    body.validate()?;
+    Ok(body)
+}
+
+/// 404 for a missing record, named.
+pub fn not_found(what: &str, key: &str) -> AppError {
+    AppError::NotFound(format!("{what} `{key}` does not exist"))
+}

@@ -1,0 +1,234 @@
+//! Application assembly: state, the actix `App` (routes, extractor configs, middleware, docs),
+//! the OpenAPI document, and the HTTP server with graceful shutdown.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, from_fn};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::api::{self, ApiDoc};
+use crate::auth::TokenKeys;
+use crate::config::Config;
+use crate::db::{self, DbPool};
+use crate::error::{AppError, PROBLEM_JSON};
+use crate::telemetry::{self, Metrics};
+
+/// Everything a handler may need, shared by all workers.
+pub struct AppState {
+    pub config: Config,
+    pub pool: DbPool,
+    pub keys: TokenKeys,
+    pub metrics: Metrics,
+    routes: RouteTable,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Db(#[from] db::DbSetupError),
+    #[error(transparent)]
+    Keys(#[from] crate::auth::KeyError),
+    #[error("cannot load reference data: {0}")]
+    Seed(String),
+}
+
+impl AppState {
+    /// Opens the pool, applies migrations and loads the signing keys.
+    pub fn init(config: Config) -> Result<Self, StartupError> {
+        let pool = db::build_pool(&config.database_url, config.pool_size)?;
+        {
+            let mut conn = pool.get().map_err(db::DbSetupError::Pool)?;
+            let applied = db::run_migrations(&mut conn)?;
+            if applied > 0 {
+                tracing::info!(applied, "database migrations applied");
+            }
+        }
+        let keys = TokenKeys::from_config(&config)?;
+        Ok(Self {
+            config,
+            pool,
+            keys,
+            metrics: Metrics::default(),
+            routes: RouteTable::from_openapi(&openapi()),
+        })
+    }
+}
+
+/// The OpenAPI document of every route, generated from the handlers' annotations.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(api::configure)
+        .split_for_parts()
+        .1
+}
+
+/// Builds the application exactly as production serves it (tests call this too).
+pub fn build(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let limit = state.config.body_limit_bytes;
+    let (app, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .app_data(state)
+        .app_data(api::extractors::json_config(limit))
+        .app_data(api::extractors::query_config())
+        .app_data(api::extractors::path_config())
+        .app_data(api::extractors::form_config(limit))
+        .app_data(web::PayloadConfig::new(limit))
+        .configure(api::configure)
+        .split_for_parts();
+    app.service(
+        SwaggerUi::new("/docs/{_:.*}")
+            .url("/api-docs/openapi.json", doc)
+            .config(utoipa_swagger_ui::Config::default().validator_url("none")),
+    )
+    .route("/docs", web::get().to(docs_redirect))
+    .default_service(web::to(fallback))
+    .wrap(ErrorHandlers::new().default_handler(ensure_problem_json))
+    .wrap(from_fn(telemetry::request_middleware))
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/docs/"))
+        .finish()
+}
+
+/// Unknown paths get 404; known paths with another method get 405 with `Allow`.
+async fn fallback(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let allowed = state.routes.methods_for(req.path());
+    if allowed.is_empty() {
+        return AppError::NotFound(format!("no resource at {}", req.path())).error_response();
+    }
+    let mut res = AppError::MethodNotAllowed(format!(
+        "{} is not supported here; allowed: {}",
+        req.method(),
+        allowed.join(", ")
+    ))
+    .error_response();
+    if let Ok(v) = header::HeaderValue::from_str(&allowed.join(", ")) {
+        res.headers_mut().insert(header::ALLOW, v);
+    }
+    res
+}
+
+/// The safety net: any error response not already a problem document (an error raised inside
+/// actix itself) is rewritten as one, keeping its status.
+fn ensure_problem_json<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let err = match status.as_u16() {
+        400 => AppError::BadRequest("the request is malformed".into()),
+        401 => AppError::Unauthorized("a valid bearer token is required".into()),
+        403 => AppError::Forbidden("not allowed".into()),
+        404 => AppError::NotFound("no such resource".into()),
+        405 => AppError::MethodNotAllowed("method not allowed".into()),
+        413 => AppError::PayloadTooLarge("the request body is too large".into()),
+        s if s >= 500 => AppError::internal(format!("unhandled {s} response")),
+        _ => AppError::BadRequest(status.canonical_reason().unwrap_or("error").into()),
+    };
+    let mut problem = err.problem();
+    problem.status = status.as_u16();
+    let body: BoxBody = BoxBody::new(serde_json::to_string(&problem).unwrap_or_default());
+    let (req, old) = res.into_parts();
+    let mut new = HttpResponse::with_body(status, body);
+    for (k, v) in old.headers() {
+        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+            new.headers_mut().append(k.clone(), v.clone());
+        }
+    }
+    new.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(PROBLEM_JSON),
+    );
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, new).map_into_right_body(),
+    ))
+}
+
+/// Path templates of the documented routes with their methods, for 405 answers.
+#[derive(Debug, Default)]
+struct RouteTable {
+    routes: Vec<(Vec<String>, Vec<String>)>,
+}
+
+impl RouteTable {
+    fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
+        let routes = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path.split('/').map(str::to_owned).collect();
+                let mut methods = Vec::new();
+                for (m, op) in [
+                    ("GET", &item.get),
+                    ("POST", &item.post),
+                    ("PUT", &item.put),
+                    ("DELETE", &item.delete),
+                    ("PATCH", &item.patch),
+                ] {
+                    if op.is_some() {
+                        methods.push(m.to_owned());
+                    }
+                }
+                (segments, methods)
+            })
+            .collect();
+        Self { routes }
+    }
+
+    fn methods_for(&self, path: &str) -> Vec<String> {
+        let wanted: Vec<&str> = path.split('/').collect();
+        let mut out: Vec<String> = Vec::new();
+        for (segments, methods) in &self.routes {
+            let matches = segments.len() == wanted.len()
+                && segments
+                    .iter()
+                    .zip(&wanted)
+                    .all(|(s, w)| (s.starts_with('{') && !w.is_empty()) || s == w);
+            if matches {
+                out.extend(methods.iter().cloned());
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// Runs the HTTP server until SIGTERM/SIGINT, then drains in-flight requests.
+pub async fn serve(state: AppState) -> std::io::Result<()> {
+    let bind = state.config.bind;
+    let state = web::Data::new(state);
+    tracing::info!(%bind, docs = %format!("http://{bind}/docs/"), "listening");
+    HttpServer::new(move || build(state.clone()))
+        .bind(bind)?
+        .shutdown_timeout(30)
+        .run()
+        .await
+}

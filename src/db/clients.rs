@@ -1,0 +1,59 @@
+//! API clients: machine identities whose secrets are stored only as argon2 hashes.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::api_clients;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = api_clients)]
+pub struct ClientRow {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    /// JSON array of ODS codes.
+    pub organisations: String,
+    pub secret_hash: String,
+    pub created_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+impl ClientRow {
+    pub fn organisation_codes(&self) -> Vec<String> {
+        serde_json::from_str(&self.organisations).unwrap_or_default()
+    }
+}
+
+pub fn insert(conn: &mut DbConnection, row: &ClientRow) -> QueryResult<()> {
+    diesel::insert_into(api_clients::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<ClientRow>> {
+    api_clients::table
+        .find(id)
+        .select(ClientRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<ClientRow>> {
+    api_clients::table
+        .order(api_clients::created_at.asc())
+        .select(ClientRow::as_select())
+        .load(conn)
+}
+
+/// Marks the client revoked (idempotent: the first revocation time is kept).
+pub fn revoke(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        api_clients::table
+            .find(id)
+            .filter(api_clients::revoked_at.is_null()),
+    )
+    .set(api_clients::revoked_at.eq(Some(at)))
+    .execute(conn)
+}

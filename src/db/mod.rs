@@ -1,0 +1,140 @@
+//! Storage: the diesel schema, row structs and query functions over SQLite or PostgreSQL.
+//! Functions take `&mut DbConnection` first and return `diesel::QueryResult`; nothing here knows HTTP.
+//! Backend differences are confined to this module.
+
+pub mod audit;
+pub mod clients;
+pub mod organisations;
+pub mod schema;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::time::Duration;
+
+use crate::config::{is_postgres_url, sqlite_path};
+
+/// One connection type over both backends; the backend is chosen by the URL scheme.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type DbPool = Pool<ConnectionManager>;
+pub type PooledConn = PooledConnection<ConnectionManager>;
+
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// An r2d2 manager that picks the backend from the URL scheme (the derived `establish` tries each
+/// backend in turn and hides the real PostgreSQL error).
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: String,
+}
+
+impl ConnectionManager {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self { url: url.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot connect to the database: {0}")]
+    Connection(#[from] ConnectionError),
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<DbConnection, ConnectError> {
+        if is_postgres_url(&self.url) {
+            Ok(DbConnection::Postgresql(diesel::PgConnection::establish(
+                &self.url,
+            )?))
+        } else {
+            Ok(DbConnection::Sqlite(diesel::SqliteConnection::establish(
+                sqlite_path(&self.url),
+            )?))
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectError> {
+        conn.batch_execute("SELECT 1").map_err(ConnectError::Query)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// SQLite settings every pooled connection needs (WAL is set once, at pool creation).
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<DbConnection, ConnectError> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), ConnectError> {
+        if let DbConnection::Sqlite(c) = conn {
+            c.batch_execute(
+                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbSetupError {
+    #[error("cannot create the data directory {0}: {1}")]
+    Directory(String, std::io::Error),
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error("cannot open the database: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("migrations failed: {0}")]
+    Migrations(String),
+}
+
+/// Builds the pool; for SQLite creates the file's directory and switches the file to WAL once.
+pub fn build_pool(url: &str, size: u32) -> Result<DbPool, DbSetupError> {
+    let manager = ConnectionManager::new(url);
+    if !is_postgres_url(url) {
+        let path = sqlite_path(url);
+        if let Some(dir) = std::path::Path::new(path).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| DbSetupError::Directory(dir.display().to_string(), e))?;
+        }
+        let mut conn = manager.connect()?;
+        conn.batch_execute("PRAGMA journal_mode = WAL;")
+            .map_err(ConnectError::Query)?;
+    }
+    let pool = Pool::builder()
+        .max_size(size)
+        .connection_timeout(Duration::from_secs(5))
+        .connection_customizer(Box::new(SqlitePragmas))
+        .build(manager)?;
+    Ok(pool)
+}
+
+/// Applies the embedded migrations of the connection's backend; returns how many ran.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, DbSetupError> {
+    let applied = match conn {
+        DbConnection::Postgresql(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    };
+    applied.map_err(|e| DbSetupError::Migrations(e.to_string()))
+}
+
+/// The current time, truncated to microseconds so both backends store the same value.
+pub fn now() -> chrono::NaiveDateTime {
+    let t = chrono::Utc::now().naive_utc();
+    chrono::DurationRound::duration_trunc(t, chrono::TimeDelta::microseconds(1)).unwrap_or(t)
+}

@@ -1,0 +1,57 @@
+//! The portable diesel schema shared by both backends (text, integer, bigint, double, date,
+//! timestamp only; JSON documents are stored as text).
+
+diesel::table! {
+    organisations (ods_code) {
+        ods_code -> Text,
+        name -> Text,
+        org_type -> Text,
+        region_code -> Nullable<Text>,
+        icb_code -> Nullable<Text>,
+        opened_on -> Nullable<Date>,
+        closed_on -> Nullable<Date>,
+        successor_code -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    organisation_predecessors (successor_code, predecessor_code) {
+        successor_code -> Text,
+        predecessor_code -> Text,
+        merged_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    api_clients (id) {
+        id -> Text,
+        name -> Text,
+        role -> Text,
+        organisations -> Text,
+        secret_hash -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        occurred_at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        entity_type -> Text,
+        entity_key -> Text,
+        summary -> Text,
+        request_id -> Nullable<Text>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organisations,
+    organisation_predecessors,
+    api_clients,
+    audit_events,
+);

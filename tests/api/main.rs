@@ -1,0 +1,7 @@
+//! The integration suite: drives the app in-process through `app::build`, each test on its own
+//! fresh database (SQLite by default; PostgreSQL when `TEST_DATABASE_URL` is set).
+
+mod auth;
+mod harness;
+mod operations;
+mod organisations;
