@@ -1,4 +1,7 @@
-//! Pure rules and value types: no actix, no diesel, no I/O. (`utoipa` derives appear on a few
+//! Pure rules and value types: no web framework, no database, no I/O. (`utoipa` derives appear on a few
 //! wire-visible value types so the published schema is generated from the one definition.)
 
+pub mod answers;
+pub mod framework;
 pub mod organisation;
+pub mod scoring;
