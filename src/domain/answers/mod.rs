@@ -1,0 +1,249 @@
+//! Answers to framework questions: the value types, checking one answer against its question, and
+//! applicability (care setting and `enable_when`). Scoring lives in `domain::scoring`.
+
+mod applicability;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::framework::{Domain, Framework, Question, QuestionType};
+use crate::domain::organisation::OrgType;
+
+pub use applicability::{Applicability, condition_holds, is_applicable, missing_mandatory};
+
+/// Longest free-text answer, in characters.
+pub const MAX_TEXT_CHARS: usize = 10_000;
+
+/// The value of one answer. On the wire: `true` (boolean), `42.5` (number, percentage), `"b"`
+/// (single-choice option code, or free text) or `["a", "c"]` (multiple-choice option codes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum AnswerValue {
+    Bool(bool),
+    Number(f64),
+    Text(String),
+    Choices(Vec<String>),
+}
+
+impl AnswerValue {
+    /// What kind of JSON value this is, for messages.
+    fn describe(&self) -> &'static str {
+        match self {
+            AnswerValue::Bool(_) => "a boolean",
+            AnswerValue::Number(_) => "a number",
+            AnswerValue::Text(_) => "a string",
+            AnswerValue::Choices(_) => "an array",
+        }
+    }
+}
+
+/// One answer with an optional evidence note or link.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Answer {
+    pub value: AnswerValue,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+}
+
+/// The answers of one assessment, keyed by question key.
+pub type Answers = BTreeMap<String, Answer>;
+
+/// Why an answer cannot be accepted for a question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AnswerProblem {
+    /// The question key the answer was given for.
+    #[schema(example = "WL-01")]
+    pub question: String,
+    pub kind: AnswerProblemKind,
+    #[schema(example = "`z` is not an option of this question")]
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerProblemKind {
+    /// No question has this key.
+    UnknownQuestion,
+    /// The question's domain is not asked of this organisation type.
+    NotApplicable,
+    /// The JSON type does not fit the question type.
+    WrongType,
+    /// An option code the question does not offer.
+    OptionNotOffered,
+    /// A multiple-choice answer names the same option twice.
+    RepeatedOption,
+    /// A number outside 0..=100 (percentage) or outside every band.
+    OutOfRange,
+    /// Free text longer than `MAX_TEXT_CHARS`.
+    TooLong,
+}
+
+impl fmt::Display for AnswerProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.question, self.message)
+    }
+}
+
+impl std::error::Error for AnswerProblem {}
+
+/// Checks one answer of an organisation of type `org_type` to question `question_key`.
+///
+/// `enable_when` is deliberately not checked: a conditional answer may be saved before its
+/// condition holds; it is then simply not applicable when scoring.
+pub fn check_answer(
+    framework: &Framework,
+    org_type: OrgType,
+    question_key: &str,
+    value: &AnswerValue,
+) -> Result<(), AnswerProblem> {
+    let found = framework.question(question_key).map(|(_, d, q)| (d, q));
+    check_indexed(found, org_type, question_key, value)
+}
+
+fn check_indexed(
+    found: Option<(&Domain, &Question)>,
+    org_type: OrgType,
+    question_key: &str,
+    value: &AnswerValue,
+) -> Result<(), AnswerProblem> {
+    let problem = |kind, message: String| AnswerProblem {
+        question: question_key.to_owned(),
+        kind,
+        message,
+    };
+    let Some((domain, question)) = found else {
+        return Err(problem(
+            AnswerProblemKind::UnknownQuestion,
+            "no question of this framework has this key".to_owned(),
+        ));
+    };
+    if !domain.applies_to_type(org_type) {
+        return Err(problem(
+            AnswerProblemKind::NotApplicable,
+            format!(
+                "domain `{}` is not asked of {} organisations",
+                domain.key,
+                org_type.label()
+            ),
+        ));
+    }
+    check_value(question, value)
+}
+
+/// Checks a batch of answers (e.g. one save) and returns every problem, in key order. Same rules
+/// as [`check_answer`], with the question look-up built once.
+pub fn check_answers(
+    framework: &Framework,
+    org_type: OrgType,
+    answers: &Answers,
+) -> Result<(), Vec<AnswerProblem>> {
+    let mut index: HashMap<&str, (&Domain, &Question)> = HashMap::new();
+    for (_, domain, question) in framework.questions() {
+        index
+            .entry(question.key.as_str())
+            .or_insert((domain, question));
+    }
+    let problems: Vec<AnswerProblem> = answers
+        .iter()
+        .filter_map(|(key, answer)| {
+            check_indexed(
+                index.get(key.as_str()).copied(),
+                org_type,
+                key,
+                &answer.value,
+            )
+            .err()
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// Checks that `value` is a valid answer to `question`, whatever the organisation: the JSON type
+/// fits the question type, option codes are offered (and distinct), numbers are finite and fall in
+/// a band (percentages also in 0..=100), and text is at most `MAX_TEXT_CHARS` characters.
+/// A multiple-choice answer may be an empty array ("none of these").
+pub fn check_value(question: &Question, value: &AnswerValue) -> Result<(), AnswerProblem> {
+    let problem = |kind, message: String| AnswerProblem {
+        question: question.key.clone(),
+        kind,
+        message,
+    };
+    let wrong_type = |wanted: &str| {
+        problem(
+            AnswerProblemKind::WrongType,
+            format!(
+                "a {} question is answered with {wanted}, not {}",
+                question.kind.as_str(),
+                value.describe()
+            ),
+        )
+    };
+    let offered = |code: &str| {
+        if question.option(code).is_some() {
+            Ok(())
+        } else {
+            Err(problem(
+                AnswerProblemKind::OptionNotOffered,
+                format!("`{code}` is not an option of this question"),
+            ))
+        }
+    };
+    match (question.kind, value) {
+        (QuestionType::SingleChoice, AnswerValue::Text(code)) => offered(code),
+        (QuestionType::SingleChoice, _) => Err(wrong_type("an option code (a string)")),
+        (QuestionType::MultipleChoice, AnswerValue::Choices(codes)) => {
+            for (i, code) in codes.iter().enumerate() {
+                offered(code)?;
+                if codes[..i].contains(code) {
+                    return Err(problem(
+                        AnswerProblemKind::RepeatedOption,
+                        format!("`{code}` is chosen more than once"),
+                    ));
+                }
+            }
+            Ok(())
+        }
+        (QuestionType::MultipleChoice, _) => Err(wrong_type("an array of option codes")),
+        (QuestionType::Number | QuestionType::Percentage, AnswerValue::Number(n)) => {
+            if !n.is_finite() {
+                return Err(wrong_type("a finite number"));
+            }
+            if question.kind == QuestionType::Percentage && !(0.0..=100.0).contains(n) {
+                return Err(problem(
+                    AnswerProblemKind::OutOfRange,
+                    format!("a percentage lies between 0 and 100, not {n}"),
+                ));
+            }
+            if question.band_for(*n).is_none() {
+                return Err(problem(
+                    AnswerProblemKind::OutOfRange,
+                    format!("{n} lies outside every band of this question"),
+                ));
+            }
+            Ok(())
+        }
+        (QuestionType::Number | QuestionType::Percentage, _) => Err(wrong_type("a number")),
+        (QuestionType::Boolean, AnswerValue::Bool(_)) => Ok(()),
+        (QuestionType::Boolean, _) => Err(wrong_type("true or false")),
+        (QuestionType::Text, AnswerValue::Text(text)) => {
+            let chars = text.chars().count();
+            if chars > MAX_TEXT_CHARS {
+                return Err(problem(
+                    AnswerProblemKind::TooLong,
+                    format!("free text is limited to {MAX_TEXT_CHARS} characters, not {chars}"),
+                ));
+            }
+            Ok(())
+        }
+        (QuestionType::Text, _) => Err(wrong_type("a string")),
+    }
+}
