@@ -6,14 +6,20 @@ use chrono::NaiveDate;
 use diesel::Connection;
 use serde::Deserialize;
 
+use crate::db::audit::{self, NewAuditEvent};
+use crate::db::frameworks::{self, FrameworkRow, PUBLISHED};
 use crate::db::organisations::{self as orgs, OrganisationRow, PredecessorRow};
 use crate::db::{DbConnection, now};
+use crate::domain::framework::Framework;
 use crate::error::{AppError, AppResult};
 
 const ICBS: &str = include_str!("../seeds/organisations/icbs_2023.csv");
 const TRUSTS_2026: &str = include_str!("../seeds/organisations/trusts_2026.csv");
 const CLOSURES: &str = include_str!("../seeds/organisations/closures.csv");
 const OPENED: &str = include_str!("../seeds/organisations/opened.csv");
+/// The seeded What-Good-Looks-Like framework (staged, 7 pillars), published on load.
+pub const WGLL_FRAMEWORK: &str = include_str!("../seeds/frameworks/wgll-2025.json");
+
 /// The Nov 2023 trust population (used by the demo rounds).
 pub const TRUSTS_2023: &str = include_str!("../seeds/organisations/trusts_2023.csv");
 
@@ -21,6 +27,7 @@ pub const TRUSTS_2023: &str = include_str!("../seeds/organisations/trusts_2023.c
 pub struct SeedReport {
     pub organisations_added: usize,
     pub lineage_links_added: usize,
+    pub frameworks_added: usize,
 }
 
 #[derive(Deserialize)]
@@ -164,6 +171,40 @@ pub fn load_reference_data(conn: &mut DbConnection) -> AppResult<SeedReport> {
                 report.lineage_links_added += usize::from(orgs::link_predecessor(c, &edge)?);
             }
         }
+        report.frameworks_added = load_framework(c, WGLL_FRAMEWORK)?;
         Ok(report)
     })
+}
+
+/// Stores a seeded framework as published unless its key exists; returns 1 when added.
+fn load_framework(conn: &mut DbConnection, document: &str) -> AppResult<usize> {
+    let framework: Framework = serde_json::from_str(document)
+        .map_err(|e| AppError::internal(format!("seeded framework: {e}")))?;
+    if let Err(problems) = framework.validate() {
+        let first = problems
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        return Err(AppError::internal(format!(
+            "seeded framework invalid: {first}"
+        )));
+    }
+    if frameworks::find(conn, &framework.key)?.is_some() {
+        return Ok(0);
+    }
+    let t = now();
+    let mut row = FrameworkRow::new(
+        &framework,
+        serde_json::to_string(&framework).map_err(AppError::internal)?,
+        t,
+    );
+    row.status = PUBLISHED.into();
+    row.published_at = Some(t);
+    frameworks::insert(conn, &row)?;
+    let summary = serde_json::json!({ "seeded": true, "questions": framework.question_count() });
+    audit::record(
+        conn,
+        &NewAuditEvent::new("seed", "create", "framework", &framework.key, summary),
+    )?;
+    Ok(1)
 }

@@ -1,11 +1,16 @@
 //! HTTP resources: one module per resource, each holding its wire types (`ToSchema`) and its
 //! handlers (`#[utoipa::path]`). Handlers read: extract → authorise → parse/validate → db/domain → respond.
 
+pub mod assessments;
+pub mod audit;
 pub mod auth;
 pub mod clients;
 pub mod extractors;
+pub mod frameworks;
 pub mod health;
 pub mod organisations;
+pub mod rounds;
+pub mod scores;
 
 use actix_web::web;
 use serde::{Deserialize, Serialize};
@@ -26,6 +31,11 @@ use crate::error::{AppError, AppResult, Problem};
     tags(
         (name = "organisations", description = "The register of NHS organisations assessed, with merger lineage"),
         (name = "auth", description = "Tokens and API clients"),
+        (name = "frameworks", description = "Versioned questionnaires: pillars → domains → questions"),
+        (name = "rounds", description = "Collection windows and completion"),
+        (name = "assessments", description = "One organisation's return for one round"),
+        (name = "scores", description = "Scores stored at submission"),
+        (name = "audit", description = "The append-only audit trail"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]
@@ -55,7 +65,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
         utoipa_actix_web::scope("/api/v1")
             .configure(auth::configure)
             .configure(clients::configure)
-            .configure(organisations::configure),
+            .configure(organisations::configure)
+            .configure(frameworks::configure)
+            .configure(rounds::configure)
+            .configure(assessments::configure)
+            .configure(scores::configure)
+            .configure(audit::configure),
     );
 }
 

@@ -2,9 +2,12 @@
 //! Functions take `&mut DbConnection` first and return `diesel::QueryResult`; nothing here knows HTTP.
 //! Backend differences are confined to this module.
 
+pub mod assessments;
 pub mod audit;
 pub mod clients;
+pub mod frameworks;
 pub mod organisations;
+pub mod rounds;
 pub mod schema;
 
 use diesel::connection::SimpleConnection;

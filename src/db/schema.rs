@@ -49,9 +49,76 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    frameworks (key) {
+        key -> Text,
+        title -> Text,
+        version -> Text,
+        method -> Text,
+        status -> Text,
+        document -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        published_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    rounds (key) {
+        key -> Text,
+        title -> Text,
+        framework_key -> Text,
+        opens_at -> Timestamp,
+        closes_at -> Timestamp,
+        status -> Text,
+        synthetic -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assessments (id) {
+        id -> Text,
+        round_key -> Text,
+        ods_code -> Text,
+        status -> Text,
+        version -> Integer,
+        answers -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
+        submitted_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    scores (assessment_id, pillar, domain) {
+        assessment_id -> Text,
+        round_key -> Text,
+        ods_code -> Text,
+        scope -> Text,
+        pillar -> Text,
+        domain -> Text,
+        score -> Nullable<Double>,
+        coverage -> Double,
+        answered -> Integer,
+        applicable -> Integer,
+    }
+}
+
+diesel::joinable!(rounds -> frameworks (framework_key));
+diesel::joinable!(assessments -> rounds (round_key));
+diesel::joinable!(assessments -> organisations (ods_code));
+diesel::joinable!(scores -> assessments (assessment_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     organisation_predecessors,
     api_clients,
     audit_events,
+    frameworks,
+    rounds,
+    assessments,
+    scores,
 );

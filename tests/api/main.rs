@@ -1,7 +1,11 @@
 //! The integration suite: drives the app in-process through `app::build`, each test on its own
 //! fresh database (SQLite by default; PostgreSQL when `TEST_DATABASE_URL` is set).
 
+mod assessments;
 mod auth;
+mod fixtures;
+mod frameworks;
 mod harness;
 mod operations;
 mod organisations;
+mod scores;

@@ -1,0 +1,4 @@
+DROP TABLE scores;
+DROP TABLE assessments;
+DROP TABLE rounds;
+DROP TABLE frameworks;

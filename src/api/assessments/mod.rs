@@ -1,0 +1,301 @@
+//! Assessments: one organisation's return for one round. Reading, the audit history, and the
+//! shared pieces (access rule, ETag, the response view); saving is in `save`, submit and re-open
+//! in `submit`.
+
+mod save;
+mod submit;
+
+use std::collections::BTreeMap;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::rounds::{find_round, round_framework};
+use super::{db, not_found};
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::db::DbConnection;
+use crate::db::assessments::{self as store, AssessmentRow, ScoreRow};
+use crate::db::audit::{self, AuditFilter};
+use crate::db::organisations::{self, OrganisationRow};
+use crate::db::rounds::RoundRow;
+use crate::domain::answers::{Answer, Answers, missing_mandatory};
+use crate::domain::framework::Framework;
+use crate::domain::organisation::OrgType;
+use crate::domain::scoring::{DomainScore, PillarScore, Scores};
+use crate::error::{AppError, AppResult, Problem};
+
+pub use submit::scores_to_rows;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(get_one)
+        .service(history)
+        .service(save::save_answers)
+        .service(submit::submit)
+        .service(submit::reopen);
+}
+
+/// One return as the API shows it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AssessmentView {
+    pub round: String,
+    pub ods_code: String,
+    pub organisation_name: String,
+    pub org_type: String,
+    /// `not_started`, `draft`, `submitted` or `reopened`.
+    pub status: String,
+    /// Increases with every change; the `ETag` is this number in quotes.
+    pub version: i32,
+    pub answers: BTreeMap<String, Answer>,
+    /// Applicable mandatory questions not yet answered (what stands between a draft and submission).
+    pub missing_mandatory: Vec<String>,
+    /// Scores stored at submission; present only while the return is submitted.
+    pub scores: Option<Scores>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub submitted_by: Option<String>,
+}
+
+/// Everything a request about one return needs, loaded once.
+pub(crate) struct Context {
+    pub round: RoundRow,
+    pub framework: Framework,
+    pub org: OrganisationRow,
+    pub org_type: OrgType,
+    pub assessment: Option<AssessmentRow>,
+}
+
+/// Who may touch a return: admins everything; analysts read; submitters only their own
+/// organisations. Checked before anything is looked up, so a refusal says nothing about existence.
+pub(crate) fn authorise(who: &Principal, ods: &str, write: bool) -> AppResult<()> {
+    let allowed = who.is_admin() || who.acts_for(ods) || (!write && who.is_national_reader());
+    if allowed {
+        Ok(())
+    } else if write && who.is_national_reader() {
+        Err(AppError::Forbidden("analysts cannot change returns".into()))
+    } else {
+        Err(AppError::Forbidden(format!(
+            "this token does not act for `{ods}`"
+        )))
+    }
+}
+
+pub(crate) fn load(conn: &mut DbConnection, round: &str, ods: &str) -> AppResult<Context> {
+    let round = find_round(conn, round)?;
+    let framework = round_framework(conn, &round)?;
+    let org = organisations::find(conn, ods)?.ok_or_else(|| not_found("organisation", ods))?;
+    let org_type = OrgType::parse(&org.org_type)
+        .ok_or_else(|| AppError::internal("stored organisation type invalid"))?;
+    let assessment = store::find(conn, &round.key, ods)?;
+    Ok(Context {
+        round,
+        framework,
+        org,
+        org_type,
+        assessment,
+    })
+}
+
+pub(crate) fn parse_answers(row: &AssessmentRow) -> AppResult<Answers> {
+    serde_json::from_str(&row.answers).map_err(AppError::internal)
+}
+
+pub(crate) fn etag(version: i32) -> String {
+    format!("\"{version}\"")
+}
+
+/// The version an `If-Match` header names (`None` without the header; `*` matches any existing
+/// return). A malformed header is a 412: it cannot match.
+pub(crate) fn if_match(raw: Option<&str>, current: Option<i32>) -> AppResult<Option<i32>> {
+    let Some(raw) = raw.map(str::trim) else {
+        return Ok(None);
+    };
+    let current_version = current.unwrap_or(0);
+    if raw == "*" {
+        return match current {
+            Some(v) => Ok(Some(v)),
+            None => Err(AppError::PreconditionFailed(
+                "there is no return yet to match `*`".into(),
+            )),
+        };
+    }
+    let matches = raw
+        .split(',')
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == etag(current_version));
+    if matches {
+        Ok(Some(current_version))
+    } else {
+        Err(AppError::PreconditionFailed(format!(
+            "the return has changed (current ETag {}); reload it and try again",
+            etag(current_version)
+        )))
+    }
+}
+
+/// Rebuilds the score tree from stored rows, in framework order.
+fn scores_from_rows(framework: &Framework, org_type: OrgType, rows: &[ScoreRow]) -> Option<Scores> {
+    let find = |pillar: &str, domain: &str| {
+        rows.iter()
+            .find(|r| r.pillar == pillar && r.domain == domain)
+    };
+    let overall = find("", "")?;
+    let pillars = framework
+        .pillars_for(org_type)
+        .filter_map(|p| {
+            let pr = find(&p.key, "")?;
+            let domains = p
+                .domains_for(org_type)
+                .filter_map(|d| {
+                    let dr = find(&p.key, &d.key)?;
+                    Some(DomainScore {
+                        pillar: p.key.clone(),
+                        domain: d.key.clone(),
+                        score: dr.score,
+                        coverage: dr.coverage,
+                        answered: dr.answered.max(0) as u32,
+                        applicable: dr.applicable.max(0) as u32,
+                    })
+                })
+                .collect();
+            Some(PillarScore {
+                pillar: p.key.clone(),
+                score: pr.score,
+                coverage: pr.coverage,
+                answered: pr.answered.max(0) as u32,
+                applicable: pr.applicable.max(0) as u32,
+                domains,
+            })
+        })
+        .collect();
+    Some(Scores {
+        score: overall.score,
+        coverage: overall.coverage,
+        answered: overall.answered.max(0) as u32,
+        applicable: overall.applicable.max(0) as u32,
+        pillars,
+    })
+}
+
+pub(crate) fn view(conn: &mut DbConnection, ctx: &Context) -> AppResult<AssessmentView> {
+    let (answers, row) = match &ctx.assessment {
+        Some(a) => (parse_answers(a)?, Some(a)),
+        None => (Answers::new(), None),
+    };
+    let scores = match row {
+        Some(a) if a.status == "submitted" => scores_from_rows(
+            &ctx.framework,
+            ctx.org_type,
+            &store::scores_of(conn, &a.id)?,
+        ),
+        _ => None,
+    };
+    Ok(AssessmentView {
+        round: ctx.round.key.clone(),
+        ods_code: ctx.org.ods_code.clone(),
+        organisation_name: ctx.org.name.clone(),
+        org_type: ctx.org.org_type.clone(),
+        status: row.map_or("not_started".into(), |a| a.status.clone()),
+        version: row.map_or(0, |a| a.version),
+        missing_mandatory: missing_mandatory(&ctx.framework, ctx.org_type, &answers),
+        answers,
+        scores,
+        created_at: row.map(|a| a.created_at.and_utc()),
+        updated_at: row.map(|a| a.updated_at.and_utc()),
+        submitted_at: row.and_then(|a| a.submitted_at.map(|t| t.and_utc())),
+        submitted_by: row.and_then(|a| a.submitted_by.clone()),
+    })
+}
+
+pub(crate) fn respond(view: AssessmentView) -> HttpResponse {
+    let mut res = HttpResponse::Ok();
+    if let Ok(v) = HeaderValue::from_str(&etag(view.version)) {
+        res.insert_header((header::ETAG, v));
+    }
+    res.json(view)
+}
+
+/// The raw `If-Match` header, detached from the request so it can move to a blocking task.
+pub(crate) fn if_match_header(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::IF_MATCH)
+        .map(|v| v.to_str().unwrap_or("").to_owned())
+}
+
+pub(crate) fn entity_key(round: &str, ods: &str) -> String {
+    format!("{round}/{ods}")
+}
+
+/// One organisation's return for a round, with an `ETag` for conditional saves.
+#[utoipa::path(tag = "assessments", params(("round" = String, Path), ("ods" = String, Path)), security(("bearer" = [])), responses(
+    (status = 200, body = AssessmentView, headers(("ETag" = String))),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/rounds/{round}/assessments/{ods}")]
+async fn get_one(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (round, ods) = path.into_inner();
+    authorise(&who, &ods, false)?;
+    let view = db(&state, move |c| {
+        let ctx = load(c, &round, &ods)?;
+        view(c, &ctx)
+    })
+    .await?;
+    Ok(respond(view))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HistoryEvent {
+    pub occurred_at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub summary: serde_json::Value,
+}
+
+/// The audit trail of one return, oldest first.
+#[utoipa::path(tag = "assessments", params(("round" = String, Path), ("ods" = String, Path)), security(("bearer" = [])), responses(
+    (status = 200, body = Vec<HistoryEvent>),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/rounds/{round}/assessments/{ods}/history")]
+async fn history(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<(String, String)>,
+) -> AppResult<web::Json<Vec<HistoryEvent>>> {
+    let (round, ods) = path.into_inner();
+    authorise(&who, &ods, false)?;
+    let events = db(&state, move |c| {
+        load(c, &round, &ods)?;
+        let filter = AuditFilter {
+            entity_type: Some("assessment".into()),
+            entity_key: Some(entity_key(&round, &ods)),
+            ..Default::default()
+        };
+        Ok(audit::list(c, &filter, 1, 10_000)?.0)
+    })
+    .await?;
+    Ok(web::Json(
+        events
+            .into_iter()
+            .map(|e| HistoryEvent {
+                occurred_at: e.occurred_at.and_utc(),
+                actor: e.actor,
+                action: e.action,
+                summary: serde_json::from_str(&e.summary).unwrap_or(serde_json::Value::Null),
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,281 @@
+//! Saving answers: partial, repeatable, merged with earlier answers, conditional on `If-Match`,
+//! and a compare-and-set on the stored version so that concurrent saves never overwrite silently.
+
+use actix_web::{HttpRequest, HttpResponse, put, web};
+use diesel::Connection;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::{
+    AssessmentView, Context, authorise, entity_key, if_match, if_match_header, load, parse_answers,
+    respond, view,
+};
+use crate::api::{db, validated};
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::db::assessments::{self as store, AssessmentRow};
+use crate::db::audit::{self, NewAuditEvent};
+use crate::db::{DbConnection, now};
+use crate::domain::answers::{Answer, AnswerValue, Answers, check_answer};
+use crate::error::{AppError, AppResult, FieldError, Problem};
+
+#[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
+pub struct AnswerInput {
+    /// The question key.
+    #[schema(example = "WL-STR-2a")]
+    pub question: String,
+    /// `string | [string] | number | bool`; `null` clears the answer.
+    #[schema(value_type = Option<AnswerValue>)]
+    pub value: serde_json::Value,
+    #[validate(length(max = 4000, message = "evidence is limited to 4000 characters"))]
+    #[schema(max_length = 4000)]
+    pub evidence: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
+pub struct SaveAnswers {
+    #[validate(
+        length(min = 1, max = 2000, message = "send 1 to 2000 answers"),
+        nested
+    )]
+    #[schema(min_items = 1, max_items = 2000)]
+    pub answers: Vec<AnswerInput>,
+}
+
+/// Whether answers may change now: the round is open, or an admin re-opened this return and the
+/// round's results are not yet published.
+pub(crate) fn ensure_editable(ctx: &Context) -> AppResult<()> {
+    let status = ctx.assessment.as_ref().map(|a| a.status.as_str());
+    if status == Some("submitted") {
+        return Err(AppError::Conflict(
+            "this return is submitted and read-only; a national admin can re-open it".into(),
+        ));
+    }
+    let round_open = ctx.round.status == "open";
+    let reopened_late = status == Some("reopened") && ctx.round.status != "published";
+    if round_open || reopened_late {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(format!(
+            "round `{}` is {}, not open",
+            ctx.round.key, ctx.round.status
+        )))
+    }
+}
+
+/// Parses the raw JSON value of one answer (`None` = clear).
+fn parse_value(question: &str, raw: &serde_json::Value) -> Result<Option<AnswerValue>, FieldError> {
+    use serde_json::Value;
+    match raw {
+        Value::Null => Ok(None),
+        Value::Bool(b) => Ok(Some(AnswerValue::Bool(*b))),
+        Value::Number(n) => n
+            .as_f64()
+            .map(|f| Some(AnswerValue::Number(f)))
+            .ok_or_else(|| FieldError::new(question, "the number is out of range")),
+        Value::String(s) => Ok(Some(AnswerValue::Text(s.clone()))),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .map(|v| Some(AnswerValue::Choices(v)))
+            .ok_or_else(|| {
+                FieldError::new(question, "an array answer holds option codes (strings)")
+            }),
+        Value::Object(_) => Err(FieldError::new(
+            question,
+            "a value is a string, an array of strings, a number, a boolean or null",
+        )),
+    }
+}
+
+/// Checks every answer against its question; all problems at once, each naming its question.
+fn apply(
+    ctx: &Context,
+    current: &mut Answers,
+    input: &SaveAnswers,
+) -> AppResult<(Vec<String>, Vec<String>)> {
+    let mut errors = Vec::new();
+    let (mut set, mut cleared) = (Vec::new(), Vec::new());
+    let mut seen = std::collections::HashSet::new();
+    for a in &input.answers {
+        if !seen.insert(a.question.as_str()) {
+            errors.push(FieldError::new(
+                &a.question,
+                "answered twice in one request",
+            ));
+            continue;
+        }
+        let value = match parse_value(&a.question, &a.value) {
+            Ok(v) => v,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        match value {
+            None => match ctx.framework.question(&a.question) {
+                Some(_) => {
+                    current.remove(&a.question);
+                    cleared.push(a.question.clone());
+                }
+                None => errors.push(FieldError::new(
+                    &a.question,
+                    format!("`{}` is not a question of this framework", a.question),
+                )),
+            },
+            Some(v) => match check_answer(&ctx.framework, ctx.org_type, &a.question, &v) {
+                Ok(()) => {
+                    let evidence = a.evidence.clone().filter(|e| !e.trim().is_empty());
+                    current.insert(a.question.clone(), Answer { value: v, evidence });
+                    set.push(a.question.clone());
+                }
+                Err(p) => errors.push(FieldError::new(&a.question, p.message)),
+            },
+        }
+    }
+    if errors.is_empty() {
+        Ok((set, cleared))
+    } else {
+        let keys: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        Err(AppError::unprocessable(
+            format!("answers refused for: {}", keys.join(", ")),
+            errors,
+        ))
+    }
+}
+
+enum Outcome {
+    Saved(Box<AssessmentView>),
+    LostRace,
+}
+
+fn try_save(
+    conn: &mut DbConnection,
+    who: &Principal,
+    round: &str,
+    ods: &str,
+    expected: Option<i32>,
+    input: &SaveAnswers,
+) -> AppResult<Outcome> {
+    let ctx = load(conn, round, ods)?;
+    ensure_editable(&ctx)?;
+    let current_version = ctx.assessment.as_ref().map(|a| a.version);
+    if let Some(v) = expected
+        && Some(v) != current_version
+        && !(v == 0 && current_version.is_none())
+    {
+        return Err(AppError::PreconditionFailed(
+            "the return has changed; reload it and try again".into(),
+        ));
+    }
+    let mut answers = match &ctx.assessment {
+        Some(a) => parse_answers(a)?,
+        None => Answers::new(),
+    };
+    let (set, cleared) = apply(&ctx, &mut answers, input)?;
+    let document = serde_json::to_string(&answers).map_err(AppError::internal)?;
+    let t = now();
+    let key = entity_key(round, ods);
+    let written = conn.transaction(|c| {
+        let (changed, version) = match &ctx.assessment {
+            Some(a) => (
+                store::save_answers(c, &a.id, a.version, &document, t)? == 1,
+                a.version + 1,
+            ),
+            None => {
+                let row = AssessmentRow {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    round_key: round.to_owned(),
+                    ods_code: ods.to_owned(),
+                    status: "draft".into(),
+                    version: 1,
+                    answers: document.clone(),
+                    created_at: t,
+                    updated_at: t,
+                    submitted_at: None,
+                    submitted_by: None,
+                };
+                match store::insert(c, &row) {
+                    Ok(()) => (true, 1),
+                    Err(diesel::result::Error::DatabaseError(
+                        diesel::result::DatabaseErrorKind::UniqueViolation,
+                        _,
+                    )) => (false, 0),
+                    Err(e) => return Err(AppError::from(e)),
+                }
+            }
+        };
+        if changed {
+            let summary = serde_json::json!({ "set": set, "cleared": cleared, "version": version });
+            audit::record(
+                c,
+                &NewAuditEvent::new(&who.subject, "save_answers", "assessment", &key, summary),
+            )?;
+        }
+        Ok::<_, AppError>(changed)
+    });
+    match written {
+        Ok(true) => {
+            let ctx = load(conn, round, ods)?;
+            Ok(Outcome::Saved(Box::new(view(conn, &ctx)?)))
+        }
+        Ok(false) => Ok(Outcome::LostRace),
+        Err(e) => Err(e),
+    }
+}
+
+/// Save a partial draft: answers merge with earlier ones; `null` clears one. With `If-Match` and a
+/// stale ETag nothing changes (412). The round must be open (409).
+#[utoipa::path(tag = "assessments",
+    params(("round" = String, Path), ("ods" = String, Path),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version being edited")),
+    request_body = SaveAnswers, security(("bearer" = [])), responses(
+    (status = 200, body = AssessmentView, headers(("ETag" = String))),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 412, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+#[put("/rounds/{round}/assessments/{ods}/answers")]
+pub(super) async fn save_answers(
+    state: web::Data<AppState>,
+    who: Principal,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Json<SaveAnswers>,
+) -> AppResult<HttpResponse> {
+    let (round, ods) = path.into_inner();
+    authorise(&who, &ods, true)?;
+    let input = validated(body.into_inner())?;
+    let raw_if_match = if_match_header(&req);
+    let view = db(&state, move |c| {
+        let ctx = load(c, &round, &ods)?;
+        let expected = if_match(
+            raw_if_match.as_deref(),
+            ctx.assessment.as_ref().map(|a| a.version),
+        )?;
+        // Without If-Match a lost race is retried on the fresh version (answers merge);
+        // with it, the client asked for exactly that version, so a lost race is a 412.
+        for _ in 0..5 {
+            match try_save(c, &who, &round, &ods, expected, &input)? {
+                Outcome::Saved(v) => return Ok(*v),
+                Outcome::LostRace if expected.is_some() => {
+                    return Err(AppError::PreconditionFailed(
+                        "the return changed while saving; reload it and try again".into(),
+                    ));
+                }
+                Outcome::LostRace => continue,
+            }
+        }
+        Err(AppError::Conflict(
+            "the return is being edited concurrently; try again".into(),
+        ))
+    })
+    .await?;
+    Ok(respond(view))
+}

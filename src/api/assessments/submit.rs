@@ -1,0 +1,213 @@
+//! Submitting a return (completeness check, scores computed and stored in the same transaction)
+//! and re-opening it (admin, with a reason).
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use diesel::Connection;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::save::ensure_editable;
+use super::{authorise, entity_key, if_match, if_match_header, load, parse_answers, respond, view};
+use crate::api::{db, validated};
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::db::assessments::{self as store, ScoreRow};
+use crate::db::audit::{self, NewAuditEvent};
+use crate::db::now;
+use crate::domain::answers::missing_mandatory;
+use crate::domain::scoring::{Scores, score};
+use crate::error::{AppError, AppResult, FieldError, Problem};
+
+/// Flattens a score tree into stored rows (overall, pillar and domain scopes).
+pub fn scores_to_rows(assessment_id: &str, round: &str, ods: &str, s: &Scores) -> Vec<ScoreRow> {
+    let row = |scope: &str,
+               pillar: &str,
+               domain: &str,
+               score: Option<f64>,
+               coverage: f64,
+               answered: u32,
+               applicable: u32| ScoreRow {
+        assessment_id: assessment_id.to_owned(),
+        round_key: round.to_owned(),
+        ods_code: ods.to_owned(),
+        scope: scope.to_owned(),
+        pillar: pillar.to_owned(),
+        domain: domain.to_owned(),
+        score,
+        coverage,
+        answered: i32::try_from(answered).unwrap_or(i32::MAX),
+        applicable: i32::try_from(applicable).unwrap_or(i32::MAX),
+    };
+    let mut rows = vec![row(
+        "overall",
+        "",
+        "",
+        s.score,
+        s.coverage,
+        s.answered,
+        s.applicable,
+    )];
+    for p in &s.pillars {
+        rows.push(row(
+            "pillar",
+            &p.pillar,
+            "",
+            p.score,
+            p.coverage,
+            p.answered,
+            p.applicable,
+        ));
+        for d in &p.domains {
+            rows.push(row(
+                "domain",
+                &p.pillar,
+                &d.domain,
+                d.score,
+                d.coverage,
+                d.answered,
+                d.applicable,
+            ));
+        }
+    }
+    rows
+}
+
+/// Submit a return: every applicable mandatory question must be answered (422 listing the
+/// missing keys); scores are computed and stored with it; the return becomes read-only.
+#[utoipa::path(tag = "assessments",
+    params(("round" = String, Path), ("ods" = String, Path),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version being submitted")),
+    security(("bearer" = [])), responses(
+    (status = 200, body = super::AssessmentView, headers(("ETag" = String))),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 412, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/rounds/{round}/assessments/{ods}/submit")]
+pub(super) async fn submit(
+    state: web::Data<AppState>,
+    who: Principal,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (round, ods) = path.into_inner();
+    authorise(&who, &ods, true)?;
+    let raw_if_match = if_match_header(&req);
+    let view = db(&state, move |c| {
+        let ctx = load(c, &round, &ods)?;
+        ensure_editable(&ctx)?;
+        if_match(raw_if_match.as_deref(), ctx.assessment.as_ref().map(|a| a.version))?;
+        let answers = match &ctx.assessment {
+            Some(a) => parse_answers(a)?,
+            None => Default::default(),
+        };
+        let missing = missing_mandatory(&ctx.framework, ctx.org_type, &answers);
+        if !missing.is_empty() {
+            let errors = missing.iter().map(|k| FieldError::new(k, "mandatory and not answered")).collect();
+            return Err(AppError::unprocessable(
+                format!("{} mandatory question(s) unanswered: {}", missing.len(), missing.join(", ")),
+                errors,
+            ));
+        }
+        let Some(a) = &ctx.assessment else {
+            return Err(AppError::Conflict("nothing has been saved for this return yet".into()));
+        };
+        let scores = score(&ctx.framework, ctx.org_type, &answers);
+        let rows = scores_to_rows(&a.id, &round, &ods, &scores);
+        let t = now();
+        c.transaction(|c| {
+            let submitted = Some((t, who.subject.clone()));
+            if store::set_status(c, &a.id, a.version, "submitted", submitted, t)? == 0 {
+                return Err(AppError::PreconditionFailed("the return changed while submitting; reload it and try again".into()));
+            }
+            store::replace_scores(c, &a.id, &rows)?;
+            let summary = serde_json::json!({ "version": a.version + 1, "overall": scores.score, "coverage": scores.coverage });
+            audit::record(c, &NewAuditEvent::new(&who.subject, "submit", "assessment", &entity_key(&round, &ods), summary))?;
+            Ok::<_, AppError>(())
+        })?;
+        let ctx = load(c, &round, &ods)?;
+        view(c, &ctx)
+    })
+    .await?;
+    Ok(respond(view))
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
+pub struct Reopen {
+    /// Why the return is re-opened (kept in the audit trail).
+    #[validate(length(
+        min = 1,
+        max = 2000,
+        message = "a reason of 1 to 2000 characters is required"
+    ))]
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+}
+
+/// Re-open a submitted return (admin, with a reason): it becomes editable again; scores are
+/// replaced when it is submitted again.
+#[utoipa::path(tag = "assessments", params(("round" = String, Path), ("ods" = String, Path)),
+    request_body = Reopen, security(("bearer" = [])), responses(
+    (status = 200, body = super::AssessmentView, headers(("ETag" = String))),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/rounds/{round}/assessments/{ods}/reopen")]
+pub(super) async fn reopen(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<(String, String)>,
+    body: web::Json<Reopen>,
+) -> AppResult<HttpResponse> {
+    let (round, ods) = path.into_inner();
+    who.require_admin()?;
+    let input = validated(body.into_inner())?;
+    let view = db(&state, move |c| {
+        let ctx = load(c, &round, &ods)?;
+        let a = match &ctx.assessment {
+            Some(a) if a.status == "submitted" => a,
+            _ => {
+                return Err(AppError::Conflict(
+                    "only a submitted return can be re-opened".into(),
+                ));
+            }
+        };
+        if ctx.round.status == "published" {
+            return Err(AppError::Conflict(
+                "the round's results are published; returns are final".into(),
+            ));
+        }
+        let t = now();
+        c.transaction(|c| {
+            if store::set_status(c, &a.id, a.version, "reopened", None, t)? == 0 {
+                return Err(AppError::Conflict(
+                    "the return changed meanwhile; try again".into(),
+                ));
+            }
+            let summary = serde_json::json!({ "reason": input.reason, "version": a.version + 1 });
+            audit::record(
+                c,
+                &NewAuditEvent::new(
+                    &who.subject,
+                    "reopen",
+                    "assessment",
+                    &entity_key(&round, &ods),
+                    summary,
+                ),
+            )?;
+            Ok::<_, AppError>(())
+        })?;
+        let ctx = load(c, &round, &ods)?;
+        view(c, &ctx)
+    })
+    .await?;
+    Ok(respond(view))
+}

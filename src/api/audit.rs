@@ -1,0 +1,94 @@
+//! The audit trail (admin): who did what to which record, when. Read-only; nothing edits or
+//! deletes an event.
+
+use actix_web::{get, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::{Page, Pagination, db};
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::db::audit::{self, AuditFilter};
+use crate::error::{AppResult, Problem};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list);
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    /// `organisation`, `client`, `framework`, `round`, `assessment`, `peer_group`.
+    pub entity: String,
+    pub entity_key: String,
+    /// What changed.
+    pub summary: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Entity type, e.g. `assessment`.
+    pub entity: Option<String>,
+    /// Entity key, e.g. `2025-26/RA7`.
+    pub entity_key: Option<String>,
+    pub actor: Option<String>,
+    /// From this time (inclusive).
+    pub since: Option<DateTime<Utc>>,
+    /// Before this time.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Audit events, oldest first (admin).
+#[utoipa::path(tag = "audit", params(AuditQuery, Pagination), security(("bearer" = [])), responses(
+    (status = 200, body = Page<AuditEvent>),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/audit")]
+async fn list(
+    state: web::Data<AppState>,
+    who: Principal,
+    query: web::Query<AuditQuery>,
+    pagination: web::Query<Pagination>,
+) -> AppResult<web::Json<Page<AuditEvent>>> {
+    who.require_admin()?;
+    let (page, per_page) = pagination.resolve()?;
+    let q = query.into_inner();
+    let filter = AuditFilter {
+        entity_type: q.entity,
+        entity_key: q.entity_key,
+        actor: q.actor,
+        since: q.since.map(|t| t.naive_utc()),
+        until: q.until.map(|t| t.naive_utc()),
+    };
+    let (rows, total) = db(&state, move |c| {
+        Ok(audit::list(c, &filter, page, per_page)?)
+    })
+    .await?;
+    let items = rows
+        .into_iter()
+        .map(|e| AuditEvent {
+            id: e.id,
+            occurred_at: e.occurred_at.and_utc(),
+            actor: e.actor,
+            action: e.action,
+            entity: e.entity_type,
+            entity_key: e.entity_key,
+            summary: serde_json::from_str(&e.summary).unwrap_or(serde_json::Value::Null),
+        })
+        .collect();
+    Ok(web::Json(Page {
+        items,
+        total,
+        page,
+        per_page,
+    }))
+}

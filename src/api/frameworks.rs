@@ -1,0 +1,280 @@
+//! Frameworks: versioned questionnaires, created and edited as drafts by admins, then published
+//! (immutable).
+
+use actix_web::{HttpResponse, get, post, put, web};
+use chrono::{DateTime, Utc};
+use diesel::Connection;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::{db, not_found};
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::db::audit::{self, NewAuditEvent};
+use crate::db::frameworks::{self as store, FrameworkRow};
+use crate::db::{DbConnection, now};
+use crate::domain::framework::Framework;
+use crate::error::{AppError, AppResult, FieldError, Problem};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(get_one)
+        .service(create)
+        .service(update)
+        .service(publish);
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FrameworkSummary {
+    pub key: String,
+    pub title: String,
+    pub version: String,
+    /// `staged` or `scored`.
+    pub method: String,
+    /// `draft` or `published`.
+    pub status: String,
+    pub pillars: usize,
+    pub domains: usize,
+    pub questions: usize,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+/// A whole framework (the document as saved) with its status.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FrameworkDetail {
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    pub framework: Framework,
+}
+
+fn summary(row: &FrameworkRow) -> AppResult<FrameworkSummary> {
+    let f = row.framework().map_err(AppError::internal)?;
+    Ok(FrameworkSummary {
+        key: row.key.clone(),
+        title: row.title.clone(),
+        version: row.version.clone(),
+        method: row.method.clone(),
+        status: row.status.clone(),
+        pillars: f.pillars.len(),
+        domains: f.pillars.iter().map(|p| p.domains.len()).sum(),
+        questions: f.question_count(),
+        created_at: row.created_at.and_utc(),
+        updated_at: row.updated_at.and_utc(),
+        published_at: row.published_at.map(|t| t.and_utc()),
+    })
+}
+
+fn detail(row: FrameworkRow) -> AppResult<FrameworkDetail> {
+    Ok(FrameworkDetail {
+        framework: row.framework().map_err(AppError::internal)?,
+        status: row.status,
+        created_at: row.created_at.and_utc(),
+        updated_at: row.updated_at.and_utc(),
+        published_at: row.published_at.map(|t| t.and_utc()),
+    })
+}
+
+/// Validates a framework and the frameworks it refers to; every problem reported at once.
+pub fn check(conn: &mut DbConnection, f: &Framework) -> AppResult<()> {
+    let mut errors: Vec<FieldError> = match f.validate() {
+        Ok(()) => Vec::new(),
+        Err(problems) => problems
+            .into_iter()
+            .map(|p| FieldError::new(p.path, p.message))
+            .collect(),
+    };
+    if let Some(carry) = &f.carries_over {
+        match store::find(conn, &carry.framework)?.map(|r| r.framework()) {
+            Some(Ok(old)) => {
+                for (new_key, old_key) in &carry.questions {
+                    if old.question(old_key).is_none() {
+                        errors.push(FieldError::new(
+                            format!("carries_over.questions[\"{new_key}\"]"),
+                            format!("`{old_key}` is not a question of `{}`", carry.framework),
+                        ));
+                    }
+                }
+            }
+            _ => errors.push(FieldError::new(
+                "carries_over.framework",
+                format!("unknown framework `{}`", carry.framework),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::unprocessable(
+            format!("the framework has {} problem(s)", errors.len()),
+            errors,
+        ))
+    }
+}
+
+/// List frameworks.
+#[utoipa::path(tag = "frameworks", security(("bearer" = [])), responses(
+    (status = 200, body = Vec<FrameworkSummary>),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/frameworks")]
+async fn list(
+    state: web::Data<AppState>,
+    _who: Principal,
+) -> AppResult<web::Json<Vec<FrameworkSummary>>> {
+    let rows = db(&state, |c| Ok(store::list(c)?)).await?;
+    Ok(web::Json(
+        rows.iter().map(summary).collect::<AppResult<_>>()?,
+    ))
+}
+
+/// One framework: the whole tree.
+#[utoipa::path(tag = "frameworks", params(("key" = String, Path)), security(("bearer" = [])), responses(
+    (status = 200, body = FrameworkDetail),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/frameworks/{key}")]
+async fn get_one(
+    state: web::Data<AppState>,
+    _who: Principal,
+    path: web::Path<String>,
+) -> AppResult<web::Json<FrameworkDetail>> {
+    let key = path.into_inner();
+    let row = db(&state, move |c| {
+        store::find(c, &key)?.ok_or_else(|| not_found("framework", &key))
+    })
+    .await?;
+    Ok(web::Json(detail(row)?))
+}
+
+/// Create a draft framework (admin). Every problem is reported at once with its JSON path.
+#[utoipa::path(tag = "frameworks", request_body = Framework, security(("bearer" = [])), responses(
+    (status = 201, body = FrameworkDetail),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/frameworks")]
+async fn create(
+    state: web::Data<AppState>,
+    who: Principal,
+    body: web::Json<Framework>,
+) -> AppResult<HttpResponse> {
+    who.require_admin()?;
+    let framework = body.into_inner();
+    let row = db(&state, move |c| {
+        check(c, &framework)?;
+        let document = serde_json::to_string(&framework).map_err(AppError::internal)?;
+        let row = FrameworkRow::new(&framework, document, now());
+        c.transaction(|c| {
+            if store::find(c, &row.key)?.is_some() {
+                return Err(AppError::Conflict(format!(
+                    "framework `{}` already exists",
+                    row.key
+                )));
+            }
+            store::insert(c, &row)?;
+            let summary = serde_json::json!({ "title": row.title, "version": row.version, "questions": framework.question_count() });
+            audit::record(c, &NewAuditEvent::new(&who.subject, "create", "framework", &row.key, summary))?;
+            Ok(row)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(detail(row)?))
+}
+
+/// Replace a draft framework (admin); a published framework is immutable (409).
+#[utoipa::path(tag = "frameworks", params(("key" = String, Path)), request_body = Framework, security(("bearer" = [])), responses(
+    (status = 200, body = FrameworkDetail),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+#[put("/frameworks/{key}")]
+async fn update(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+    body: web::Json<Framework>,
+) -> AppResult<web::Json<FrameworkDetail>> {
+    who.require_admin()?;
+    let key = path.into_inner();
+    let framework = body.into_inner();
+    let row = db(&state, move |c| {
+        let existing = store::find(c, &key)?.ok_or_else(|| not_found("framework", &key))?;
+        if existing.is_published() {
+            return Err(AppError::Conflict(format!(
+                "framework `{key}` is published and cannot change; create a new version"
+            )));
+        }
+        if framework.key != key {
+            return Err(AppError::field("key", "the key in the body must match the path"));
+        }
+        check(c, &framework)?;
+        let document = serde_json::to_string(&framework).map_err(AppError::internal)?;
+        let mut row = FrameworkRow::new(&framework, document, now());
+        row.created_at = existing.created_at;
+        c.transaction(|c| {
+            if store::update_draft(c, &row)? == 0 {
+                return Err(AppError::Conflict(format!("framework `{key}` was published meanwhile")));
+            }
+            let summary = serde_json::json!({ "before": { "title": existing.title, "version": existing.version }, "after": { "title": row.title, "version": row.version, "questions": framework.question_count() } });
+            audit::record(c, &NewAuditEvent::new(&who.subject, "update", "framework", &key, summary))?;
+            Ok(row)
+        })
+    })
+    .await?;
+    Ok(web::Json(detail(row)?))
+}
+
+/// Publish a draft framework (admin): from now on it is immutable and rounds may use it.
+#[utoipa::path(tag = "frameworks", params(("key" = String, Path)), security(("bearer" = [])), responses(
+    (status = 200, body = FrameworkDetail),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/frameworks/{key}/publish")]
+async fn publish(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+) -> AppResult<web::Json<FrameworkDetail>> {
+    who.require_admin()?;
+    let key = path.into_inner();
+    let row = db(&state, move |c| {
+        c.transaction(|c| {
+            store::find(c, &key)?.ok_or_else(|| not_found("framework", &key))?;
+            if store::publish(c, &key, now())? == 0 {
+                return Err(AppError::Conflict(format!(
+                    "framework `{key}` is already published"
+                )));
+            }
+            audit::record(
+                c,
+                &NewAuditEvent::new(
+                    &who.subject,
+                    "publish",
+                    "framework",
+                    &key,
+                    serde_json::json!({}),
+                ),
+            )?;
+            store::find(c, &key)?.ok_or_else(|| not_found("framework", &key))
+        })
+    })
+    .await?;
+    Ok(web::Json(detail(row)?))
+}

@@ -1,0 +1,346 @@
+//! Scores stored at submission: by round (filters, JSON or CSV with one row per organisation) and
+//! per organisation across rounds. Submitters see only their own organisations.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpResponse, get, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::organisations::{parse_region_filter, parse_type_filter};
+use super::rounds::{find_round, round_framework};
+use super::{db, not_found};
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::db::assessments::{self as store, ScoreRow};
+use crate::db::organisations::{self, OrganisationRow};
+use crate::db::{DbConnection, rounds};
+use crate::error::{AppError, AppResult, Problem};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(round_scores).service(organisation_scores);
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ScoreValue {
+    pub score: Option<f64>,
+    pub coverage: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DomainValue {
+    pub domain: String,
+    pub score: Option<f64>,
+    pub coverage: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PillarValue {
+    pub pillar: String,
+    pub score: Option<f64>,
+    pub coverage: f64,
+    pub domains: Vec<DomainValue>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrganisationScores {
+    pub ods_code: String,
+    pub name: String,
+    pub org_type: String,
+    pub region_code: Option<String>,
+    pub icb_code: Option<String>,
+    pub overall: ScoreValue,
+    pub pillars: Vec<PillarValue>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RoundScores {
+    pub round: String,
+    pub framework: String,
+    /// `staged` (levels 1–5) or `scored` (points).
+    pub method: String,
+    /// Pillar keys in framework order (the CSV columns).
+    pub pillars: Vec<String>,
+    pub items: Vec<OrganisationScores>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ScoresQuery {
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub org_type: Option<String>,
+    pub region: Option<String>,
+    pub icb: Option<String>,
+    /// Only this pillar.
+    pub pillar: Option<String>,
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+/// Groups stored rows of one round by organisation into the wire shape, pillars in `order`.
+fn group(rows: Vec<ScoreRow>, org: &OrganisationRow, order: &[String]) -> OrganisationScores {
+    let mut overall = ScoreValue {
+        score: None,
+        coverage: 0.0,
+    };
+    let mut pillars: BTreeMap<String, PillarValue> = BTreeMap::new();
+    let mut domains: Vec<ScoreRow> = Vec::new();
+    for r in rows {
+        match r.scope.as_str() {
+            "overall" => {
+                overall = ScoreValue {
+                    score: r.score,
+                    coverage: r.coverage,
+                }
+            }
+            "pillar" => {
+                pillars.insert(
+                    r.pillar.clone(),
+                    PillarValue {
+                        pillar: r.pillar,
+                        score: r.score,
+                        coverage: r.coverage,
+                        domains: Vec::new(),
+                    },
+                );
+            }
+            _ => domains.push(r),
+        }
+    }
+    for d in domains {
+        if let Some(p) = pillars.get_mut(&d.pillar) {
+            p.domains.push(DomainValue {
+                domain: d.domain,
+                score: d.score,
+                coverage: d.coverage,
+            });
+        }
+    }
+    OrganisationScores {
+        ods_code: org.ods_code.clone(),
+        name: org.name.clone(),
+        org_type: org.org_type.clone(),
+        region_code: org.region_code.clone(),
+        icb_code: org.icb_code.clone(),
+        overall,
+        pillars: order.iter().filter_map(|k| pillars.remove(k)).collect(),
+    }
+}
+
+fn by_org(rows: Vec<ScoreRow>) -> BTreeMap<String, Vec<ScoreRow>> {
+    let mut out: BTreeMap<String, Vec<ScoreRow>> = BTreeMap::new();
+    for r in rows {
+        out.entry(r.ods_code.clone()).or_default().push(r);
+    }
+    out
+}
+
+fn load_round_scores(
+    conn: &mut DbConnection,
+    who: &Principal,
+    round: &str,
+    q: &ScoresQuery,
+) -> AppResult<RoundScores> {
+    let round_row = find_round(conn, round)?;
+    let framework = round_framework(conn, &round_row)?;
+    let mut order: Vec<String> = framework.pillars.iter().map(|p| p.key.clone()).collect();
+    if let Some(p) = &q.pillar {
+        if !order.contains(p) {
+            return Err(AppError::field(
+                "pillar",
+                format!("`{p}` is not a pillar of framework `{}`", framework.key),
+            ));
+        }
+        order = vec![p.clone()];
+    }
+    let orgs: BTreeMap<String, OrganisationRow> = organisations::all(conn)?
+        .into_iter()
+        .map(|o| (o.ods_code.clone(), o))
+        .collect();
+    let mut items = Vec::new();
+    for (ods, rows) in by_org(store::submitted_scores(conn, round, true)?) {
+        let Some(org) = orgs.get(&ods) else { continue };
+        let keep = who.may_read_org(&ods)
+            && q.org_type.as_ref().is_none_or(|t| &org.org_type == t)
+            && q.region
+                .as_ref()
+                .is_none_or(|r| org.region_code.as_ref() == Some(r))
+            && q.icb
+                .as_ref()
+                .is_none_or(|i| org.icb_code.as_ref() == Some(i));
+        if keep {
+            items.push(group(rows, org, &order));
+        }
+    }
+    Ok(RoundScores {
+        round: round.to_owned(),
+        framework: framework.key.clone(),
+        method: if framework.is_staged() {
+            "staged"
+        } else {
+            "scored"
+        }
+        .into(),
+        pillars: order,
+        items,
+    })
+}
+
+fn fmt_score(v: Option<f64>) -> String {
+    v.map(|x| {
+        format!("{:.4}", x)
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_owned()
+    })
+    .unwrap_or_default()
+}
+
+fn to_csv(s: &RoundScores) -> AppResult<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec![
+        "ods_code",
+        "name",
+        "org_type",
+        "region_code",
+        "icb_code",
+        "overall",
+    ];
+    header.extend(s.pillars.iter().map(String::as_str));
+    w.write_record(&header).map_err(AppError::internal)?;
+    for item in &s.items {
+        let mut rec = vec![
+            item.ods_code.clone(),
+            item.name.clone(),
+            item.org_type.clone(),
+            item.region_code.clone().unwrap_or_default(),
+            item.icb_code.clone().unwrap_or_default(),
+            fmt_score(item.overall.score),
+        ];
+        for p in &s.pillars {
+            rec.push(fmt_score(
+                item.pillars
+                    .iter()
+                    .find(|x| &x.pillar == p)
+                    .and_then(|x| x.score),
+            ));
+        }
+        w.write_record(&rec).map_err(AppError::internal)?;
+    }
+    String::from_utf8(w.into_inner().map_err(AppError::internal)?).map_err(AppError::internal)
+}
+
+/// Scores of the submitted returns of a round. `format=csv` gives one row per organisation with a
+/// column per pillar.
+#[utoipa::path(tag = "scores", params(("round" = String, Path), ScoresQuery), security(("bearer" = [])), responses(
+    (status = 200, body = RoundScores, content_type = "application/json"),
+    (status = 200, body = String, content_type = "text/csv"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/rounds/{round}/scores")]
+async fn round_scores(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+    query: web::Query<ScoresQuery>,
+) -> AppResult<HttpResponse> {
+    let round = path.into_inner();
+    let mut q = query.into_inner();
+    q.org_type = parse_type_filter(q.org_type)?;
+    q.region = parse_region_filter(q.region)?;
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(AppError::field(
+                "format",
+                format!("`{other}` is not json or csv"),
+            ));
+        }
+    };
+    let result = db(&state, move |c| load_round_scores(c, &who, &round, &q)).await?;
+    if csv {
+        let file = format!("attachment; filename=\"scores-{}.csv\"", result.round);
+        Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header(("content-disposition", file))
+            .body(to_csv(&result)?))
+    } else {
+        Ok(HttpResponse::Ok().json(result))
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RoundEntry {
+    pub round: String,
+    pub title: String,
+    pub framework: String,
+    pub opens_at: DateTime<Utc>,
+    pub overall: ScoreValue,
+    pub pillars: Vec<PillarValue>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OrganisationHistory {
+    pub ods_code: String,
+    pub name: String,
+    /// Rounds with a submitted return, oldest first.
+    pub rounds: Vec<RoundEntry>,
+}
+
+/// One organisation's stored scores in every round it submitted, oldest first.
+#[utoipa::path(tag = "scores", params(("ods" = String, Path)), security(("bearer" = [])), responses(
+    (status = 200, body = OrganisationHistory),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/organisations/{ods}/scores")]
+async fn organisation_scores(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+) -> AppResult<web::Json<OrganisationHistory>> {
+    let ods = path.into_inner();
+    if !who.may_read_org(&ods) {
+        return Err(AppError::Forbidden(format!(
+            "this token does not act for `{ods}`"
+        )));
+    }
+    let history = db(&state, move |c| {
+        let org = organisations::find(c, &ods)?.ok_or_else(|| not_found("organisation", &ods))?;
+        let mut per_round: BTreeMap<String, Vec<ScoreRow>> = BTreeMap::new();
+        for r in store::submitted_scores_of_org(c, &ods)? {
+            per_round.entry(r.round_key.clone()).or_default().push(r);
+        }
+        let mut entries = Vec::new();
+        for round in rounds::list(c)? {
+            let Some(rows) = per_round.remove(&round.key) else {
+                continue;
+            };
+            let framework = round_framework(c, &round)?;
+            let order: Vec<String> = framework.pillars.iter().map(|p| p.key.clone()).collect();
+            let g = group(rows, &org, &order);
+            entries.push(RoundEntry {
+                round: round.key,
+                title: round.title,
+                framework: round.framework_key,
+                opens_at: round.opens_at.and_utc(),
+                overall: g.overall,
+                pillars: g.pillars,
+            });
+        }
+        Ok(OrganisationHistory {
+            ods_code: org.ods_code,
+            name: org.name,
+            rounds: entries,
+        })
+    })
+    .await?;
+    Ok(web::Json(history))
+}

@@ -1,0 +1,184 @@
+//! Stored scores by round (filters, CSV) and per organisation across rounds; the audit trail.
+
+use actix_web::http::Method;
+use serde_json::json;
+
+use crate::fixtures::{answers, close, open_round, save, scored_framework, submit};
+use crate::harness::TestApp;
+
+async fn two_submitted(app: &TestApp) {
+    open_round(app, scored_framework(), "2026-27").await;
+    let t = app.submitter(&["RA7", "RJ1", "RNK"]);
+    let acute = answers(&[
+        ("R1", json!("some")),
+        ("R2", json!(true)),
+        ("R3", json!(5)),
+        ("C1", json!(60)),
+        ("C2", json!(["orders", "results", "eprescribing"])),
+    ]);
+    for ods in ["RA7", "RJ1"] {
+        save(app, &t, "2026-27", ods, acute.clone())
+            .await
+            .assert_ok(200);
+        submit(app, &t, "2026-27", ods).await.assert_ok(200);
+    }
+    save(
+        app,
+        &t,
+        "2026-27",
+        "RNK",
+        answers(&[
+            ("R1", json!("full")),
+            ("R2", json!(false)),
+            ("C3", json!(true)),
+        ]),
+    )
+    .await
+    .assert_ok(200);
+    submit(app, &t, "2026-27", "RNK").await.assert_ok(200);
+}
+
+#[actix_web::test]
+async fn round_scores_filter_and_export_one_row_per_organisation() {
+    let app = TestApp::new();
+    two_submitted(&app).await;
+    let t = app.analyst();
+    let all = app.get("/api/v1/rounds/2026-27/scores", Some(&t)).await;
+    let body = all.assert_ok(200);
+    assert_eq!(body["items"].as_array().unwrap().len(), 3);
+    assert_eq!(body["pillars"], json!(["readiness", "capabilities"]));
+    let south_west = app
+        .get("/api/v1/rounds/2026-27/scores?region=Y58", Some(&t))
+        .await;
+    let codes: Vec<&str> = south_west.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["ods_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, vec!["RA7"]);
+    let mh = app
+        .get(
+            "/api/v1/rounds/2026-27/scores?type=mental_health&pillar=readiness",
+            Some(&t),
+        )
+        .await;
+    let item = &mh.json["items"][0];
+    assert_eq!(item["ods_code"], "RNK");
+    // RNK: strategy = (100·2 + 0)/3 (R3 not asked); care plans = 100; overall = mean of pillars.
+    close(item["pillars"][0]["score"].as_f64().unwrap(), 200.0 / 3.0);
+    assert_eq!(item["pillars"].as_array().unwrap().len(), 1);
+    close(
+        item["overall"]["score"].as_f64().unwrap(),
+        (200.0 / 3.0 + 100.0) / 2.0,
+    );
+    app.get("/api/v1/rounds/2026-27/scores?pillar=nope", Some(&t))
+        .await
+        .assert_problem(422);
+    app.get("/api/v1/rounds/2026-27/scores?type=nope", Some(&t))
+        .await
+        .assert_problem(422);
+    app.get("/api/v1/rounds/nope/scores", Some(&t))
+        .await
+        .assert_problem(404);
+
+    let csv = app
+        .get("/api/v1/rounds/2026-27/scores?format=csv", Some(&t))
+        .await;
+    assert_eq!(csv.status.as_u16(), 200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let mut reader = csv::Reader::from_reader(csv.text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        headers,
+        [
+            "ods_code",
+            "name",
+            "org_type",
+            "region_code",
+            "icb_code",
+            "overall",
+            "readiness",
+            "capabilities"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3);
+    let ra7 = rows.iter().find(|r| &r[0] == "RA7").unwrap();
+    assert_eq!(&ra7[5], "79.375");
+    assert_eq!(&ra7[6], "68.75");
+    assert_eq!(&ra7[7], "90");
+}
+
+#[actix_web::test]
+async fn submitters_see_only_their_own_scores() {
+    let app = TestApp::new();
+    two_submitted(&app).await;
+    let t = app.submitter(&["RA7"]);
+    let mine = app.get("/api/v1/rounds/2026-27/scores", Some(&t)).await;
+    let codes: Vec<&str> = mine.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["ods_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, vec!["RA7"]);
+    app.get("/api/v1/organisations/RJ1/scores", Some(&t))
+        .await
+        .assert_problem(403);
+    let history = app.get("/api/v1/organisations/RA7/scores", Some(&t)).await;
+    let rounds = history.assert_ok(200)["rounds"].as_array().unwrap();
+    assert_eq!(rounds.len(), 1);
+    close(rounds[0]["overall"]["score"].as_f64().unwrap(), 79.375);
+    app.get("/api/v1/organisations/NOPE1/scores", Some(&app.analyst()))
+        .await
+        .assert_problem(404);
+}
+
+#[actix_web::test]
+async fn the_audit_trail_records_every_write_for_admins_only() {
+    let app = TestApp::new();
+    two_submitted(&app).await;
+    let a = app.admin();
+    let r = app
+        .get(
+            "/api/v1/audit?entity=assessment&entity_key=2026-27/RA7",
+            Some(&a),
+        )
+        .await;
+    let items = r.assert_ok(200)["items"].as_array().unwrap().clone();
+    let actions: Vec<&str> = items
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, vec!["save_answers", "submit"]);
+    assert_eq!(items[0]["actor"], "test-submitter");
+    let rounds = app.get("/api/v1/audit?entity=round", Some(&a)).await;
+    let actions: Vec<&str> = rounds.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, vec!["create", "open"]);
+    let by_actor = app
+        .get("/api/v1/audit?actor=test-admin&per_page=2", Some(&a))
+        .await;
+    assert_eq!(by_actor.json["items"].as_array().unwrap().len(), 2);
+    assert!(by_actor.json["total"].as_i64().unwrap() >= 4);
+    let future = app
+        .get("/api/v1/audit?since=2099-01-01T00:00:00Z", Some(&a))
+        .await;
+    assert_eq!(future.json["total"], 0);
+    app.get("/api/v1/audit", Some(&app.analyst()))
+        .await
+        .assert_problem(403);
+    app.send(Method::DELETE, "/api/v1/audit", Some(&a), None)
+        .await
+        .assert_problem(405);
+}
