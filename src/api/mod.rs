@@ -5,10 +5,12 @@ pub mod assessments;
 pub mod audit;
 pub mod auth;
 pub mod clients;
+pub mod divergence;
 pub mod extractors;
 pub mod frameworks;
 pub mod health;
 pub mod organisations;
+pub mod peer_groups;
 pub mod rounds;
 pub mod scores;
 
@@ -35,6 +37,7 @@ use crate::error::{AppError, AppResult, Problem};
         (name = "rounds", description = "Collection windows and completion"),
         (name = "assessments", description = "One organisation's return for one round"),
         (name = "scores", description = "Scores stored at submission"),
+        (name = "divergence", description = "Where an organisation's level or progress diverges from its peers (method divergence-v1)"),
         (name = "audit", description = "The append-only audit trail"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
@@ -70,7 +73,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(rounds::configure)
             .configure(assessments::configure)
             .configure(scores::configure)
-            .configure(audit::configure),
+            .configure(audit::configure)
+            .configure(peer_groups::configure)
+            .configure(divergence::configure),
     );
 }
 

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod clients;
 pub mod frameworks;
 pub mod organisations;
+pub mod peer_groups;
 pub mod rounds;
 pub mod schema;
 

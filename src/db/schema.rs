@@ -107,6 +107,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    peer_groups (key) {
+        key -> Text,
+        title -> Text,
+        org_type -> Text,
+        members -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(rounds -> frameworks (framework_key));
 diesel::joinable!(assessments -> rounds (round_key));
 diesel::joinable!(assessments -> organisations (ods_code));
@@ -121,4 +132,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     rounds,
     assessments,
     scores,
+    peer_groups,
 );

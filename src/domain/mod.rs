@@ -2,6 +2,7 @@
 //! wire-visible value types so the published schema is generated from the one definition.)
 
 pub mod answers;
+pub mod divergence;
 pub mod framework;
 pub mod organisation;
 pub mod scoring;

@@ -3,6 +3,7 @@
 
 mod assessments;
 mod auth;
+mod divergence;
 mod fixtures;
 mod frameworks;
 mod harness;

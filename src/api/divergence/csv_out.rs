@@ -1,0 +1,120 @@
+//! The round view as CSV: one line per (organisation, pillar), every figure needed to recompute a
+//! flag, flags and statuses `;`-separated, reasons ` | `-separated.
+
+use serde::Serialize;
+
+use super::DivergenceReport;
+use crate::error::{AppError, AppResult};
+
+fn num(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.6}")).unwrap_or_default()
+}
+
+fn label<T: Serialize>(t: &T) -> String {
+    serde_json::to_value(t)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn join<T: Serialize>(items: &[T], sep: &str) -> String {
+    items.iter().map(label).collect::<Vec<_>>().join(sep)
+}
+
+const HEADER: [&str; 34] = [
+    "ods_code",
+    "org_type",
+    "pillar",
+    "round",
+    "previous_round",
+    "reference_kind",
+    "reference_n",
+    "reference_median",
+    "reference_q1",
+    "reference_q3",
+    "reference_mad",
+    "reference_scale",
+    "score",
+    "coverage",
+    "gap",
+    "robust_z",
+    "p",
+    "q",
+    "tier",
+    "percentile_rank",
+    "gap_prev",
+    "gap_change",
+    "delta",
+    "peer_median_delta",
+    "excess",
+    "change_z",
+    "change_p",
+    "change_q",
+    "change_tier",
+    "slope",
+    "trend_excess",
+    "trend_q",
+    "flags",
+    "reasons",
+];
+
+pub fn rows(report: &DivergenceReport) -> AppResult<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<&str> = HEADER.to_vec();
+    header.extend(["statuses", "config_hash"]);
+    w.write_record(&header).map_err(AppError::internal)?;
+    for r in &report.rows {
+        let c = r.change.as_deref();
+        let t = r.trend.as_deref();
+        let mut statuses: Vec<String> = r.statuses.iter().map(label).collect();
+        statuses.extend(r.level.statuses.iter().map(label));
+        if let Some(c) = c {
+            statuses.extend(c.statuses.iter().map(label));
+        }
+        statuses.sort();
+        statuses.dedup();
+        let record = vec![
+            r.org_id.as_str().to_owned(),
+            r.org_type.as_str().to_owned(),
+            r.pillar.as_str().to_owned(),
+            r.round.as_str().to_owned(),
+            r.previous_round
+                .as_ref()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_default(),
+            label(&r.reference.kind),
+            r.reference.n.to_string(),
+            num(r.reference.median),
+            num(r.reference.q1),
+            num(r.reference.q3),
+            num(r.reference.mad),
+            num(r.reference.scale),
+            num(r.level.score),
+            num(Some(r.level.coverage)),
+            num(r.level.gap),
+            num(r.level.robust_z),
+            num(r.level.p),
+            num(r.level.q),
+            label(&r.level.tier),
+            num(r.level.percentile_rank),
+            num(r.level.gap_prev),
+            num(r.level.gap_change),
+            num(c.and_then(|c| c.delta)),
+            num(c.and_then(|c| c.peer_median_delta)),
+            num(c.and_then(|c| c.excess)),
+            num(c.and_then(|c| c.robust_z)),
+            num(c.and_then(|c| c.p)),
+            num(c.and_then(|c| c.q)),
+            c.map(|c| label(&c.tier)).unwrap_or_default(),
+            num(t.map(|t| t.slope)),
+            num(t.and_then(|t| t.excess)),
+            num(t.and_then(|t| t.q)),
+            join(&r.flags, ";"),
+            r.reasons.join(" | "),
+            statuses.join(";"),
+            r.method.config_hash.to_string(),
+        ];
+        w.write_record(&record).map_err(AppError::internal)?;
+    }
+    String::from_utf8(w.into_inner().map_err(AppError::internal)?).map_err(AppError::internal)
+}

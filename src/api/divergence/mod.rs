@@ -1,0 +1,359 @@
+//! Divergence (method `divergence-v1`): where an organisation's level, progress or trend diverges
+//! from like-for-like peers. The round view (JSON or CSV), one organisation's view, and ICB and
+//! region aggregates. Analysts and admins see all; a submitter sees only its own organisations'
+//! rows (with the reference statistics) and no aggregates; rounds not yet published are visible to
+//! analysts and admins only.
+
+mod csv_out;
+pub mod load;
+mod view;
+
+use actix_web::{HttpResponse, get, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::organisations::{parse_region_filter, parse_type_filter};
+use super::rounds::find_round;
+use super::{db, not_found};
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::db::DbConnection;
+use crate::domain::divergence::{
+    AggregateBy, AggregateRow, Analysis, DivergenceRow, FamilySizes, OVERALL, Options, aggregate,
+    analyse,
+};
+use crate::error::{AppError, AppResult, Problem};
+use load::{Loaded, OptionOverrides};
+pub use view::{OrganisationDivergence, PillarDistribution};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    // The fixed paths first: `icbs` and `regions` are not ODS codes.
+    cfg.service(icbs)
+        .service(regions)
+        .service(round_view)
+        .service(organisation_view);
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DivergenceQuery {
+    /// Round to measure change against (default: the latest earlier round on a comparable framework).
+    pub previous_round: Option<String>,
+    /// `type` (same organisation type nationally, the default) or `peer_group:{key}`.
+    pub reference: Option<String>,
+    /// Only this pillar (`overall` for the overall score).
+    pub pillar: Option<String>,
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub org_type: Option<String>,
+    pub region: Option<String>,
+    pub icb: Option<String>,
+    pub ods: Option<String>,
+    /// Only rows with at least one flag.
+    pub flagged_only: Option<bool>,
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+/// The method block of a response: version, the options used (defaults with overrides) and their hash.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MethodBlock {
+    pub version: String,
+    #[schema(value_type = Object)]
+    pub options: Options,
+    pub config_hash: String,
+    #[schema(value_type = Object)]
+    pub family_sizes: FamilySizes,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DivergenceReport {
+    pub round: String,
+    pub previous_round: Option<String>,
+    /// Rounds used (oldest first): the focal round and the comparable rounds before it.
+    pub rounds: Vec<String>,
+    /// `type` or `peer_group:{key}`.
+    pub reference: String,
+    pub method: MethodBlock,
+    /// Rows after filters.
+    pub total: usize,
+    #[schema(value_type = Vec<Object>)]
+    pub rows: Vec<DivergenceRow>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AggregateReport {
+    pub round: String,
+    pub previous_round: Option<String>,
+    /// `icb` or `region`.
+    pub by: String,
+    pub method: MethodBlock,
+    #[schema(value_type = Vec<Object>)]
+    pub rows: Vec<AggregateRow>,
+}
+
+fn method_block(a: &Analysis) -> MethodBlock {
+    MethodBlock {
+        version: a.version.to_owned(),
+        options: a.options.clone(),
+        config_hash: a.config_hash.to_string(),
+        family_sizes: a.family_sizes,
+    }
+}
+
+/// Loads and runs the engine for a round the caller may see.
+fn run(
+    conn: &mut DbConnection,
+    who: &Principal,
+    round: &str,
+    q: &DivergenceQuery,
+    o: &OptionOverrides,
+) -> AppResult<(Loaded, Analysis)> {
+    let focal = find_round(conn, round)?;
+    if focal.status != "published" && !who.is_national_reader() {
+        return Err(AppError::Forbidden(format!(
+            "round `{round}` is not yet published; its divergence is visible to analysts and admins only"
+        )));
+    }
+    let loaded = load::load(
+        conn,
+        focal,
+        q.previous_round.as_deref(),
+        q.reference.as_deref(),
+        o,
+    )?;
+    let analysis = analyse(&loaded.input);
+    Ok((loaded, analysis))
+}
+
+fn check_filters(q: &mut DivergenceQuery) -> AppResult<bool> {
+    q.org_type = parse_type_filter(q.org_type.take())?;
+    q.region = parse_region_filter(q.region.take())?;
+    match q.format.as_deref() {
+        None | Some("json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(other) => Err(AppError::field(
+            "format",
+            format!("`{other}` is not json or csv"),
+        )),
+    }
+}
+
+/// Every organisation × pillar of a round (plus `overall`), with level, change and trend blocks,
+/// flags and reasons. Filters apply after the analysis, so q-values never depend on them.
+#[utoipa::path(tag = "divergence", params(("round" = String, Path), DivergenceQuery, OptionOverrides), security(("bearer" = [])), responses(
+    (status = 200, body = DivergenceReport, content_type = "application/json"),
+    (status = 200, body = String, content_type = "text/csv"),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/rounds/{round}/divergence")]
+async fn round_view(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+    query: web::Query<DivergenceQuery>,
+    overrides: web::Query<OptionOverrides>,
+) -> AppResult<HttpResponse> {
+    let round = path.into_inner();
+    let mut q = query.into_inner();
+    let csv = check_filters(&mut q)?;
+    let o = overrides.into_inner();
+    let report = db(&state, move |c| {
+        let (loaded, analysis) = run(c, &who, &round, &q, &o)?;
+        if let Some(p) = &q.pillar
+            && p != OVERALL
+            && !loaded.chain.focal().1.pillars.iter().any(|x| &x.key == p)
+        {
+            return Err(AppError::field(
+                "pillar",
+                format!("`{p}` is not a pillar of this round's framework"),
+            ));
+        }
+        let method = method_block(&analysis);
+        let rows: Vec<DivergenceRow> = analysis
+            .rows
+            .into_iter()
+            .filter(|r| keep(r, &q, &who, &loaded))
+            .collect();
+        Ok(DivergenceReport {
+            round: round.clone(),
+            previous_round: loaded.input.previous_round.clone(),
+            rounds: loaded.input.rounds.clone(),
+            reference: q.reference.clone().unwrap_or_else(|| "type".into()),
+            method,
+            total: rows.len(),
+            rows,
+        })
+    })
+    .await?;
+    if csv {
+        Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                "content-disposition",
+                format!("attachment; filename=\"divergence-{}.csv\"", report.round),
+            ))
+            .body(csv_out::rows(&report)?))
+    } else {
+        Ok(HttpResponse::Ok().json(report))
+    }
+}
+
+fn keep(r: &DivergenceRow, q: &DivergenceQuery, who: &Principal, loaded: &Loaded) -> bool {
+    let ods = r.org_id.as_str();
+    let org = loaded.register.get(ods);
+    who.may_read_org(ods)
+        && q.pillar.as_ref().is_none_or(|p| r.pillar.as_str() == p)
+        && q.org_type.as_ref().is_none_or(|t| r.org_type.as_str() == t)
+        && q.region
+            .as_ref()
+            .is_none_or(|x| org.and_then(|o| o.region_code.as_ref()) == Some(x))
+        && q.icb
+            .as_ref()
+            .is_none_or(|x| org.and_then(|o| o.icb_code.as_ref()) == Some(x))
+        && q.ods.as_ref().is_none_or(|x| ods == x)
+        && (!q.flagged_only.unwrap_or(false) || !r.flags.is_empty())
+}
+
+/// One organisation: every pillar and metric, its lineage and its peers' distribution.
+#[utoipa::path(tag = "divergence", params(("round" = String, Path), ("ods" = String, Path), DivergenceQuery, OptionOverrides), security(("bearer" = [])), responses(
+    (status = 200, body = OrganisationDivergence),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/rounds/{round}/divergence/{ods}")]
+async fn organisation_view(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<(String, String)>,
+    query: web::Query<DivergenceQuery>,
+    overrides: web::Query<OptionOverrides>,
+) -> AppResult<web::Json<OrganisationDivergence>> {
+    let (round, ods) = path.into_inner();
+    if !who.may_read_org(&ods) {
+        return Err(AppError::Forbidden(format!(
+            "this token does not act for `{ods}`"
+        )));
+    }
+    let q = query.into_inner();
+    let o = overrides.into_inner();
+    let out = db(&state, move |c| {
+        let (loaded, analysis) = run(c, &who, &round, &q, &o)?;
+        let org = loaded
+            .register
+            .get(&ods)
+            .cloned()
+            .ok_or_else(|| not_found("organisation", &ods))?;
+        view::organisation(c, &loaded, analysis, org)
+    })
+    .await?;
+    Ok(web::Json(out))
+}
+
+async fn aggregate_view(
+    state: web::Data<AppState>,
+    who: Principal,
+    round: String,
+    q: DivergenceQuery,
+    o: OptionOverrides,
+    by: AggregateBy,
+) -> AppResult<web::Json<AggregateReport>> {
+    who.require_national_reader()?;
+    let report = db(&state, move |c| {
+        let (loaded, analysis) = run(c, &who, &round, &q, &o)?;
+        let mut rows = aggregate(&loaded.input, &analysis, by);
+        if let Some(p) = &q.pillar {
+            rows.retain(|r| r.pillar.as_str() == p);
+        }
+        if let Some(region) = &q.region {
+            rows.retain(|r| match by {
+                AggregateBy::Region => r.code.as_str() == region,
+                AggregateBy::Icb => {
+                    loaded
+                        .register
+                        .get(r.code.as_str())
+                        .and_then(|i| i.region_code.as_ref())
+                        == Some(region)
+                }
+            });
+        }
+        if q.flagged_only.unwrap_or(false) {
+            rows.retain(|r| !r.flags.is_empty());
+        }
+        Ok(AggregateReport {
+            round,
+            previous_round: loaded.input.previous_round.clone(),
+            by: match by {
+                AggregateBy::Icb => "icb",
+                AggregateBy::Region => "region",
+            }
+            .into(),
+            method: method_block(&analysis),
+            rows,
+        })
+    })
+    .await?;
+    Ok(web::Json(report))
+}
+
+/// ICBs compared with each other on the indirectly standardised gap (mean of each member's gap to
+/// its own type's median), so the mix of trust types does not decide (analysts and admins).
+#[utoipa::path(tag = "divergence", params(("round" = String, Path), DivergenceQuery, OptionOverrides), security(("bearer" = [])), responses(
+    (status = 200, body = AggregateReport),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/rounds/{round}/divergence/icbs")]
+async fn icbs(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+    query: web::Query<DivergenceQuery>,
+    overrides: web::Query<OptionOverrides>,
+) -> AppResult<web::Json<AggregateReport>> {
+    aggregate_view(
+        state,
+        who,
+        path.into_inner(),
+        query.into_inner(),
+        overrides.into_inner(),
+        AggregateBy::Icb,
+    )
+    .await
+}
+
+/// Regions compared with each other on the indirectly standardised gap (analysts and admins).
+#[utoipa::path(tag = "divergence", params(("round" = String, Path), DivergenceQuery, OptionOverrides), security(("bearer" = [])), responses(
+    (status = 200, body = AggregateReport),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/rounds/{round}/divergence/regions")]
+async fn regions(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+    query: web::Query<DivergenceQuery>,
+    overrides: web::Query<OptionOverrides>,
+) -> AppResult<web::Json<AggregateReport>> {
+    aggregate_view(
+        state,
+        who,
+        path.into_inner(),
+        query.into_inner(),
+        overrides.into_inner(),
+        AggregateBy::Region,
+    )
+    .await
+}

@@ -1,0 +1,152 @@
+//! One organisation's divergence, ready to be read out in a meeting: every pillar and metric,
+//! its merger lineage and where it sits in its peers' distribution.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::load::Loaded;
+use super::{MethodBlock, method_block};
+use crate::api::organisations::LineageLink;
+use crate::db::DbConnection;
+use crate::db::organisations::{self, OrganisationRow};
+use crate::domain::divergence::{Analysis, DivergenceRow, Reference, quantile_type7};
+use crate::domain::organisation::region_name;
+use crate::error::AppResult;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganisationSummary {
+    pub ods_code: String,
+    pub name: String,
+    pub org_type: String,
+    pub region_code: Option<String>,
+    pub region_name: Option<String>,
+    pub icb_code: Option<String>,
+}
+
+/// The level scores of the organisation's reference group in one pillar (anonymous, sorted).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PillarDistribution {
+    pub pillar: String,
+    pub n: usize,
+    pub min: Option<f64>,
+    pub q1: Option<f64>,
+    pub median: Option<f64>,
+    pub q3: Option<f64>,
+    pub max: Option<f64>,
+    pub values: Vec<f64>,
+    /// This organisation's score.
+    pub score: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganisationDivergence {
+    pub round: String,
+    pub previous_round: Option<String>,
+    pub organisation: OrganisationSummary,
+    pub predecessors: Vec<LineageLink>,
+    pub method: MethodBlock,
+    /// Every pillar, then `overall`.
+    #[schema(value_type = Vec<Object>)]
+    pub rows: Vec<DivergenceRow>,
+    pub distributions: Vec<PillarDistribution>,
+    /// Every flag of every row, once each.
+    pub flags: Vec<String>,
+}
+
+fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
+    (!sorted.is_empty()).then(|| quantile_type7(sorted, p))
+}
+
+fn label<T: Serialize>(t: &T) -> String {
+    serde_json::to_value(t)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+pub fn organisation(
+    conn: &mut DbConnection,
+    loaded: &Loaded,
+    analysis: Analysis,
+    org: OrganisationRow,
+) -> AppResult<OrganisationDivergence> {
+    let method = method_block(&analysis);
+    let members: Option<&Vec<String>> = match &loaded.input.reference {
+        Reference::PeerGroup {
+            members, org_type, ..
+        } if org_type.as_str() == org.org_type => Some(members),
+        _ => None,
+    };
+    let mut distributions = Vec::new();
+    let own: Vec<&DivergenceRow> = analysis
+        .rows
+        .iter()
+        .filter(|r| r.org_id.as_str() == org.ods_code)
+        .collect();
+    for row in &own {
+        let mut values: Vec<f64> = analysis
+            .rows
+            .iter()
+            .filter(|r| {
+                r.pillar.as_str() == row.pillar.as_str()
+                    && r.org_type.as_str() == org.org_type
+                    && r.level.valid
+            })
+            .filter(|r| {
+                members.is_none_or(|m| {
+                    m.iter().any(|x| x == r.org_id.as_str()) || r.org_id.as_str() == org.ods_code
+                })
+            })
+            .filter_map(|r| r.level.score)
+            .collect();
+        values.sort_by(f64::total_cmp);
+        distributions.push(PillarDistribution {
+            pillar: row.pillar.as_str().to_owned(),
+            n: values.len(),
+            min: values.first().copied(),
+            q1: quantile(&values, 0.25),
+            median: quantile(&values, 0.5),
+            q3: quantile(&values, 0.75),
+            max: values.last().copied(),
+            score: row.level.score,
+            values,
+        });
+    }
+    let mut flags: Vec<String> = own.iter().flat_map(|r| r.flags.iter().map(label)).collect();
+    flags.sort();
+    flags.dedup();
+    let predecessors = organisations::predecessors(conn, &org.ods_code)?
+        .into_iter()
+        .map(|(e, name)| LineageLink {
+            ods_code: e.predecessor_code,
+            name,
+            merged_on: e.merged_on,
+        })
+        .collect();
+    let rows: Vec<DivergenceRow> = analysis
+        .rows
+        .into_iter()
+        .filter(|r| r.org_id.as_str() == org.ods_code)
+        .collect();
+    Ok(OrganisationDivergence {
+        round: loaded.chain.focal().0.key.clone(),
+        previous_round: loaded.input.previous_round.clone(),
+        organisation: OrganisationSummary {
+            region_name: org
+                .region_code
+                .as_deref()
+                .and_then(region_name)
+                .map(str::to_owned),
+            ods_code: org.ods_code,
+            name: org.name,
+            org_type: org.org_type,
+            region_code: org.region_code,
+            icb_code: org.icb_code,
+        },
+        predecessors,
+        method,
+        rows,
+        distributions,
+        flags,
+    })
+}

@@ -1,0 +1,392 @@
+//! The analysis: per-pillar metric values, one reference context per (pillar, metric), one row per
+//! (organisation, pillar), then Benjamini–Hochberg per family, flags and reasons.
+//!
+//! Decisions:
+//! - A change block exists whenever the organisation has a (stored or merged) value for the pillar
+//!   in the previous round, else the change is null with `NO_PREVIOUS_ROUND` on the object. For
+//!   overall rows an invalid previous overall gives `MISSING_PILLAR` on the change block.
+//! - Gap trajectory: `gap_prev`/`percentile_rank_prev` use the previous round's level reference
+//!   (stored values only, chosen like the focal one: peer group with fallback); the org's own
+//!   previous value (stored or merged) is placed in it descriptively. GAP_WIDENING_* needs valid
+//!   scores and ≥ min_ref_n references in both rounds.
+//! - `LINEAGE_MERGED` (object) and the `lineage` field appear when a merged value was used by this
+//!   row: the previous round's value or a round of the trend fit.
+
+use super::metrics::{ChangeIn, Fit, PillarData, pillar_data, type_references};
+use super::options::Options;
+use super::prepare::{Cell, Prepared};
+use super::reasons::{self, ReasonCtx};
+use super::reference::{Eval, PeerSpec, evaluate};
+use super::stats;
+use super::types::*;
+use super::verdict::{adjust_families, flags, gap_widening};
+use super::{EngineInput, METHOD_VERSION, OVERALL, OrgInfo};
+use crate::domain::organisation::OrgType;
+use std::collections::HashMap;
+
+/// Shared keys, allocated once per analysis.
+struct Keys {
+    rounds: Vec<SharedStr>,
+    /// Pillar names, `overall` last.
+    pillars: Vec<SharedStr>,
+}
+
+impl Keys {
+    fn new(prep: &Prepared) -> Self {
+        Self {
+            rounds: prep.rounds.iter().map(|r| SharedStr::from(*r)).collect(),
+            pillars: prep
+                .pillars
+                .iter()
+                .copied()
+                .chain([OVERALL])
+                .map(SharedStr::from)
+                .collect(),
+        }
+    }
+}
+
+/// Runs divergence-v1 over the input. Never panics; with no rounds it returns no rows. Call
+/// [`Options::validate`] first: invalid options give meaningless (but finite-time) figures.
+pub fn analyse(input: &EngineInput) -> Analysis {
+    let opts = &input.options;
+    let hash = opts.hash();
+    let mut analysis = Analysis {
+        version: METHOD_VERSION,
+        round: input.rounds.last().cloned(),
+        previous_round: None,
+        options: opts.clone(),
+        config_hash: hash,
+        family_sizes: FamilySizes::default(),
+        type_references: Vec::new(),
+        rows: Vec::new(),
+    };
+    let Some(prep) = Prepared::new(input) else {
+        return analysis;
+    };
+    analysis.previous_round = prep.prev.map(|r| prep.rounds[r].to_owned());
+    let peer = PeerSpec::new(&input.reference, &prep);
+    let types: Vec<Option<OrgType>> = prep
+        .orgs
+        .iter()
+        .map(|o| o.info.map(|i| i.org_type))
+        .collect();
+    let matched: HashMap<(&str, &str), (f64, f64)> = input
+        .item_matched
+        .iter()
+        .flat_map(|m| &m.rows)
+        .map(|r| {
+            (
+                (r.ods.as_str(), r.pillar.as_str()),
+                (r.previous_score, r.current_score),
+            )
+        })
+        .collect();
+    let n_p = prep.n_pillars();
+    let data: Vec<PillarData> = (0..=n_p)
+        .map(|p| pillar_data(&prep, p, &types, peer.as_ref(), &matched, opts))
+        .collect();
+    analysis.type_references = type_references(&prep, &data);
+
+    let keys = Keys::new(&prep);
+    let ctx = RowCtx {
+        prep: &prep,
+        data: &data,
+        peer: peer.as_ref(),
+        opts,
+        keys: &keys,
+        item_set_changed: input
+            .item_matched
+            .as_ref()
+            .is_some_and(|m| m.item_set_changed),
+        hash,
+    };
+    let n_rows = (0..prep.orgs.len())
+        .filter(|&o| prep.orgs[o].focal)
+        .map(|o| {
+            (0..=n_p)
+                .filter(|&p| prep.cell(prep.focal, o, p).is_some())
+                .count()
+        })
+        .sum();
+    analysis.rows.reserve_exact(n_rows);
+    let mut widening: Vec<Option<Flag>> = Vec::with_capacity(n_rows);
+    let mut missing: Vec<Vec<&str>> = Vec::with_capacity(n_rows);
+    for (o, entry) in prep.orgs.iter().enumerate() {
+        let Some(info) = entry.info.filter(|_| entry.focal) else {
+            continue;
+        };
+        let org_id = SharedStr::from(entry.ods);
+        for p in 0..=n_p {
+            let Some(cur) = prep.cell(prep.focal, o, p) else {
+                continue;
+            };
+            let (row, wide, miss) = ctx.row(o, info, &org_id, p, cur);
+            analysis.rows.push(row);
+            widening.push(wide);
+            missing.push(miss);
+        }
+    }
+    analysis.family_sizes = adjust_families(&mut analysis.rows);
+    let ctx_peer = match &input.reference {
+        super::Reference::PeerGroup { key, org_type, .. } => Some((key.as_str(), *org_type)),
+        super::Reference::TypeNational => None,
+    };
+    for (i, row) in analysis.rows.iter_mut().enumerate() {
+        row.flags = flags(row, widening[i], opts);
+        let ctx = ReasonCtx {
+            opts,
+            peer_group: ctx_peer,
+            missing_pillars: &missing[i],
+        };
+        row.reasons = reasons::for_row(row, &ctx);
+    }
+    analysis
+}
+
+/// What every row needs, borrowed once.
+struct RowCtx<'a, 'i> {
+    prep: &'a Prepared<'i>,
+    data: &'a [PillarData],
+    peer: Option<&'a PeerSpec<'i>>,
+    opts: &'a Options,
+    keys: &'a Keys,
+    item_set_changed: bool,
+    hash: ConfigHash,
+}
+
+impl<'i> RowCtx<'_, 'i> {
+    /// The gap trajectory against the previous round's level reference (B4, B12): fills
+    /// `median_prev`, `gap_prev`, `gap_change`, the previous percentile rank and its change.
+    /// Returns the descriptive GAP_WIDENING_* flag and the previous round if its value was merged.
+    fn trajectory(
+        &self,
+        o: usize,
+        t: OrgType,
+        p: usize,
+        level: &mut LevelBlock,
+        level_n: usize,
+    ) -> (Option<Flag>, Option<usize>) {
+        let (Some(pr), Some(prev_ctx)) = (self.prep.prev, &self.data[p].prev_level) else {
+            return (None, None);
+        };
+        let Some(prev) = self.prep.cell(pr, o, p) else {
+            return (None, None);
+        };
+        let mut wide = None;
+        let own = prev.valid(self.opts.min_coverage).filter(|_| !prev.merged);
+        let r = prev_ctx.for_row(o, t, own, self.peer, self.opts.min_ref_n);
+        let stats = r.stats.as_deref();
+        level.median_prev = stats.map(|s| s.median);
+        level.n_prev = stats.map_or(0, |s| s.n());
+        level.gap_prev = prev.score.zip(level.median_prev).map(|(s, m)| s - m);
+        level.percentile_rank_prev = match (r.index, stats) {
+            (Some(i), Some(st)) => st.pr_sorted.get(i).copied(),
+            (None, Some(st)) => prev
+                .score
+                .and_then(|s| stats::percentile_rank(&st.sorted, s)),
+            _ => None,
+        };
+        level.gap_change = level.gap.zip(level.gap_prev).map(|(a, b)| a - b);
+        level.pr_change = level
+            .percentile_rank
+            .zip(level.percentile_rank_prev)
+            .map(|(a, b)| a - b);
+        let comparable = level.valid
+            && level_n >= self.opts.min_ref_n
+            && prev.valid(self.opts.min_coverage).is_some()
+            && level.n_prev >= self.opts.min_ref_n;
+        if comparable {
+            wide = gap_widening(level.gap, level.gap_prev, self.opts);
+        }
+        (wide, prev.merged.then_some(pr))
+    }
+
+    /// The row of (org o, pillar p) before BH, flags and reasons, with its descriptive
+    /// gap-widening flag and, for an overall row with MISSING_PILLAR, the pillars missing.
+    fn row(
+        &self,
+        o: usize,
+        info: &OrgInfo,
+        org_id: &SharedStr,
+        p: usize,
+        cur: Cell,
+    ) -> (DivergenceRow, Option<Flag>, Vec<&'i str>) {
+        let d = &self.data[p];
+        let n_p = self.prep.n_pillars();
+        let t = info.org_type;
+        let row_ref = d
+            .level
+            .for_row(o, t, d.level_valid[o], self.peer, self.opts.min_ref_n);
+        let mut statuses = Vec::new();
+        if p < n_p && d.level_valid[o].is_none() {
+            statuses.push(Status::InsufficientCoverage);
+        }
+        let ev = evaluate(
+            row_ref,
+            cur.score,
+            d.level_valid[o].is_some(),
+            statuses,
+            self.opts,
+        );
+        let mut level = level_block(cur, d.level_valid[o].is_some(), &ev, self.opts);
+        let mut object_statuses = Vec::new();
+        let mut merged_used = Vec::new();
+        let (wide, merged_prev) = self.trajectory(o, t, p, &mut level, ev.summary.n);
+        merged_used.extend(merged_prev);
+        let change = d.change_in[o].as_ref().map(|ci| {
+            let mut st = Vec::new();
+            let valid = d.change_valid[o].is_some();
+            if !valid {
+                st.push(if p < n_p {
+                    Status::InsufficientCoverage
+                } else {
+                    Status::MissingPillar
+                });
+            }
+            if self.item_set_changed {
+                st.push(Status::ItemSetChanged);
+            }
+            let r = d
+                .change
+                .for_row(o, t, d.change_valid[o], self.peer, self.opts.min_ref_n);
+            Box::new(change_block(
+                ci,
+                valid,
+                evaluate(r, ci.delta, valid, st, self.opts),
+                self.opts,
+            ))
+        });
+        if change.is_none() {
+            object_statuses.push(Status::NoPreviousRound);
+        }
+        let trend = d.fits[o].as_ref().map(|fit| {
+            let r = d
+                .trend
+                .for_row(o, t, Some(fit.slope), self.peer, self.opts.min_ref_n);
+            merged_used.extend(
+                fit.rounds
+                    .iter()
+                    .filter(|&&r| self.prep.cell(r, o, p).is_some_and(|c| c.merged)),
+            );
+            Box::new(trend_block(
+                fit,
+                self.keys,
+                evaluate(r, Some(fit.slope), true, Vec::new(), self.opts),
+                self.opts,
+            ))
+        });
+        if p == n_p && cur.score.is_none() {
+            object_statuses.insert(0, Status::MissingPillar);
+        }
+        merged_used.sort_unstable();
+        merged_used.dedup();
+        let lineage = (!merged_used.is_empty()).then(|| {
+            object_statuses.push(Status::LineageMerged);
+            Lineage {
+                predecessors: info.predecessors.clone(),
+                merged_from_previous: self.prep.prev.is_some_and(|pr| merged_used.contains(&pr)),
+                merged_rounds: merged_used
+                    .iter()
+                    .map(|&r| self.prep.rounds[r].to_owned())
+                    .collect(),
+            }
+        });
+        let missing = if p == n_p && cur.score.is_none() {
+            (0..n_p)
+                .filter(|&q| {
+                    self.prep
+                        .cell(self.prep.focal, o, q)
+                        .is_some_and(|c| c.valid(self.opts.min_coverage).is_none())
+                })
+                .map(|q| self.prep.pillars[q])
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let row = DivergenceRow {
+            org_id: org_id.clone(),
+            org_type: t,
+            pillar: self.keys.pillars[p].clone(),
+            round: self.keys.rounds[self.prep.focal].clone(),
+            previous_round: self.prep.prev.map(|r| self.keys.rounds[r].clone()),
+            reference: ev.summary,
+            level,
+            change,
+            trend,
+            flags: Vec::new(),
+            reasons: Vec::new(),
+            statuses: object_statuses,
+            lineage,
+            method: MethodInfo {
+                version: METHOD_VERSION,
+                p_method: self.opts.p_method,
+                alpha_fdr: self.opts.alpha_fdr,
+                family_size: 0,
+                config_hash: self.hash,
+            },
+        };
+        (row, wide, missing)
+    }
+}
+
+fn level_block(cur: Cell, valid: bool, ev: &Eval, opts: &Options) -> LevelBlock {
+    LevelBlock {
+        score: cur.score,
+        coverage: cur.coverage,
+        valid,
+        gap: ev.gap,
+        robust_z: ev.z,
+        p: ev.p,
+        q: None,
+        tier: stats::tier(ev.p, opts),
+        percentile_rank: ev.percentile_rank,
+        percentile_rank_prev: None,
+        pr_change: None,
+        gap_prev: None,
+        gap_change: None,
+        median_prev: None,
+        n_prev: 0,
+        family_size: 0,
+        statuses: ev.statuses.clone(),
+    }
+}
+
+fn change_block(ci: &ChangeIn, valid: bool, ev: Eval, opts: &Options) -> ChangeBlock {
+    ChangeBlock {
+        previous_score: ci.prev.score,
+        previous_coverage: ci.prev.coverage,
+        delta: ci.delta,
+        item_matched: ci.matched,
+        valid,
+        peer_median_delta: ev.summary.median,
+        excess: ev.gap,
+        scale: ev.summary.scale,
+        robust_z: ev.z,
+        p: ev.p,
+        q: None,
+        tier: stats::tier(ev.p, opts),
+        reference: ev.summary,
+        family_size: 0,
+        statuses: ev.statuses,
+    }
+}
+
+fn trend_block(fit: &Fit, keys: &Keys, ev: Eval, opts: &Options) -> TrendBlock {
+    TrendBlock {
+        slope: fit.slope,
+        peer_median_slope: ev.summary.median,
+        excess: ev.gap,
+        scale: ev.summary.scale,
+        robust_z: ev.z,
+        p: ev.p,
+        q: None,
+        tier: stats::tier(ev.p, opts),
+        rounds: fit.rounds.len(),
+        round_keys: fit.rounds.iter().map(|&r| keys.rounds[r].clone()).collect(),
+        consistent: fit.consistent,
+        reference: ev.summary,
+        family_size: 0,
+        statuses: ev.statuses,
+    }
+}

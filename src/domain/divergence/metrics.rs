@@ -1,0 +1,201 @@
+//! Per-pillar metric inputs (level, previous level, change, trend) for every organisation and
+//! their reference contexts, built once per pillar so rows only look things up.
+//!
+//! Decisions:
+//! - Change validity needs a valid score in both rounds; the change input exists whenever the
+//!   organisation has a (stored or merged) value for the pillar in the previous round.
+//! - Item matching: the matched row of (org, pillar) gives Δ; for overall, a matched `overall` row
+//!   if supplied, else mean(current) − mean(previous) over the org's focal pillars when every one
+//!   of them is matched; any Δ without a matched row is the raw S_r − S_prev.
+//! - Trend: the focal round must be usable; then the last K ≤ trend_max_rounds usable listed
+//!   rounds (merged values included), K ≥ 3, x = ordinal in `rounds`.
+
+use super::OVERALL;
+use super::options::Options;
+use super::prepare::{Cell, Prepared};
+use super::reference::{GroupCtx, PeerSpec};
+use super::stats::{ols_slope, trend_consistent};
+use super::types::{Metric, TypeReference};
+use crate::domain::organisation::OrgType;
+use std::collections::HashMap;
+
+pub struct ChangeIn {
+    pub prev: Cell,
+    pub delta: Option<f64>,
+    pub matched: bool,
+}
+
+pub struct Fit {
+    pub slope: f64,
+    pub rounds: Vec<usize>,
+    pub consistent: Option<bool>,
+}
+
+/// Per pillar: metric inputs by organisation and their reference contexts.
+pub struct PillarData {
+    pub level: GroupCtx,
+    pub level_valid: Vec<Option<f64>>,
+    pub prev_level: Option<GroupCtx>,
+    pub change: GroupCtx,
+    pub change_in: Vec<Option<ChangeIn>>,
+    pub change_valid: Vec<Option<f64>>,
+    pub trend: GroupCtx,
+    pub fits: Vec<Option<Fit>>,
+}
+
+pub fn pillar_data(
+    prep: &Prepared,
+    p: usize,
+    types: &[Option<OrgType>],
+    peer: Option<&PeerSpec>,
+    matched: &HashMap<(&str, &str), (f64, f64)>,
+    opts: &Options,
+) -> PillarData {
+    let n_o = prep.orgs.len();
+    let min_cov = opts.min_coverage;
+    let focal_val = |o: usize| prep.cell(prep.focal, o, p).and_then(|c| c.valid(min_cov));
+    let level_valid: Vec<Option<f64>> = (0..n_o)
+        .map(|o| focal_val(o).filter(|_| prep.orgs[o].focal))
+        .collect();
+    let prev_level = prep.prev.map(|pr| {
+        let vals: Vec<Option<f64>> = (0..n_o)
+            .map(|o| {
+                prep.cell(pr, o, p)
+                    .filter(|c| !c.merged)
+                    .and_then(|c| c.valid(min_cov))
+            })
+            .collect();
+        GroupCtx::build(&vals, types, peer, opts.s_min_level(), opts)
+    });
+    let mut change_in: Vec<Option<ChangeIn>> = Vec::with_capacity(n_o);
+    let mut change_valid = vec![None; n_o];
+    let mut fits: Vec<Option<Fit>> = Vec::with_capacity(n_o);
+    let mut slopes = vec![None; n_o];
+    let mut points = Vec::new();
+    for o in 0..n_o {
+        let focal = prep.orgs[o].focal;
+        let cur = prep.cell(prep.focal, o, p).filter(|_| focal);
+        let ci = match (cur, prep.prev) {
+            (Some(cur), Some(pr)) => prep.cell(pr, o, p).map(|prev| {
+                let (delta, is_matched) = match matched_delta(prep, o, p, matched) {
+                    Some(d) => (Some(d), true),
+                    None => (cur.score.zip(prev.score).map(|(a, b)| a - b), false),
+                };
+                ChangeIn {
+                    prev,
+                    delta,
+                    matched: is_matched,
+                }
+            }),
+            _ => None,
+        };
+        if let (Some(c), Some(ci)) = (cur, &ci)
+            && c.valid(min_cov).is_some()
+            && ci.prev.valid(min_cov).is_some()
+        {
+            change_valid[o] = ci.delta;
+        }
+        change_in.push(ci);
+        let fit = if focal {
+            fit_trend(prep, o, p, opts, &mut points)
+        } else {
+            None
+        };
+        slopes[o] = fit.as_ref().map(|f| f.slope);
+        fits.push(fit);
+    }
+    PillarData {
+        level: GroupCtx::build(&level_valid, types, peer, opts.s_min_level(), opts),
+        level_valid,
+        prev_level,
+        change: GroupCtx::build(&change_valid, types, peer, opts.s_min_change(), opts),
+        change_in,
+        change_valid,
+        trend: GroupCtx::build(&slopes, types, peer, opts.s_min_slope(), opts),
+        fits,
+    }
+}
+
+fn matched_delta(
+    prep: &Prepared,
+    o: usize,
+    p: usize,
+    matched: &HashMap<(&str, &str), (f64, f64)>,
+) -> Option<f64> {
+    if matched.is_empty() {
+        return None;
+    }
+    let ods = prep.orgs[o].ods;
+    let n_p = prep.n_pillars();
+    let name = if p < n_p { prep.pillars[p] } else { OVERALL };
+    if let Some((prev, cur)) = matched.get(&(ods, name)) {
+        return Some(cur - prev);
+    }
+    if p < n_p {
+        return None;
+    }
+    let (mut sp, mut sc, mut k) = (0.0, 0.0, 0usize);
+    for q in (0..n_p).filter(|&q| prep.cell(prep.focal, o, q).is_some()) {
+        let (prev, cur) = matched.get(&(ods, prep.pillars[q]))?;
+        sp += prev;
+        sc += cur;
+        k += 1;
+    }
+    (k > 0).then(|| (sc - sp) / k as f64)
+}
+
+/// `points` is a scratch buffer reused across calls.
+pub fn fit_trend(
+    prep: &Prepared,
+    o: usize,
+    p: usize,
+    opts: &Options,
+    points: &mut Vec<(f64, f64)>,
+) -> Option<Fit> {
+    let usable = |r: usize| prep.cell(r, o, p).and_then(|c| c.valid(opts.min_coverage));
+    usable(prep.focal)?;
+    points.clear();
+    for r in (0..prep.n_listed).rev() {
+        if points.len() >= opts.trend_max_rounds {
+            break;
+        }
+        if let Some(v) = usable(r) {
+            points.push(((r + 1) as f64, v));
+        }
+    }
+    if points.len() < 3 {
+        return None;
+    }
+    points.reverse();
+    let slope = ols_slope(points)?;
+    Some(Fit {
+        slope,
+        consistent: trend_consistent(points, slope),
+        rounds: points.iter().map(|(x, _)| *x as usize - 1).collect(),
+    })
+}
+
+pub fn type_references(prep: &Prepared, data: &[PillarData]) -> Vec<TypeReference> {
+    let mut out = Vec::new();
+    for (p, d) in data.iter().enumerate() {
+        let name = prep.pillars.get(p).copied().unwrap_or(OVERALL);
+        for (metric, ctx) in [
+            (Metric::Level, &d.level),
+            (Metric::Change, &d.change),
+            (Metric::Trend, &d.trend),
+        ] {
+            for t in OrgType::ALL {
+                if let Some(s) = ctx.type_stats(t) {
+                    out.push(TypeReference {
+                        org_type: t,
+                        pillar: name.to_owned(),
+                        metric,
+                        n: s.n(),
+                        median: s.median,
+                    });
+                }
+            }
+        }
+    }
+    out
+}

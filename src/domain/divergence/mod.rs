@@ -1,0 +1,143 @@
+//! The divergence engine, method `divergence-v1` (`docs/divergence-v1.md`): stored pillar scores
+//! in, one explainable row per (organisation, pillar) out, with a level, change and trend block each
+//! compared robustly with like-for-like peers and FDR-controlled. Pure computation: no I/O, no web
+//! framework, no database; the caller loads scores and filters the rows afterwards.
+//!
+//! Layout: `options` (configuration, B9), input types (here), `types` (output), `prepare`
+//! (indexing, merger lineage, overall scores), `stats` (B5–B6 numerics), `reference` (reference
+//! groups, B3, and one value against its reference), `metrics` (per-pillar metric inputs),
+//! `engine` (rows), `verdict` (BH families and flags), `reasons` (plain-English sentences),
+//! `aggregate` (B7 ICB and region comparison).
+//!
+//! Decisions where the spec leaves room (each is repeated where it is implemented):
+//! - Rows exist for every organisation with an [`OrgInfo`] and at least one stored pillar score in
+//!   the focal round; scores of organisations without an `OrgInfo` are used only as merger
+//!   predecessors. A stored pillar literally named `overall` is ignored (the name is reserved).
+//! - Rows are sorted by ODS code, then pillar name, with `overall` last, so the output does not
+//!   depend on input order.
+//! - A low-coverage score keeps a descriptive gap and percentile rank against the reference it is
+//!   not part of; only z, p and q are withheld.
+//! - Thresholds on the score scale (coverage, materiality, gap widening, percentile ties) use a
+//!   1e-9 slack; probability thresholds (tiers, q ≤ α) are compared exactly.
+//! - Percentile ranks are reported unrounded (B8 shows one decimal); the caller rounds for display.
+//! - See the module docs of `prepare`, `reference`, `metrics`, `engine`, `verdict`, `reasons` and
+//!   `aggregate` for the rest.
+
+mod aggregate;
+mod engine;
+mod metrics;
+mod options;
+mod prepare;
+mod reasons;
+mod reference;
+mod stats;
+mod types;
+mod verdict;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_edge;
+#[cfg(test)]
+mod tests_props;
+
+pub use aggregate::{AggregateBy, AggregateMetric, AggregateRow, aggregate};
+pub use engine::analyse;
+pub use options::{Options, PMethod};
+pub use stats::{bh_adjust, percentile_rank, quantile_type7};
+pub use types::{
+    Analysis, ChangeBlock, Confidence, ConfigHash, DivergenceRow, FamilySizes, Flag, LevelBlock,
+    Lineage, MethodInfo, Metric, RefKind, ReferenceSummary, ScaleMethod, SharedStr, Status, Tier,
+    TrendBlock, TypeReference,
+};
+
+use crate::domain::organisation::OrgType;
+use serde::{Deserialize, Serialize};
+
+/// The method version echoed in every row.
+pub const METHOD_VERSION: &str = "divergence-v1";
+
+/// The pillar key of the overall score (mean of the pillars).
+pub const OVERALL: &str = "overall";
+
+/// What each organisation is compared with (B3).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reference {
+    /// Every organisation of the same type with a valid value (the default).
+    #[default]
+    TypeNational,
+    /// A named peer list. Members of another type than `org_type` are dropped; organisations of
+    /// the group's type that are not members are compared with the members plus themselves
+    /// (include-self); organisations of other types are compared type-nationally with
+    /// `REFERENCE_FALLBACK`.
+    PeerGroup {
+        key: String,
+        org_type: OrgType,
+        members: Vec<String>,
+    },
+}
+
+/// An organisation as the engine needs it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrgInfo {
+    pub ods: String,
+    pub org_type: OrgType,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub icb: Option<String>,
+    /// Merger lineage: the ODS codes this organisation absorbed.
+    #[serde(default)]
+    pub predecessors: Vec<String>,
+}
+
+/// A stored pillar score (the mean of its domain scores) of a submitted return.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PillarScore {
+    pub ods: String,
+    pub round: String,
+    pub pillar: String,
+    /// `None` when nothing in the pillar was answered.
+    pub score: Option<f64>,
+    /// answered / expected, in [0, 1].
+    pub coverage: f64,
+}
+
+/// One item-matched change (both rounds recomputed by the caller on the common items).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatchedChange {
+    pub ods: String,
+    pub pillar: String,
+    pub previous_score: f64,
+    pub current_score: f64,
+}
+
+/// Item-matched scores for the change metric (B2).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ItemMatched {
+    /// The matched item set is smaller than either round's full set: `ITEM_SET_CHANGED` goes on
+    /// every change block.
+    pub item_set_changed: bool,
+    pub rows: Vec<MatchedChange>,
+}
+
+/// Everything one analysis needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EngineInput {
+    /// Round keys, oldest first; the last is the focal round. Trend x values are the ordinals
+    /// (1, 2, 3 …) of this list.
+    pub rounds: Vec<String>,
+    /// The round used for change; `None` gives null change blocks with `NO_PREVIOUS_ROUND`.
+    #[serde(default)]
+    pub previous_round: Option<String>,
+    pub orgs: Vec<OrgInfo>,
+    /// Pillar scores of submitted returns (any rounds; rounds not named above are ignored).
+    pub scores: Vec<PillarScore>,
+    #[serde(default)]
+    pub reference: Reference,
+    #[serde(default)]
+    pub item_matched: Option<ItemMatched>,
+    #[serde(default)]
+    pub options: Options,
+}

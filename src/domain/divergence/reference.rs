@@ -1,0 +1,281 @@
+//! Reference groups (B3) and the evaluation of one value against its reference (B5–B6 up to p).
+//!
+//! Decisions:
+//! - Type-national references are built once per (metric, pillar, type) and shared by every row.
+//! - Peer group: members of another type than the group's are dropped. A valid organisation of the
+//!   group's type that is not a member is compared with the members plus itself (include-self, so
+//!   its own value is in R as for type_national). The group is used for a row only when that R has
+//!   at least `min_ref_n` values; otherwise the row falls back to type_national with
+//!   `REFERENCE_FALLBACK`, per (pillar, metric). Organisations of another type always fall back.
+//! - Below `min_ref_n` the median, quartiles, gap and percentile rank are still reported, but no
+//!   MAD or scale (so `SCALE_FLOOR_APPLIED` never appears there) and no z, p, q.
+//! - z is withheld when the scale is 0 (only possible when the configured floor is 0).
+
+use super::Reference;
+use super::options::Options;
+use super::stats::{RefStats, order_key, p_value, percentile_rank};
+use super::types::{Confidence, RefKind, ReferenceSummary, Status};
+use crate::domain::organisation::OrgType;
+use std::borrow::Cow;
+
+/// The peer group as indices: which organisations are members (of the group's type).
+pub struct PeerSpec<'a> {
+    pub key: &'a str,
+    pub org_type: OrgType,
+    pub is_member: Vec<bool>,
+}
+
+impl<'a> PeerSpec<'a> {
+    pub fn new(reference: &'a Reference, prepared: &super::prepare::Prepared) -> Option<Self> {
+        let Reference::PeerGroup {
+            key,
+            org_type,
+            members,
+        } = reference
+        else {
+            return None;
+        };
+        let mut is_member = vec![false; prepared.orgs.len()];
+        for m in members {
+            if let Some(&i) = prepared.index.get(m.as_str())
+                && prepared.orgs[i]
+                    .info
+                    .is_some_and(|info| info.org_type == *org_type)
+            {
+                is_member[i] = true;
+            }
+        }
+        Some(Self {
+            key,
+            org_type: *org_type,
+            is_member,
+        })
+    }
+}
+
+/// All references of one (metric, pillar).
+pub struct GroupCtx {
+    by_type: Vec<Option<RefStats>>,
+    /// Position of each organisation's value in its type's sorted values (`NONE` if absent).
+    type_pos: Vec<u32>,
+    peer_values: Vec<f64>,
+    peer_stats: Option<RefStats>,
+    peer_pos: Vec<u32>,
+    s_min: f64,
+    opts_p: (super::options::PMethod, usize),
+}
+
+const NONE: u32 = u32::MAX;
+
+/// The reference chosen for one row.
+pub struct RowRef<'c> {
+    pub stats: Option<Cow<'c, RefStats>>,
+    pub kind: RefKind,
+    pub key: Cow<'static, str>,
+    pub fallback: bool,
+    /// The row's own value is `stats.sorted[index]` (a member): its p and percentile rank were
+    /// precomputed.
+    pub index: Option<usize>,
+}
+
+/// Sorts (value, org) pairs once, records each org's position and builds the statistics.
+fn sorted_stats(
+    mut pairs: Vec<(f64, u32)>,
+    pos: &mut [u32],
+    s_min: f64,
+    (method, min_ref_n): (super::options::PMethod, usize),
+) -> Option<RefStats> {
+    // Ties need no order: equal values share their p and percentile rank.
+    pairs.sort_unstable_by_key(|(v, _)| order_key(*v));
+    for (i, (_, o)) in pairs.iter().enumerate() {
+        pos[*o as usize] = i as u32;
+    }
+    let values = pairs.into_iter().map(|(v, _)| v).collect();
+    RefStats::from_sorted(values, s_min).map(|s| s.with_member_figures(method, min_ref_n))
+}
+
+impl GroupCtx {
+    /// `values[o]` is the valid value of organisation o for this metric and pillar (None when o
+    /// is not part of any reference); `types[o]` its type.
+    pub fn build(
+        values: &[Option<f64>],
+        types: &[Option<OrgType>],
+        peer: Option<&PeerSpec>,
+        s_min: f64,
+        opts: &Options,
+    ) -> Self {
+        let opts_p = (opts.p_method, opts.min_ref_n);
+        let mut buckets: Vec<Vec<(f64, u32)>> = vec![Vec::new(); OrgType::ALL.len()];
+        let mut peer_pairs = Vec::new();
+        for (o, (v, t)) in values.iter().zip(types).enumerate() {
+            if let (Some(v), Some(t)) = (v, t) {
+                buckets[*t as usize].push((*v, o as u32));
+                if peer.is_some_and(|p| p.is_member[o]) {
+                    peer_pairs.push((*v, o as u32));
+                }
+            }
+        }
+        let mut type_pos = vec![NONE; values.len()];
+        let by_type = buckets
+            .into_iter()
+            .map(|b| sorted_stats(b, &mut type_pos, s_min, opts_p))
+            .collect();
+        let mut peer_pos = Vec::new();
+        let peer_stats = peer.and_then(|_| {
+            peer_pos = vec![NONE; values.len()];
+            sorted_stats(peer_pairs, &mut peer_pos, s_min, opts_p)
+        });
+        Self {
+            by_type,
+            type_pos,
+            peer_values: peer_stats
+                .as_ref()
+                .map(|s| s.sorted.clone())
+                .unwrap_or_default(),
+            peer_stats,
+            peer_pos,
+            s_min,
+            opts_p,
+        }
+    }
+
+    pub fn type_stats(&self, t: OrgType) -> Option<&RefStats> {
+        self.by_type[t as usize].as_ref()
+    }
+
+    /// The reference of organisation `org` (type `t`, own valid value `own`).
+    pub fn for_row<'c>(
+        &'c self,
+        org: usize,
+        t: OrgType,
+        own: Option<f64>,
+        peer: Option<&PeerSpec>,
+        min_ref_n: usize,
+    ) -> RowRef<'c> {
+        let at = |pos: &[u32]| pos.get(org).filter(|i| **i != NONE).map(|i| *i as usize);
+        let national = |fallback: bool| RowRef {
+            stats: self.type_stats(t).map(Cow::Borrowed),
+            kind: RefKind::TypeNational,
+            key: Cow::Borrowed(t.as_str()),
+            fallback,
+            index: at(&self.type_pos),
+        };
+        let Some(peer) = peer else {
+            return national(false);
+        };
+        if peer.org_type != t {
+            return national(true);
+        }
+        let add_self = !peer.is_member[org] && own.is_some();
+        let n = self.peer_values.len() + usize::from(add_self);
+        if n < min_ref_n {
+            return national(true);
+        }
+        let (stats, index) = match (add_self, own) {
+            (true, Some(v)) => {
+                let mut values = self.peer_values.clone();
+                values.push(v);
+                let stats = RefStats::new(values, self.s_min)
+                    .map(|s| s.with_member_figures(self.opts_p.0, self.opts_p.1));
+                (stats.map(Cow::Owned), None)
+            }
+            _ => (
+                self.peer_stats.as_ref().map(Cow::Borrowed),
+                at(&self.peer_pos),
+            ),
+        };
+        RowRef {
+            stats,
+            kind: RefKind::PeerGroup,
+            key: Cow::Owned(peer.key.to_owned()),
+            fallback: false,
+            index,
+        }
+    }
+}
+
+/// One value against its reference, before BH.
+pub struct Eval {
+    pub summary: ReferenceSummary,
+    pub gap: Option<f64>,
+    pub z: Option<f64>,
+    pub p: Option<f64>,
+    pub percentile_rank: Option<f64>,
+    pub statuses: Vec<Status>,
+}
+
+/// Summary of a reference; the scale is shown only from `min_ref_n` values on.
+pub fn summarise(
+    stats: Option<&RefStats>,
+    kind: RefKind,
+    key: Cow<'static, str>,
+    min_ref_n: usize,
+) -> ReferenceSummary {
+    let n = stats.map_or(0, RefStats::n);
+    let scaled = stats.filter(|_| n >= min_ref_n);
+    ReferenceSummary {
+        kind,
+        key,
+        n,
+        median: stats.map(|s| s.median),
+        q1: stats.map(|s| s.q1),
+        q3: stats.map(|s| s.q3),
+        mad: scaled.map(|s| s.mad),
+        scale: scaled.map(|s| s.scale),
+        scale_method: scaled.map(|s| s.method),
+        confidence: Confidence::from_n(n, min_ref_n),
+    }
+}
+
+/// Evaluates `x` (descriptive value, maybe outside R) against the row's reference. Only a `valid`
+/// x (one that is part of R) gets z and p. `statuses` holds the caller's statuses so far.
+pub fn evaluate(
+    row_ref: RowRef,
+    x: Option<f64>,
+    valid: bool,
+    mut statuses: Vec<Status>,
+    opts: &Options,
+) -> Eval {
+    let stats = row_ref.stats.as_deref();
+    let n = stats.map_or(0, RefStats::n);
+    let gap = match (x, stats) {
+        (Some(x), Some(s)) => Some(x - s.median),
+        _ => None,
+    };
+    let member = row_ref.index.zip(stats);
+    let percentile_rank = match (member, x, stats) {
+        (Some((i, s)), _, _) => s.pr_sorted.get(i).copied(),
+        (None, Some(x), Some(s)) => percentile_rank(&s.sorted, x),
+        _ => None,
+    };
+    let enough = n >= opts.min_ref_n;
+    if !enough {
+        statuses.push(Status::InsufficientPeers);
+    }
+    if row_ref.fallback {
+        statuses.push(Status::ReferenceFallback);
+    }
+    if enough && stats.is_some_and(|s| s.floor_applied) {
+        statuses.push(Status::ScaleFloorApplied);
+    }
+    let (mut z, mut p) = (None, None);
+    if let (true, true, Some(g), Some(s)) = (enough, valid, gap, stats)
+        && s.scale > 0.0
+    {
+        let zv = g / s.scale;
+        z = Some(zv);
+        // A member's p was precomputed with the same arithmetic; others are computed here.
+        p = member
+            .and_then(|(i, s)| s.p_sorted.get(i).copied())
+            .filter(|p| !p.is_nan())
+            .or_else(|| p_value(zv, n, opts.p_method));
+    }
+    Eval {
+        summary: summarise(stats, row_ref.kind, row_ref.key, opts.min_ref_n),
+        gap,
+        z,
+        p,
+        percentile_rank,
+        statuses,
+    }
+}

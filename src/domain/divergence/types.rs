@@ -1,0 +1,327 @@
+//! Output types of the engine (spec B8 and B12 field names). Serialisation only: these are
+//! responses, never read back.
+
+use super::options::{Options, PMethod};
+use crate::domain::organisation::OrgType;
+use serde::{Serialize, Serializer};
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
+
+/// An immutable shared string. The rows of one analysis share their ODS code, pillar and round
+/// keys instead of allocating them per row (25,000 organisations give 200,000 rows). Serialises
+/// as a plain JSON string.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SharedStr(Arc<str>);
+
+impl SharedStr {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Deref for SharedStr {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for SharedStr {
+    fn from(s: &str) -> Self {
+        Self(Arc::from(s))
+    }
+}
+
+impl PartialEq<str> for SharedStr {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for SharedStr {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl fmt::Display for SharedStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for SharedStr {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+/// Flag codes (B6). Flags are conclusions; statuses are caveats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Flag {
+    LevelBelowPeers,
+    LevelAbovePeers,
+    ProgressBelowPeers,
+    ProgressAbovePeers,
+    TrendBelowPeers,
+    TrendAbovePeers,
+    GapWideningBehind,
+    GapWideningAhead,
+    PriorityFallingBehind,
+}
+
+/// Status codes (B6, B12): caveats on the block (or object) they concern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    InsufficientCoverage,
+    InsufficientPeers,
+    NoPreviousRound,
+    ReferenceFallback,
+    ItemSetChanged,
+    ScaleFloorApplied,
+    MissingPillar,
+    LineageMerged,
+}
+
+/// Evidence tier from the unadjusted p (B6): `alarm` p < 0.002, `alert` p < 0.05.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    #[default]
+    None,
+    Alert,
+    Alarm,
+}
+
+/// Confidence grade from the reference size n_R (B3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    /// n_R < min_ref_n: descriptive only.
+    Insufficient,
+    /// min_ref_n ≤ n_R ≤ 9.
+    Low,
+    /// 10 ≤ n_R ≤ 29.
+    Moderate,
+    /// n_R ≥ 30.
+    High,
+}
+
+impl Confidence {
+    pub fn from_n(n: usize, min_ref_n: usize) -> Self {
+        match n {
+            n if n < min_ref_n => Confidence::Insufficient,
+            n if n < 10 => Confidence::Low,
+            n if n < 30 => Confidence::Moderate,
+            _ => Confidence::High,
+        }
+    }
+}
+
+/// How the robust scale was obtained (B5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScaleMethod {
+    Mad,
+    Meanad,
+}
+
+/// Which reference a block was compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefKind {
+    TypeNational,
+    PeerGroup,
+    /// Aggregates: every ICB (or region) with a valid standardised gap.
+    AllUnits,
+}
+
+/// The three metrics of B4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    Level,
+    Change,
+    Trend,
+}
+
+/// FNV-1a 64 hash of the options, serialised as 16 hex digits. `Copy`, so rows carry it for free.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConfigHash(pub u64);
+
+impl fmt::Display for ConfigHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl Serialize for ConfigHash {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// The distribution a block was compared with. `mad`, `scale` and `scale_method` are null when
+/// n < min_ref_n (no scale is computed then); `median`, `q1`, `q3` are null only when n = 0.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReferenceSummary {
+    pub kind: RefKind,
+    /// The organisation type (`type_national`), the peer group key, or `icb`/`region`.
+    pub key: Cow<'static, str>,
+    pub n: usize,
+    pub median: Option<f64>,
+    pub q1: Option<f64>,
+    pub q3: Option<f64>,
+    pub mad: Option<f64>,
+    pub scale: Option<f64>,
+    pub scale_method: Option<ScaleMethod>,
+    pub confidence: Confidence,
+}
+
+/// Level block: the focal round's score against its reference (B4), plus the gap trajectory.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LevelBlock {
+    pub score: Option<f64>,
+    pub coverage: f64,
+    /// Whether this score is part of its reference distribution (valid coverage).
+    pub valid: bool,
+    pub gap: Option<f64>,
+    pub robust_z: Option<f64>,
+    pub p: Option<f64>,
+    pub q: Option<f64>,
+    pub tier: Tier,
+    pub percentile_rank: Option<f64>,
+    pub percentile_rank_prev: Option<f64>,
+    pub pr_change: Option<f64>,
+    pub gap_prev: Option<f64>,
+    pub gap_change: Option<f64>,
+    /// Median and size of the previous round's level reference (every valid organisation of
+    /// that round, B12): `gap_prev = S_prev − median_prev`.
+    pub median_prev: Option<f64>,
+    pub n_prev: usize,
+    pub family_size: usize,
+    pub statuses: Vec<Status>,
+}
+
+/// Change block: Δ = S_r − S_prev (item-matched when given) against the paired panel.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChangeBlock {
+    pub previous_score: Option<f64>,
+    pub previous_coverage: f64,
+    pub delta: Option<f64>,
+    pub item_matched: bool,
+    pub valid: bool,
+    pub peer_median_delta: Option<f64>,
+    pub excess: Option<f64>,
+    pub scale: Option<f64>,
+    pub robust_z: Option<f64>,
+    pub p: Option<f64>,
+    pub q: Option<f64>,
+    pub tier: Tier,
+    pub reference: ReferenceSummary,
+    pub family_size: usize,
+    pub statuses: Vec<Status>,
+}
+
+/// Trend block (B12): OLS slope per round over the last K ≤ trend_max_rounds usable rounds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrendBlock {
+    pub slope: f64,
+    pub peer_median_slope: Option<f64>,
+    pub excess: Option<f64>,
+    pub scale: Option<f64>,
+    pub robust_z: Option<f64>,
+    pub p: Option<f64>,
+    pub q: Option<f64>,
+    pub tier: Tier,
+    /// K, the number of rounds in the fit.
+    pub rounds: usize,
+    /// The round keys of the fit, oldest first.
+    pub round_keys: Vec<SharedStr>,
+    /// K ≥ 4: whether every leave-one-round-out slope has the sign of `slope`; null for K = 3.
+    pub consistent: Option<bool>,
+    pub reference: ReferenceSummary,
+    pub family_size: usize,
+    pub statuses: Vec<Status>,
+}
+
+/// Merger lineage used for earlier rounds of this organisation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Lineage {
+    pub predecessors: Vec<String>,
+    /// The previous round's score is the predecessors' mean.
+    pub merged_from_previous: bool,
+    /// Every round (previous or trend) whose value came from the predecessors.
+    pub merged_rounds: Vec<String>,
+}
+
+/// Method echo (B8).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MethodInfo {
+    pub version: &'static str,
+    pub p_method: PMethod,
+    pub alpha_fdr: f64,
+    /// The size of this row's level family (each block also carries its own `family_size`).
+    pub family_size: usize,
+    pub config_hash: ConfigHash,
+}
+
+/// One object per (organisation, pillar), pillar `overall` for the overall score (B8).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DivergenceRow {
+    pub org_id: SharedStr,
+    pub org_type: OrgType,
+    pub pillar: SharedStr,
+    pub round: SharedStr,
+    pub previous_round: Option<SharedStr>,
+    /// The level reference.
+    pub reference: ReferenceSummary,
+    pub level: LevelBlock,
+    /// Boxed, as is `trend`: rows stay small (a 25,000-organisation analysis has 200,000).
+    pub change: Option<Box<ChangeBlock>>,
+    pub trend: Option<Box<TrendBlock>>,
+    pub flags: Vec<Flag>,
+    pub reasons: Vec<String>,
+    /// Statuses about the whole object (MISSING_PILLAR, LINEAGE_MERGED, NO_PREVIOUS_ROUND).
+    pub statuses: Vec<Status>,
+    pub lineage: Option<Lineage>,
+    pub method: MethodInfo,
+}
+
+/// BH family sizes m: one family per metric for pillar rows and one per metric for overall rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct FamilySizes {
+    pub level: usize,
+    pub change: usize,
+    pub trend: usize,
+    pub overall_level: usize,
+    pub overall_change: usize,
+    pub overall_trend: usize,
+}
+
+/// The type-national median of one (type, pillar, metric): what aggregates standardise against.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TypeReference {
+    pub org_type: OrgType,
+    pub pillar: String,
+    pub metric: Metric,
+    pub n: usize,
+    pub median: f64,
+}
+
+/// The result of [`crate::domain::divergence::analyse`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Analysis {
+    pub version: &'static str,
+    pub round: Option<String>,
+    pub previous_round: Option<String>,
+    pub options: Options,
+    pub config_hash: ConfigHash,
+    pub family_sizes: FamilySizes,
+    pub type_references: Vec<TypeReference>,
+    pub rows: Vec<DivergenceRow>,
+}

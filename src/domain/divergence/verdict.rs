@@ -1,0 +1,115 @@
+//! Verdicts: Benjamini–Hochberg per family, and flags (B6).
+//!
+//! Decisions:
+//! - Families: one per metric for pillar rows and one per metric for overall rows, over every
+//!   tested block (one with a p) of the whole analysis. `family_size` is set on every block of the
+//!   family, tested or not; `method.family_size` is the level family's.
+//! - A flag's direction needs g ≠ 0; materiality |g| ≥ δ − 1e-9; significance q ≤ α (exact) and
+//!   tier ≠ none. GAP_WIDENING_* is descriptive: |G_r| − |G_prev| ≥ δ_change − 1e-9, same sign.
+
+use super::OVERALL;
+use super::options::Options;
+use super::stats::{EPS, bh_adjust};
+use super::types::{DivergenceRow, FamilySizes, Flag, Tier};
+
+/// Runs BH per family and writes q and family sizes.
+pub fn adjust_families(rows: &mut [DivergenceRow]) -> FamilySizes {
+    // family index: metric (0 level, 1 change, 2 trend) × 2 + overall
+    let mut members: [Vec<(usize, f64)>; 6] = Default::default();
+    for (i, row) in rows.iter().enumerate() {
+        let base = usize::from(row.pillar == OVERALL);
+        let ps = [
+            row.level.p,
+            row.change.as_ref().and_then(|c| c.p),
+            row.trend.as_ref().and_then(|t| t.p),
+        ];
+        for (m, p) in ps.into_iter().enumerate() {
+            if let Some(p) = p {
+                members[m * 2 + base].push((i, p));
+            }
+        }
+    }
+    for (f, fam) in members.iter().enumerate() {
+        let ps: Vec<f64> = fam.iter().map(|(_, p)| *p).collect();
+        for (&(i, _), q) in fam.iter().zip(bh_adjust(&ps)) {
+            let row = &mut rows[i];
+            match f / 2 {
+                0 => row.level.q = Some(q),
+                1 => row.change.iter_mut().for_each(|c| c.q = Some(q)),
+                _ => row.trend.iter_mut().for_each(|t| t.q = Some(q)),
+            }
+        }
+    }
+    let size = |f: usize| members[f].len();
+    for row in rows.iter_mut() {
+        let base = usize::from(row.pillar == OVERALL);
+        row.level.family_size = size(base);
+        row.method.family_size = size(base);
+        if let Some(c) = row.change.as_mut() {
+            c.family_size = size(2 + base);
+        }
+        if let Some(t) = row.trend.as_mut() {
+            t.family_size = size(4 + base);
+        }
+    }
+    FamilySizes {
+        level: size(0),
+        overall_level: size(1),
+        change: size(2),
+        overall_change: size(3),
+        trend: size(4),
+        overall_trend: size(5),
+    }
+}
+
+/// Descriptive gap widening (B6): same sign in both rounds and |G_r| − |G_prev| ≥ δ_change.
+pub fn gap_widening(g: Option<f64>, g_prev: Option<f64>, opts: &Options) -> Option<Flag> {
+    let (g, gp) = g.zip(g_prev)?;
+    let widened = g.abs() - gp.abs() >= opts.delta_change() - EPS;
+    match () {
+        _ if widened && g < 0.0 && gp < 0.0 => Some(Flag::GapWideningBehind),
+        _ if widened && g > 0.0 && gp > 0.0 => Some(Flag::GapWideningAhead),
+        _ => None,
+    }
+}
+
+/// Directional flag of one tested block: q ≤ α, tier ≠ none and |g| ≥ δ − 1e-9.
+pub fn direction(
+    g: Option<f64>,
+    q: Option<f64>,
+    tier: Tier,
+    delta: f64,
+    alpha: f64,
+) -> Option<bool> {
+    let g = g?;
+    let significant = q.is_some_and(|q| q <= alpha) && tier != Tier::None;
+    (significant && g.abs() >= delta - EPS && g != 0.0).then_some(g < 0.0)
+}
+
+pub fn flags(row: &DivergenceRow, widening: Option<Flag>, opts: &Options) -> Vec<Flag> {
+    let a = opts.alpha_fdr;
+    let mut out = Vec::new();
+    let l = &row.level;
+    let level = direction(l.gap, l.q, l.tier, opts.delta_level(), a);
+    let change = row
+        .change
+        .as_ref()
+        .and_then(|c| direction(c.excess, c.q, c.tier, opts.delta_change(), a));
+    let trend = row
+        .trend
+        .as_ref()
+        .and_then(|t| direction(t.excess, t.q, t.tier, opts.delta_slope(), a));
+    let pick = |d: Option<bool>, below: Flag, above: Flag| d.map(|b| if b { below } else { above });
+    out.extend(pick(level, Flag::LevelBelowPeers, Flag::LevelAbovePeers));
+    out.extend(pick(
+        change,
+        Flag::ProgressBelowPeers,
+        Flag::ProgressAbovePeers,
+    ));
+    out.extend(pick(trend, Flag::TrendBelowPeers, Flag::TrendAbovePeers));
+    out.extend(widening);
+    if level == Some(true) && (change == Some(true) || trend == Some(true)) {
+        out.push(Flag::PriorityFallingBehind);
+    }
+    out
+}

@@ -1,0 +1,520 @@
+//! Divergence through the API: the worked example of `docs/divergence-v1.md` (B10) reproduced
+//! from real submitted returns, who may see which rows, CSV, aggregates and peer groups.
+
+use actix_web::http::Method;
+use serde_json::{Value, json};
+
+use crate::fixtures::{answers, save, submit};
+use crate::harness::TestApp;
+
+/// The six acute trusts standing for A–F of the worked example.
+const ORGS: [&str; 6] = ["R0A", "R0B", "R0D", "R1F", "R1H", "R1K"];
+const S_2024: [f64; 6] = [2.0, 2.5, 3.0, 3.0, 3.5, 2.5];
+const S_2025: [f64; 6] = [1.4, 3.1, 3.4, 3.3, 4.3, 3.0];
+
+fn code(v: f64) -> String {
+    format!("v{}", (v * 10.0).round() as i64)
+}
+
+/// One pillar, one question whose options score exactly the example's values on a 1–5 scale.
+fn example_framework() -> Value {
+    let mut values: Vec<f64> = S_2024.iter().chain(S_2025.iter()).copied().collect();
+    values.sort_by(f64::total_cmp);
+    values.dedup();
+    let options: Vec<Value> = values
+        .iter()
+        .map(|v| json!({"code": code(*v), "label": format!("{v}"), "score": v}))
+        .collect();
+    json!({"key": "example", "title": "Worked example", "version": "1", "method": "scored", "scale": {"min": 1, "max": 5},
+           "pillars": [{"key": "smart_foundations", "title": "Ensure smart foundations", "domains": [
+             {"key": "infrastructure", "title": "Infrastructure", "applies_to": ["acute"], "questions": [
+               {"key": "S1", "text": "Maturity", "type": "single_choice", "options": options}]}]}]})
+}
+
+async fn round(app: &TestApp, key: &str, opens: &str, closes: &str, scores: &[f64; 6]) {
+    let a = app.admin();
+    let body = json!({"key": key, "title": key, "framework": "example", "opens_at": opens, "closes_at": closes});
+    app.send(Method::POST, "/api/v1/rounds", Some(&a), Some(body))
+        .await
+        .assert_ok(201);
+    app.send(
+        Method::POST,
+        &format!("/api/v1/rounds/{key}/open"),
+        Some(&a),
+        None,
+    )
+    .await
+    .assert_ok(200);
+    for (ods, s) in ORGS.iter().zip(scores) {
+        save(app, &a, key, ods, answers(&[("S1", json!(code(*s)))]))
+            .await
+            .assert_ok(200);
+        submit(app, &a, key, ods).await.assert_ok(200);
+    }
+    app.send(
+        Method::POST,
+        &format!("/api/v1/rounds/{key}/close"),
+        Some(&a),
+        None,
+    )
+    .await
+    .assert_ok(200);
+}
+
+async fn example() -> TestApp {
+    let app = TestApp::new();
+    let a = app.admin();
+    app.send(
+        Method::POST,
+        "/api/v1/frameworks",
+        Some(&a),
+        Some(example_framework()),
+    )
+    .await
+    .assert_ok(201);
+    app.send(
+        Method::POST,
+        "/api/v1/frameworks/example/publish",
+        Some(&a),
+        None,
+    )
+    .await
+    .assert_ok(200);
+    round(
+        &app,
+        "2024",
+        "2024-04-01T00:00:00Z",
+        "2025-03-31T00:00:00Z",
+        &S_2024,
+    )
+    .await;
+    round(
+        &app,
+        "2025",
+        "2025-04-01T00:00:00Z",
+        "2026-03-31T00:00:00Z",
+        &S_2025,
+    )
+    .await;
+    app
+}
+
+/// Agreement with a figure as the spec prints it: within 1e-4 relative, or within half a unit of
+/// the last printed digit (the spec prints 0.01051 for 0.0105126…).
+#[track_caller]
+fn rel(actual: &Value, printed: &str) {
+    let a = actual
+        .as_f64()
+        .unwrap_or_else(|| panic!("{actual} is not a number"));
+    let expected: f64 = printed.parse().unwrap();
+    let (mantissa, exp) = printed
+        .split_once('e')
+        .map_or((printed, 0), |(m, e)| (m, e.parse::<i32>().unwrap()));
+    let decimals = mantissa.split_once('.').map_or(0, |(_, d)| d.len() as i32);
+    let half_digit = 0.5 * 10f64.powi(exp - decimals);
+    let tolerance = (1e-4 * expected.abs()).max(half_digit);
+    assert!((a - expected).abs() <= tolerance, "{a} vs {printed}");
+}
+
+fn row<'a>(body: &'a Value, ods: &str, pillar: &str) -> &'a Value {
+    body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["org_id"] == ods && r["pillar"] == pillar)
+        .unwrap()
+}
+
+fn flags(r: &Value) -> Vec<&str> {
+    r["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_worked_example_comes_out_of_the_endpoint() {
+    let app = example().await;
+    let r = app
+        .get(
+            "/api/v1/rounds/2025/divergence?pillar=smart_foundations",
+            Some(&app.analyst()),
+        )
+        .await;
+    let body = r.assert_ok(200);
+    assert_eq!(body["previous_round"], "2024");
+    assert_eq!(body["total"], 6);
+    let a = row(body, "R0A", "smart_foundations");
+    rel(&a["reference"]["median"], "3.2");
+    rel(&a["reference"]["mad"], "0.2");
+    rel(&a["reference"]["scale"], "0.29652");
+    rel(&a["reference"]["q1"], "3.025");
+    rel(&a["reference"]["q3"], "3.375");
+    assert_eq!(a["reference"]["n"], 6);
+    assert_eq!(a["reference"]["confidence"], "low");
+    rel(&a["level"]["gap"], "-1.8");
+    rel(&a["level"]["robust_z"], "-6.0704");
+    rel(&a["level"]["p"], "0.001752");
+    rel(&a["level"]["q"], "0.01051");
+    assert_eq!(a["level"]["tier"], "alarm");
+    rel(&a["level"]["percentile_rank"], "8.3");
+    rel(&a["level"]["gap_prev"], "-0.75");
+    rel(&a["level"]["gap_change"], "-1.05");
+    rel(&a["change"]["delta"], "-0.6");
+    rel(&a["change"]["peer_median_delta"], "0.45");
+    rel(&a["change"]["excess"], "-1.05");
+    rel(&a["change"]["scale"], "0.22239");
+    rel(&a["change"]["robust_z"], "-4.7214");
+    rel(&a["change"]["p"], "0.005236");
+    rel(&a["change"]["q"], "0.03142");
+    assert_eq!(a["change"]["tier"], "alert");
+    assert_eq!(
+        flags(a),
+        [
+            "LEVEL_BELOW_PEERS",
+            "PROGRESS_BELOW_PEERS",
+            "GAP_WIDENING_BEHIND",
+            "PRIORITY_FALLING_BEHIND"
+        ]
+    );
+    assert!(
+        a["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("1.80 below the acute median 3.20")
+    );
+    assert_eq!(a["method"]["version"], "divergence-v1");
+    assert_eq!(a["method"]["family_size"], 6);
+
+    let e = row(body, "R1H", "smart_foundations");
+    rel(&e["level"]["robust_z"], "3.7097");
+    rel(&e["level"]["p"], "0.01386");
+    rel(&e["level"]["q"], "0.04158");
+    rel(&e["change"]["robust_z"], "1.5738");
+    rel(&e["change"]["q"], "0.529");
+    assert_eq!(flags(e), ["LEVEL_ABOVE_PEERS", "GAP_WIDENING_AHEAD"]);
+    for ods in ["R0B", "R0D", "R1F", "R1K"] {
+        let r = row(body, ods, "smart_foundations");
+        rel(&r["level"]["q"], "0.7496");
+        assert!(flags(r).is_empty(), "{ods}");
+    }
+    rel(
+        &row(body, "R0B", "smart_foundations")["change"]["q"],
+        "0.7949",
+    );
+    rel(
+        &row(body, "R1F", "smart_foundations")["change"]["q"],
+        "0.7949",
+    );
+    rel(
+        &row(body, "R0D", "smart_foundations")["change"]["q"],
+        "0.831",
+    );
+}
+
+#[actix_web::test]
+async fn the_normal_method_and_the_previous_round_follow_the_spec() {
+    let app = example().await;
+    let t = app.analyst();
+    let normal = app
+        .get(
+            "/api/v1/rounds/2025/divergence?pillar=smart_foundations&p_method=normal",
+            Some(&t),
+        )
+        .await;
+    let body = normal.assert_ok(200);
+    assert_eq!(body["method"]["options"]["p_method"], "normal");
+    let a = row(body, "R0A", "smart_foundations");
+    rel(&a["level"]["p"], "1.28e-9");
+    rel(&a["level"]["q"], "7.65e-9");
+    rel(&a["change"]["p"], "2.34e-6");
+    rel(&a["change"]["q"], "1.41e-5");
+    rel(
+        &row(body, "R1H", "smart_foundations")["change"]["q"],
+        "0.347",
+    );
+    let default = app.get("/api/v1/rounds/2025/divergence", Some(&t)).await;
+    assert_ne!(
+        default.json["method"]["config_hash"],
+        body["method"]["config_hash"]
+    );
+
+    // 2024 against nothing: level only; A's z −2.0235 is not flagged once BH applies.
+    let first = app
+        .get(
+            "/api/v1/rounds/2024/divergence?pillar=smart_foundations",
+            Some(&t),
+        )
+        .await;
+    let a = row(first.assert_ok(200), "R0A", "smart_foundations");
+    rel(&a["level"]["robust_z"], "-2.0235");
+    rel(&a["level"]["q"], "0.2968");
+    assert!(a["change"].is_null());
+    assert!(
+        a["statuses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "NO_PREVIOUS_ROUND")
+    );
+    assert!(flags(a).is_empty());
+    app.get(
+        "/api/v1/rounds/2025/divergence?previous_round=nope",
+        Some(&t),
+    )
+    .await
+    .assert_problem(422);
+    app.get("/api/v1/rounds/2025/divergence?alpha_fdr=2", Some(&t))
+        .await
+        .assert_problem(422);
+    app.get("/api/v1/rounds/2025/divergence?p_method=bayes", Some(&t))
+        .await
+        .assert_problem(422);
+    app.get("/api/v1/rounds/2025/divergence?pillar=nope", Some(&t))
+        .await
+        .assert_problem(422);
+    app.get("/api/v1/rounds/nope/divergence", Some(&t))
+        .await
+        .assert_problem(404);
+}
+
+#[actix_web::test]
+async fn filters_never_change_the_figures() {
+    let app = example().await;
+    let t = app.analyst();
+    let all = app.get("/api/v1/rounds/2025/divergence", Some(&t)).await;
+    let flagged = app
+        .get("/api/v1/rounds/2025/divergence?flagged_only=true", Some(&t))
+        .await;
+    let flagged_codes: Vec<String> = flagged.json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{}/{}", r["org_id"], r["pillar"]))
+        .collect();
+    assert_eq!(
+        flagged_codes.len(),
+        4,
+        "A and E, pillar and overall: {flagged_codes:?}"
+    );
+    let one = app
+        .get(
+            "/api/v1/rounds/2025/divergence?ods=R0A&region=Y62",
+            Some(&t),
+        )
+        .await;
+    assert_eq!(one.json["total"], 2);
+    assert_eq!(
+        row(&one.json, "R0A", "overall")["level"],
+        row(&all.json, "R0A", "overall")["level"]
+    );
+    let none = app
+        .get(
+            "/api/v1/rounds/2025/divergence?type=mental_health",
+            Some(&t),
+        )
+        .await;
+    assert_eq!(none.json["total"], 0);
+}
+
+#[actix_web::test]
+async fn submitters_see_their_own_rows_of_published_rounds_only() {
+    let app = example().await;
+    let mine = app.submitter(&["R0A"]);
+    app.get("/api/v1/rounds/2025/divergence", Some(&mine))
+        .await
+        .assert_problem(403);
+    let a = app.admin();
+    for key in ["2024", "2025"] {
+        app.send(
+            Method::POST,
+            &format!("/api/v1/rounds/{key}/publish"),
+            Some(&a),
+            None,
+        )
+        .await
+        .assert_ok(200);
+    }
+    let r = app.get("/api/v1/rounds/2025/divergence", Some(&mine)).await;
+    let rows = r.assert_ok(200)["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|x| x["org_id"] == "R0A"));
+    rel(&rows[0]["reference"]["median"], "3.2");
+    app.get("/api/v1/rounds/2025/divergence/R1H", Some(&mine))
+        .await
+        .assert_problem(403);
+    app.get("/api/v1/rounds/2025/divergence/icbs", Some(&mine))
+        .await
+        .assert_problem(403);
+    let own = app
+        .get("/api/v1/rounds/2025/divergence/R0A", Some(&mine))
+        .await;
+    let body = own.assert_ok(200);
+    assert_eq!(body["organisation"]["ods_code"], "R0A");
+    assert!(
+        body["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "PRIORITY_FALLING_BEHIND")
+    );
+    let dist = body["distributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["pillar"] == "smart_foundations")
+        .unwrap();
+    assert_eq!(dist["n"], 6);
+    rel(&dist["median"], "3.2");
+    app.get("/api/v1/rounds/2025/divergence", None)
+        .await
+        .assert_problem(401);
+}
+
+#[actix_web::test]
+async fn the_csv_opens_cleanly() {
+    let app = example().await;
+    let r = app
+        .get(
+            "/api/v1/rounds/2025/divergence?format=csv",
+            Some(&app.analyst()),
+        )
+        .await;
+    assert!(r.header("content-type").unwrap().starts_with("text/csv"));
+    let mut reader = csv::Reader::from_reader(r.text.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 12);
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let a = records
+        .iter()
+        .find(|r| &r[col("ods_code")] == "R0A" && &r[col("pillar")] == "smart_foundations")
+        .unwrap();
+    rel(
+        &json!(a[col("robust_z")].parse::<f64>().unwrap()),
+        "-6.0704",
+    );
+    assert!(a[col("flags")].contains("PRIORITY_FALLING_BEHIND"));
+    assert!(records.iter().all(|r| r.len() == headers.len()));
+}
+
+#[actix_web::test]
+async fn regions_are_compared_on_the_standardised_gap() {
+    let app = example().await;
+    let r = app
+        .get(
+            "/api/v1/rounds/2025/divergence/regions?pillar=smart_foundations",
+            Some(&app.analyst()),
+        )
+        .await;
+    let rows = r.assert_ok(200)["rows"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 5, "five regions have a member");
+    let london = rows.iter().find(|x| x["code"] == "Y56").unwrap();
+    // R1H gap +1.10 and R1K gap −0.20 against the acute median 3.2.
+    rel(&london["level"]["standardised_gap"], "0.45");
+    assert_eq!(london["n_members"], 2);
+    let icbs = app
+        .get("/api/v1/rounds/2025/divergence/icbs", Some(&app.analyst()))
+        .await;
+    assert!(
+        icbs.assert_ok(200)["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["code"] == "QOP")
+    );
+}
+
+#[actix_web::test]
+async fn peer_groups_are_admin_maintained_and_usable_as_the_reference() {
+    let app = example().await;
+    let a = app.admin();
+    let body = json!({"key": "northern", "title": "Northern acute trusts", "members": ["R0A", "R0B", "R0D"]});
+    app.send(
+        Method::POST,
+        "/api/v1/peer-groups",
+        Some(&app.analyst()),
+        Some(body.clone()),
+    )
+    .await
+    .assert_problem(403);
+    app.send(
+        Method::POST,
+        "/api/v1/peer-groups",
+        Some(&a),
+        Some(body.clone()),
+    )
+    .await
+    .assert_ok(201);
+    app.send(Method::POST, "/api/v1/peer-groups", Some(&a), Some(body))
+        .await
+        .assert_problem(409);
+    let mixed = json!({"key": "mixed", "title": "Mixed", "members": ["R0A", "RNK"]});
+    app.send(Method::POST, "/api/v1/peer-groups", Some(&a), Some(mixed))
+        .await
+        .assert_problem(422);
+    let unknown = json!({"key": "ghosts", "title": "Ghosts", "members": ["ZZZ99"]});
+    app.send(Method::POST, "/api/v1/peer-groups", Some(&a), Some(unknown))
+        .await
+        .assert_problem(422);
+    let got = app
+        .get("/api/v1/peer-groups/northern", Some(&app.analyst()))
+        .await;
+    assert_eq!(got.assert_ok(200)["org_type"], "acute");
+
+    // Three members is below min_ref_n 5: the reference falls back to type-national.
+    let r = app
+        .get(
+            "/api/v1/rounds/2025/divergence?reference=peer_group:northern&pillar=smart_foundations",
+            Some(&app.analyst()),
+        )
+        .await;
+    let a_row = row(r.assert_ok(200), "R0A", "smart_foundations");
+    assert_eq!(a_row["reference"]["kind"], "type_national");
+    assert!(
+        a_row["level"]["statuses"]
+            .to_string()
+            .contains("REFERENCE_FALLBACK")
+            || a_row["statuses"].to_string().contains("REFERENCE_FALLBACK")
+    );
+    app.get(
+        "/api/v1/rounds/2025/divergence?reference=peer_group:nope",
+        Some(&app.analyst()),
+    )
+    .await
+    .assert_problem(422);
+
+    let five =
+        json!({"title": "Five acute trusts", "members": ["R0A", "R0B", "R0D", "R1F", "R1H"]});
+    app.send(
+        Method::PUT,
+        "/api/v1/peer-groups/northern",
+        Some(&a),
+        Some(five),
+    )
+    .await
+    .assert_ok(200);
+    let r = app
+        .get(
+            "/api/v1/rounds/2025/divergence?reference=peer_group:northern&pillar=smart_foundations",
+            Some(&app.analyst()),
+        )
+        .await;
+    let a_row = row(r.assert_ok(200), "R0A", "smart_foundations");
+    assert_eq!(a_row["reference"]["kind"], "peer_group");
+    assert_eq!(a_row["reference"]["n"], 5);
+    rel(&a_row["reference"]["median"], "3.3");
+    app.send(
+        Method::DELETE,
+        "/api/v1/peer-groups/northern",
+        Some(&a),
+        None,
+    )
+    .await
+    .assert_ok(204);
+    app.get("/api/v1/peer-groups/northern", Some(&a))
+        .await
+        .assert_problem(404);
+}
