@@ -27,7 +27,11 @@ pub enum Command {
     /// Apply pending database migrations and exit.
     Migrate,
     /// Load reference data (organisations, the seeded framework) idempotently.
-    Seed,
+    Seed {
+        /// Also load the three synthetic demo rounds (skipped if they exist).
+        #[arg(long)]
+        demo: bool,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Mint a bearer token signed with the configured key.
@@ -104,6 +108,12 @@ pub fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Serve => {
             let state = AppState::init(config)?;
             load_reference(&state)?;
+            if state.config.load_demo && !state.config.is_postgres() {
+                let mut conn = state.pool.get()?;
+                if db::rounds::count(&mut conn)? == 0 {
+                    load_demo(&mut conn)?;
+                }
+            }
             actix_web::rt::System::new().block_on(app::serve(state))?;
         }
         Command::Migrate => {
@@ -112,9 +122,13 @@ pub fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let applied = db::run_migrations(&mut conn)?;
             println!("{applied} migration(s) applied");
         }
-        Command::Seed => {
+        Command::Seed { demo } => {
             let state = AppState::init(config)?;
             load_reference(&state)?;
+            if demo {
+                let mut conn = state.pool.get()?;
+                load_demo(&mut conn)?;
+            }
         }
         Command::Openapi => {
             println!("{}", app::openapi().to_pretty_json()?);
@@ -147,6 +161,29 @@ fn load_reference(state: &AppState) -> Result<(), Box<dyn std::error::Error>> {
         organisations_added = report.organisations_added,
         lineage_links_added = report.lineage_links_added,
         "reference data loaded"
+    );
+    Ok(())
+}
+
+fn load_demo(conn: &mut db::DbConnection) -> Result<(), Box<dyn std::error::Error>> {
+    let started = std::time::Instant::now();
+    let report = seed::demo::load_demo(conn)?;
+    if report.rounds_added == 0 {
+        tracing::info!("demo rounds already present");
+        return Ok(());
+    }
+    let designated: Vec<String> = report
+        .designated
+        .iter()
+        .map(|(o, r)| format!("{o} {r}"))
+        .collect();
+    tracing::info!(
+        rounds = report.rounds_added,
+        returns = report.returns_added,
+        submitted = report.submitted,
+        designated = %designated.join(", "),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "synthetic demo rounds loaded (DMA_DEMO=false turns this off)"
     );
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! Reference data loaded idempotently from `seeds/` (embedded in the binary, so it runs from any
 //! directory): the 42 ICBs, the 202 trusts of 2026, the 11 trusts of 2023 since merged or closed,
-//! and merger lineage.
+//! and merger lineage. The synthetic demo rounds are in `demo`.
+
+pub mod demo;
 
 use chrono::NaiveDate;
 use diesel::Connection;
@@ -13,15 +15,18 @@ use crate::db::{DbConnection, now};
 use crate::domain::framework::Framework;
 use crate::error::{AppError, AppResult};
 
-const ICBS: &str = include_str!("../seeds/organisations/icbs_2023.csv");
-const TRUSTS_2026: &str = include_str!("../seeds/organisations/trusts_2026.csv");
-const CLOSURES: &str = include_str!("../seeds/organisations/closures.csv");
-const OPENED: &str = include_str!("../seeds/organisations/opened.csv");
+const ICBS: &str = include_str!("../../seeds/organisations/icbs_2023.csv");
+const TRUSTS_2026: &str = include_str!("../../seeds/organisations/trusts_2026.csv");
+const CLOSURES: &str = include_str!("../../seeds/organisations/closures.csv");
+const OPENED: &str = include_str!("../../seeds/organisations/opened.csv");
+/// Key of the seeded framework.
+pub const WGLL_FRAMEWORK_KEY: &str = "wgll-2025";
+
 /// The seeded What-Good-Looks-Like framework (staged, 7 pillars), published on load.
-pub const WGLL_FRAMEWORK: &str = include_str!("../seeds/frameworks/wgll-2025.json");
+pub const WGLL_FRAMEWORK: &str = include_str!("../../seeds/frameworks/wgll-2025.json");
 
 /// The Nov 2023 trust population (used by the demo rounds).
-pub const TRUSTS_2023: &str = include_str!("../seeds/organisations/trusts_2023.csv");
+pub const TRUSTS_2023: &str = include_str!("../../seeds/organisations/trusts_2023.csv");
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SeedReport {

@@ -1,0 +1,75 @@
+//! The synthetic demo rounds: idempotent, clearly marked, and showing divergence out of the box.
+
+use crate::harness::TestApp;
+
+#[actix_web::test]
+async fn the_demo_shows_diverging_trusts_out_of_the_box() {
+    let app = TestApp::new();
+    {
+        let mut conn = app.state.pool.get().unwrap();
+        let report = dma::seed::demo::load_demo(&mut conn).unwrap();
+        assert_eq!(report.rounds_added, 3);
+        assert!(report.submitted > 600, "{report:?}");
+        assert!(
+            report.returns_added > report.submitted,
+            "some returns stay drafts"
+        );
+        let again = dma::seed::demo::load_demo(&mut conn).unwrap();
+        assert_eq!(again.rounds_added, 0, "loading twice changes nothing");
+    }
+    let t = app.analyst();
+    let rounds = app.get("/api/v1/rounds", Some(&t)).await;
+    for r in rounds.assert_ok(200).as_array().unwrap() {
+        assert_eq!(r["synthetic"], true);
+        assert!(r["title"].as_str().unwrap().contains("synthetic"));
+    }
+    let d = app
+        .get(
+            "/api/v1/rounds/2025-26/divergence?flagged_only=true",
+            Some(&t),
+        )
+        .await;
+    let body = d.assert_ok(200);
+    assert_eq!(body["previous_round"], "2024-25");
+    let all_flags: Vec<&str> = body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| {
+            r["flags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap())
+        })
+        .collect();
+    for wanted in [
+        "LEVEL_BELOW_PEERS",
+        "PROGRESS_BELOW_PEERS",
+        "PRIORITY_FALLING_BEHIND",
+        "LEVEL_ABOVE_PEERS",
+    ] {
+        assert!(all_flags.contains(&wanted), "{wanted} missing");
+    }
+    // North London NHS FT was formed from trusts assessed in 2023/24: its trend follows lineage.
+    let g6 = app
+        .get("/api/v1/rounds/2025-26/divergence/G6V2S", Some(&t))
+        .await;
+    let g6 = g6.assert_ok(200);
+    assert!(
+        g6["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["statuses"].to_string().contains("LINEAGE_MERGED")),
+        "{}",
+        g6["rows"][0]
+    );
+    let csv = app
+        .get(
+            "/api/v1/rounds/2025-26/scores?format=csv&type=acute",
+            Some(&t),
+        )
+        .await;
+    assert!(csv.text.lines().count() > 100);
+}
