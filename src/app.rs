@@ -23,6 +23,9 @@ pub struct AppState {
     pub pool: DbPool,
     pub keys: TokenKeys,
     pub metrics: Metrics,
+    /// An argon2 hash of a random secret, verified against when a client id is unknown so that
+    /// the token endpoint takes as long for unknown ids as for wrong secrets.
+    pub unknown_client_hash: String,
     routes: RouteTable,
 }
 
@@ -32,8 +35,8 @@ pub enum StartupError {
     Db(#[from] db::DbSetupError),
     #[error(transparent)]
     Keys(#[from] crate::auth::KeyError),
-    #[error("cannot load reference data: {0}")]
-    Seed(String),
+    #[error("cannot prepare the token endpoint: {0}")]
+    Hash(String),
 }
 
 impl AppState {
@@ -53,6 +56,8 @@ impl AppState {
             pool,
             keys,
             metrics: Metrics::default(),
+            unknown_client_hash: crate::auth::hash_secret(&crate::auth::new_client_secret())
+                .map_err(|e| StartupError::Hash(e.to_string()))?,
             routes: RouteTable::from_openapi(&openapi()),
         })
     }

@@ -368,6 +368,22 @@ async fn submitters_see_their_own_rows_of_published_rounds_only() {
         .unwrap();
     assert_eq!(dist["n"], 6);
     rel(&dist["median"], "3.2");
+    assert!(
+        dist["values"].as_array().unwrap().is_empty(),
+        "no peer's own score for a submitter"
+    );
+    assert!(dist["min"].is_null() && dist["max"].is_null());
+    let analyst = app
+        .get("/api/v1/rounds/2025/divergence/R0A", Some(&app.analyst()))
+        .await;
+    let dist = analyst.json["distributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["pillar"] == "smart_foundations")
+        .unwrap()
+        .clone();
+    assert_eq!(dist["values"].as_array().unwrap().len(), 6);
     app.get("/api/v1/rounds/2025/divergence", None)
         .await
         .assert_problem(401);

@@ -251,7 +251,7 @@ async fn organisation_view(
             .get(&ods)
             .cloned()
             .ok_or_else(|| not_found("organisation", &ods))?;
-        view::organisation(c, &loaded, analysis, org)
+        view::organisation(c, &loaded, analysis, org, who.is_national_reader())
     })
     .await?;
     Ok(web::Json(out))

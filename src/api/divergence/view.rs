@@ -23,7 +23,9 @@ pub struct OrganisationSummary {
     pub icb_code: Option<String>,
 }
 
-/// The level scores of the organisation's reference group in one pillar (anonymous, sorted).
+/// The level scores of the organisation's reference group in one pillar. Analysts and admins get
+/// the (anonymous, sorted) values and extremes; submitters get the reference statistics only, so
+/// a small peer group never gives away another organisation's score.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PillarDistribution {
     pub pillar: String,
@@ -69,6 +71,7 @@ pub fn organisation(
     loaded: &Loaded,
     analysis: Analysis,
     org: OrganisationRow,
+    detailed: bool,
 ) -> AppResult<OrganisationDivergence> {
     let method = method_block(&analysis);
     let members: Option<&Vec<String>> = match &loaded.input.reference {
@@ -103,13 +106,13 @@ pub fn organisation(
         distributions.push(PillarDistribution {
             pillar: row.pillar.as_str().to_owned(),
             n: values.len(),
-            min: values.first().copied(),
+            min: values.first().copied().filter(|_| detailed),
             q1: quantile(&values, 0.25),
             median: quantile(&values, 0.5),
             q3: quantile(&values, 0.75),
-            max: values.last().copied(),
+            max: values.last().copied().filter(|_| detailed),
             score: row.level.score,
-            values,
+            values: if detailed { values } else { Vec::new() },
         });
     }
     let mut flags: Vec<String> = own.iter().flat_map(|r| r.flags.iter().map(label)).collect();
