@@ -534,3 +534,64 @@ async fn peer_groups_are_admin_maintained_and_usable_as_the_reference() {
         .await
         .assert_problem(404);
 }
+
+#[actix_web::test]
+async fn a_submitter_cannot_shrink_the_reference_to_read_other_scores() {
+    let app = example().await;
+    let a = app.admin();
+    for key in ["2024", "2025"] {
+        app.send(
+            Method::POST,
+            &format!("/api/v1/rounds/{key}/publish"),
+            Some(&a),
+            None,
+        )
+        .await
+        .assert_ok(200);
+    }
+    let trio =
+        json!({"key": "trio", "title": "Three acute trusts", "members": ["R0A", "R0B", "R0D"]});
+    app.send(Method::POST, "/api/v1/peer-groups", Some(&a), Some(trio))
+        .await
+        .assert_ok(201);
+    let mine = app.submitter(&["R0A"]);
+    for path in [
+        "/api/v1/rounds/2025/divergence?min_ref_n=2",
+        "/api/v1/rounds/2025/divergence/R0A?reference=peer_group:trio&min_ref_n=2",
+    ] {
+        app.get(path, Some(&mine)).await.assert_problem(403);
+    }
+    // The trio falls back to the six acute trusts, and the distribution shown is that one.
+    let body = app
+        .get(
+            "/api/v1/rounds/2025/divergence/R0A?reference=peer_group:trio",
+            Some(&mine),
+        )
+        .await;
+    let body = body.assert_ok(200);
+    let dist = body["distributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["pillar"] == "smart_foundations")
+        .unwrap();
+    assert_eq!(dist["n"], 6);
+    rel(&dist["median"], "3.2");
+    // An analyst may look at the trio with a lowered threshold; a submitter only at references
+    // of five or more.
+    let analyst = app
+        .get(
+            "/api/v1/rounds/2025/divergence/R0A?reference=peer_group:trio&min_ref_n=2",
+            Some(&app.analyst()),
+        )
+        .await;
+    let dist = analyst.assert_ok(200)["distributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["pillar"] == "smart_foundations")
+        .unwrap()
+        .clone();
+    assert_eq!(dist["n"], 3);
+    assert_eq!(dist["values"].as_array().unwrap().len(), 3);
+}

@@ -6,8 +6,10 @@ use serde::Serialize;
 use super::DivergenceReport;
 use crate::error::{AppError, AppResult};
 
+/// Full precision (the shortest decimal that reads back as the same f64), so small p and q
+/// values keep their significant digits.
 fn num(v: Option<f64>) -> String {
-    v.map(|x| format!("{x:.6}")).unwrap_or_default()
+    v.map(|x| format!("{x}")).unwrap_or_default()
 }
 
 fn label<T: Serialize>(t: &T) -> String {

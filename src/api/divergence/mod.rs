@@ -110,6 +110,16 @@ fn run(
     q: &DivergenceQuery,
     o: &OptionOverrides,
 ) -> AppResult<(Loaded, Analysis)> {
+    if !who.is_national_reader()
+        && o.min_ref_n
+            .is_some_and(|n| n < Options::default().min_ref_n)
+    {
+        return Err(AppError::Forbidden(format!(
+            "min_ref_n below {} is for analysts and admins: smaller references would give away \
+             other organisations' scores",
+            Options::default().min_ref_n
+        )));
+    }
     let focal = find_round(conn, round)?;
     if focal.status != "published" && !who.is_national_reader() {
         return Err(AppError::Forbidden(format!(

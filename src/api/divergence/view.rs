@@ -9,7 +9,9 @@ use super::{MethodBlock, method_block};
 use crate::api::organisations::LineageLink;
 use crate::db::DbConnection;
 use crate::db::organisations::{self, OrganisationRow};
-use crate::domain::divergence::{Analysis, DivergenceRow, Reference, quantile_type7};
+use crate::domain::divergence::{
+    Analysis, DivergenceRow, Options, RefKind, Reference, quantile_type7,
+};
 use crate::domain::organisation::region_name;
 use crate::error::AppResult;
 
@@ -23,9 +25,10 @@ pub struct OrganisationSummary {
     pub icb_code: Option<String>,
 }
 
-/// The level scores of the organisation's reference group in one pillar. Analysts and admins get
-/// the (anonymous, sorted) values and extremes; submitters get the reference statistics only, so
-/// a small peer group never gives away another organisation's score.
+/// The level scores of the reference group the pillar's row used (the peer group, or the national
+/// type reference it fell back to). Analysts and admins get the (anonymous, sorted) values and
+/// extremes; submitters get n and the quartiles only, and the quartiles only from five values
+/// on, so a small group never gives away another organisation's score.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PillarDistribution {
     pub pillar: String,
@@ -80,6 +83,9 @@ pub fn organisation(
         } if org_type.as_str() == org.org_type => Some(members),
         _ => None,
     };
+    // Below this many values a submitter sees no quartiles: with its own score known, they
+    // would give away the few others' scores.
+    let disclosure_n = Options::default().min_ref_n;
     let mut distributions = Vec::new();
     let own: Vec<&DivergenceRow> = analysis
         .rows
@@ -87,6 +93,9 @@ pub fn organisation(
         .filter(|r| r.org_id.as_str() == org.ods_code)
         .collect();
     for row in &own {
+        // The reference the row actually used: a peer group that fell back to the national
+        // type reference (too few members) is shown as that type reference.
+        let group = members.filter(|_| row.reference.kind == RefKind::PeerGroup);
         let mut values: Vec<f64> = analysis
             .rows
             .iter()
@@ -96,20 +105,22 @@ pub fn organisation(
                     && r.level.valid
             })
             .filter(|r| {
-                members.is_none_or(|m| {
+                group.is_none_or(|m| {
                     m.iter().any(|x| x == r.org_id.as_str()) || r.org_id.as_str() == org.ods_code
                 })
             })
             .filter_map(|r| r.level.score)
             .collect();
         values.sort_by(f64::total_cmp);
+        let shown = detailed || values.len() >= disclosure_n;
+        let q = |p: f64| quantile(&values, p).filter(|_| shown);
         distributions.push(PillarDistribution {
             pillar: row.pillar.as_str().to_owned(),
             n: values.len(),
             min: values.first().copied().filter(|_| detailed),
-            q1: quantile(&values, 0.25),
-            median: quantile(&values, 0.5),
-            q3: quantile(&values, 0.75),
+            q1: q(0.25),
+            median: q(0.5),
+            q3: q(0.75),
             max: values.last().copied().filter(|_| detailed),
             score: row.level.score,
             values: if detailed { values } else { Vec::new() },

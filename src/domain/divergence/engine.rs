@@ -8,7 +8,8 @@
 //! - Gap trajectory: `gap_prev`/`percentile_rank_prev` use the previous round's level reference
 //!   (stored values only, chosen like the focal one: peer group with fallback); the org's own
 //!   previous value (stored or merged) is placed in it descriptively. GAP_WIDENING_* needs valid
-//!   scores and ≥ min_ref_n references in both rounds.
+//!   scores in both rounds; like the gaps it compares, it is descriptive and is raised whatever
+//!   n_R (B6: "descriptive, no test").
 //! - `LINEAGE_MERGED` (object) and the `lineage` field appear when a merged value was used by this
 //!   row: the previous round's value or a round of the trend fit.
 
@@ -165,7 +166,6 @@ impl<'i> RowCtx<'_, 'i> {
         t: OrgType,
         p: usize,
         level: &mut LevelBlock,
-        level_n: usize,
     ) -> (Option<Flag>, Option<usize>) {
         let (Some(pr), Some(prev_ctx)) = (self.prep.prev, &self.data[p].prev_level) else {
             return (None, None);
@@ -192,11 +192,9 @@ impl<'i> RowCtx<'_, 'i> {
             .percentile_rank
             .zip(level.percentile_rank_prev)
             .map(|(a, b)| a - b);
-        let comparable = level.valid
-            && level_n >= self.opts.min_ref_n
-            && prev.valid(self.opts.min_coverage).is_some()
-            && level.n_prev >= self.opts.min_ref_n;
-        if comparable {
+        // Descriptive, no test (B6): raised on valid scores in both rounds whatever n_R, as
+        // the gaps themselves are reported below min_ref_n too.
+        if level.valid && prev.valid(self.opts.min_coverage).is_some() {
             wide = gap_widening(level.gap, level.gap_prev, self.opts);
         }
         (wide, prev.merged.then_some(pr))
@@ -232,7 +230,7 @@ impl<'i> RowCtx<'_, 'i> {
         let mut level = level_block(cur, d.level_valid[o].is_some(), &ev, self.opts);
         let mut object_statuses = Vec::new();
         let mut merged_used = Vec::new();
-        let (wide, merged_prev) = self.trajectory(o, t, p, &mut level, ev.summary.n);
+        let (wide, merged_prev) = self.trajectory(o, t, p, &mut level);
         merged_used.extend(merged_prev);
         let change = d.change_in[o].as_ref().map(|ci| {
             let mut st = Vec::new();

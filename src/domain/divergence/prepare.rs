@@ -11,6 +11,9 @@
 //!   own predecessors (depth ≤ 8, cycles skipped). If any contributing predecessor has no score for
 //!   the pillar, the merged score is null. Merged values serve change and trend of the successor
 //!   only; they never enter another organisation's reference (the predecessors are already there).
+//! - The merger date is not consulted: whether a predecessor stands in for the successor in a
+//!   round is decided by who was assessed in it (the successor not, the predecessor yes), since a
+//!   round covers a financial year and a merger part-way through it leaves one return either way.
 //! - Overall (B2): in every round, the mean of the organisation's pillars in that round, only if all
 //!   of them are valid; otherwise a null score whose coverage is the minimum pillar coverage.
 

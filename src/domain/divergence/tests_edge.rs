@@ -62,6 +62,28 @@ fn b11_3_four_peers_is_descriptive_only() {
 }
 
 #[test]
+fn gap_widening_is_descriptive_below_min_ref_n() {
+    // Four acute organisations in two rounds: O0 drops from 2.5 to 1.5 while the others hold,
+    // so its gap goes -0.5 -> -1.5 although no z, p or q can be computed.
+    let orgs = (0..4).map(|i| org(&format!("O{i}"), Acute)).collect();
+    let mut scores = Vec::new();
+    for (i, (prev, cur)) in [(2.5, 1.5), (3.0, 3.0), (3.0, 3.0), (3.5, 3.5)]
+        .iter()
+        .enumerate()
+    {
+        scores.push(sc(&format!("O{i}"), "2024", "p", *prev, 1.0));
+        scores.push(sc(&format!("O{i}"), "2025", "p", *cur, 1.0));
+    }
+    let a = analyse(&input(&["2024", "2025"], orgs, scores));
+    let r = row(&a, "O0", "p");
+    assert!(r.level.statuses.contains(&Status::InsufficientPeers));
+    fig(r.level.gap_prev, "-0.5");
+    fig(r.level.gap, "-1.5");
+    assert_eq!(r.flags, vec![Flag::GapWideningBehind]);
+    assert!(row(&a, "O1", "p").flags.is_empty());
+}
+
+#[test]
 fn b11_4_low_coverage_is_returned_but_excluded() {
     let orgs: Vec<OrgInfo> = ["A", "B", "C", "D", "E", "F", "G"]
         .iter()

@@ -1,4 +1,4 @@
-//! Property tests (input order, shift invariance, direction, q ≥ p, no flags on caveated blocks)
+//! Property tests (input order, shift invariance, direction, q ≥ p, no tested flags on caveated blocks)
 //! and the hand-computed aggregate case.
 
 use super::tests::{fig, org, sc};
@@ -124,8 +124,16 @@ proptest! {
             let caveat = |st: &Vec<Status>| {
                 st.contains(&Status::InsufficientCoverage) || st.contains(&Status::InsufficientPeers)
             };
-            if caveat(&r.level.statuses) {
+            // Too little coverage: no level at all, so no flag of any kind. Too few peers: no
+            // test, so only the descriptive gap-widening codes may appear.
+            if r.level.statuses.contains(&Status::InsufficientCoverage) {
                 prop_assert!(r.flags.is_empty(), "{:?}", r);
+            }
+            if caveat(&r.level.statuses) {
+                prop_assert!(
+                    r.flags.iter().all(|f| matches!(f, Flag::GapWideningBehind | Flag::GapWideningAhead)),
+                    "{:?}", r
+                );
             }
             if r.change.as_ref().is_some_and(|c| caveat(&c.statuses)) {
                 prop_assert!(!r.flags.contains(&Flag::ProgressBelowPeers));

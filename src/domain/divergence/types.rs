@@ -210,6 +210,9 @@ pub struct LevelBlock {
 /// Change block: Δ = S_r − S_prev (item-matched when given) against the paired panel.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChangeBlock {
+    /// The previous round's whole pillar score (stored, or merged from predecessors). When
+    /// `item_matched` is true, `delta` is computed over the carried-over questions only and so
+    /// need not equal `score − previous_score`.
     pub previous_score: Option<f64>,
     pub previous_coverage: f64,
     pub delta: Option<f64>,
