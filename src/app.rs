@@ -26,6 +26,9 @@ pub struct AppState {
     /// An argon2 hash of a random secret, verified against when a client id is unknown so that
     /// the token endpoint takes as long for unknown ids as for wrong secrets.
     pub unknown_client_hash: String,
+    /// Bounds the argon2 verifications running at once (one per core): each costs tens of
+    /// milliseconds of CPU and memory, and must never hold a database connection.
+    pub secret_checks: tokio::sync::Semaphore,
     routes: RouteTable,
 }
 
@@ -58,6 +61,9 @@ impl AppState {
             metrics: Metrics::default(),
             unknown_client_hash: crate::auth::hash_secret(&crate::auth::new_client_secret())
                 .map_err(|e| StartupError::Hash(e.to_string()))?,
+            secret_checks: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
             routes: RouteTable::from_openapi(&openapi()),
         })
     }

@@ -55,11 +55,23 @@ pub struct Claims {
     pub role: Role,
     #[serde(default)]
     pub orgs: Vec<String>,
-    pub iat: i64,
-    pub nbf: i64,
+    /// Optional for external tokens; `nbf` is checked when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
     pub exp: i64,
     pub iss: String,
-    pub aud: String,
+    pub aud: Audience,
+}
+
+/// `aud` as one string or, as many identity providers send it, a list (RFC 7519 §4.1.3).
+/// Which audience must be present is checked by the verifier, not here.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
 }
 
 /// The verified caller.
@@ -182,11 +194,11 @@ impl TokenKeys {
             sub: subject.to_owned(),
             role,
             orgs,
-            iat: now,
-            nbf: now,
+            iat: Some(now),
+            nbf: Some(now),
             exp: now + ttl_seconds,
             iss: SERVICE_ISSUER.into(),
-            aud: SERVICE_AUDIENCE.into(),
+            aud: Audience::One(SERVICE_AUDIENCE.into()),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(AppError::internal)
@@ -223,7 +235,7 @@ fn validation(alg: Algorithm, issuer: &str, audience: &str) -> Validation {
     v.validate_nbf = true;
     v.set_issuer(&[issuer]);
     v.set_audience(&[audience]);
-    v.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+    v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     v
 }
 
@@ -234,6 +246,7 @@ fn load_or_create_secret(data_dir: &Path) -> Result<Secret, KeyError> {
     if let Ok(existing) = std::fs::read_to_string(&path) {
         let trimmed = existing.trim();
         if trimmed.len() >= 32 {
+            restrict_to_owner(&path).map_err(err)?;
             return Ok(Secret::new(trimmed.to_owned()));
         }
     }
@@ -244,6 +257,23 @@ fn load_or_create_secret(data_dir: &Path) -> Result<Secret, KeyError> {
     write_owner_only(&path, &secret).map_err(err)?;
     tracing::info!(path = %path.display(), "generated a new token signing secret");
     Ok(Secret::new(secret))
+}
+
+/// Keeps an existing secret file readable by its owner only, whoever created it.
+#[cfg(unix)]
+fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), "token signing secret was readable by others; now owner-only");
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn restrict_to_owner(_path: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 #[cfg(unix)]

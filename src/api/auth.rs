@@ -47,6 +47,7 @@ pub struct TokenResponse {
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/token")]
@@ -72,23 +73,23 @@ async fn token(
             "client_id and client_secret are required".into(),
         ));
     };
-    let unknown_hash = state.unknown_client_hash.clone();
-    let client = db(&state, move |c| {
-        let found = clients::find(c, &id)?;
-        // Verify against a throwaway hash when the id is unknown, so timing does not tell.
-        let hash = match &found {
-            Some(cl) => cl.secret_hash.clone(),
-            None => unknown_hash,
-        };
-        let ok = verify_secret(&secret, &hash);
-        match found {
-            Some(cl) if ok && cl.revoked_at.is_none() => Ok(cl),
-            _ => Err(AppError::Unauthorized(
+    // Look the client up and give the connection back before hashing: verification is slow by
+    // design and must not let unauthenticated callers drain the pool.
+    let found = db(&state, move |c| Ok(clients::find(c, &id)?)).await?;
+    // Verify against a throwaway hash when the id is unknown, so timing does not tell.
+    let hash = found.as_ref().map_or_else(
+        || state.unknown_client_hash.clone(),
+        |cl| cl.secret_hash.clone(),
+    );
+    let ok = verify_bounded(&state, secret, hash).await?;
+    let client = match found {
+        Some(cl) if ok && cl.revoked_at.is_none() => cl,
+        _ => {
+            return Err(AppError::Unauthorized(
                 "unknown client, wrong secret or revoked client".into(),
-            )),
+            ));
         }
-    })
-    .await?;
+    };
     let role =
         Role::parse(&client.role).ok_or_else(|| AppError::internal("stored role invalid"))?;
     let ttl = state.config.token_ttl_seconds;
@@ -100,6 +101,21 @@ async fn token(
         token_type: "Bearer".into(),
         expires_in: ttl,
     }))
+}
+
+/// How long a token request waits for a free verification slot before it is turned away.
+const VERIFY_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs one argon2 verification on the blocking pool, at most one per core at a time; when the
+/// queue does not move within [`VERIFY_QUEUE_WAIT`] the caller gets a 503 to retry later.
+async fn verify_bounded(state: &AppState, secret: String, hash: String) -> AppResult<bool> {
+    let _permit = tokio::time::timeout(VERIFY_QUEUE_WAIT, state.secret_checks.acquire())
+        .await
+        .map_err(|_| {
+            AppError::Unavailable("too many token requests at once; retry shortly".into())
+        })?
+        .map_err(AppError::internal)?;
+    Ok(web::block(move || verify_secret(&secret, &hash)).await?)
 }
 
 fn parse_request(req: &HttpRequest, body: &[u8]) -> AppResult<TokenRequest> {

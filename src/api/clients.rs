@@ -2,7 +2,6 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -101,7 +100,7 @@ pub fn create_client(
         created_at: now(),
         revoked_at: None,
     };
-    conn.transaction(|c| {
+    crate::db::write_transaction(conn, |c| {
         clients::insert(c, &row)?;
         audit::record(
             c,
@@ -123,7 +122,7 @@ pub fn create_client(
 
 /// Revokes a client: it gets no new tokens.
 pub fn revoke_client(conn: &mut DbConnection, actor: &str, id: &str) -> AppResult<Client> {
-    conn.transaction(|c| {
+    crate::db::write_transaction(conn, |c| {
         clients::find(c, id)?.ok_or_else(|| not_found("client", id))?;
         if clients::revoke(c, id, now())? > 0 {
             audit::record(

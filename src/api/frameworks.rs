@@ -3,7 +3,6 @@
 
 use actix_web::{HttpResponse, get, post, put, web};
 use chrono::{DateTime, Utc};
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -174,7 +173,7 @@ async fn create(
         check(c, &framework)?;
         let document = serde_json::to_string(&framework).map_err(AppError::internal)?;
         let row = FrameworkRow::new(&framework, document, now());
-        c.transaction(|c| {
+        crate::db::write_transaction(c, |c| {
             if store::find(c, &row.key)?.is_some() {
                 return Err(AppError::Conflict(format!(
                     "framework `{}` already exists",
@@ -225,7 +224,7 @@ async fn update(
         let document = serde_json::to_string(&framework).map_err(AppError::internal)?;
         let mut row = FrameworkRow::new(&framework, document, now());
         row.created_at = existing.created_at;
-        c.transaction(|c| {
+        crate::db::write_transaction(c, |c| {
             if store::update_draft(c, &row)? == 0 {
                 return Err(AppError::Conflict(format!("framework `{key}` was published meanwhile")));
             }
@@ -255,7 +254,7 @@ async fn publish(
     who.require_admin()?;
     let key = path.into_inner();
     let row = db(&state, move |c| {
-        c.transaction(|c| {
+        crate::db::write_transaction(c, |c| {
             store::find(c, &key)?.ok_or_else(|| not_found("framework", &key))?;
             if store::publish(c, &key, now())? == 0 {
                 return Err(AppError::Conflict(format!(

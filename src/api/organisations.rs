@@ -3,7 +3,6 @@
 
 use actix_web::{HttpResponse, get, post, put, web};
 use chrono::NaiveDate;
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -267,7 +266,7 @@ async fn create(
     body.fields.validate()?;
     let ods = OdsCode::parse(&body.ods_code).map_err(|m| AppError::field("ods_code", m))?;
     let detail = db(&state, move |c| {
-        c.transaction(|c| {
+        crate::db::write_transaction(c, |c| {
             if orgs::exists(c, ods.as_str())? {
                 return Err(AppError::Conflict(format!(
                     "organisation `{ods}` already exists"
@@ -319,7 +318,7 @@ async fn update(
     let ods = path.into_inner();
     let fields = validated(body.into_inner())?;
     let detail = db(&state, move |c| {
-        c.transaction(|c| {
+        crate::db::write_transaction(c, |c| {
             let before = orgs::find(c, &ods)?.ok_or_else(|| not_found("organisation", &ods))?;
             let row = checked_row(c, &ods, &fields, Some(&before))?;
             orgs::update(c, &row)?;

@@ -3,7 +3,6 @@
 
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use chrono::{DateTime, Utc};
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -188,7 +187,7 @@ async fn create(
             created_at: t,
             updated_at: t,
         };
-        c.transaction(|c| {
+        crate::db::write_transaction(c, |c| {
             if store::find(c, &row.key)?.is_some() {
                 return Err(AppError::Conflict(format!(
                     "peer group `{}` already exists",
@@ -243,7 +242,7 @@ async fn update(
             created_at: before.created_at,
             updated_at: now(),
         };
-        c.transaction(|c| {
+        crate::db::write_transaction(c, |c| {
             store::update(c, &row)?;
             let summary = serde_json::json!({ "before": PeerGroup::from(before), "after": fields });
             audit::record(
@@ -273,7 +272,7 @@ async fn remove(
     who.require_admin()?;
     let key = path.into_inner();
     db(&state, move |c| {
-        c.transaction(|c| {
+        crate::db::write_transaction(c, |c| {
             let before = store::find(c, &key)?.ok_or_else(|| not_found("peer group", &key))?;
             store::delete(c, &key)?;
             let summary = serde_json::json!({ "before": PeerGroup::from(before) });

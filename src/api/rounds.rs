@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -195,7 +194,7 @@ pub fn create_round(conn: &mut DbConnection, actor: &str, input: &NewRound) -> A
         created_at: t,
         updated_at: t,
     };
-    conn.transaction(|c| {
+    crate::db::write_transaction(conn, |c| {
         if store::find(c, &row.key)?.is_some() {
             return Err(AppError::Conflict(format!(
                 "round `{}` already exists",
@@ -225,8 +224,17 @@ pub fn transition(
     from: &str,
     to: &str,
 ) -> AppResult<RoundRow> {
-    conn.transaction(|c| {
+    crate::db::write_transaction(conn, |c| {
         let round = find_round(c, key)?;
+        if to == "published" {
+            let reopened = crate::db::assessments::count_in_status(c, key, "reopened")?;
+            if reopened > 0 {
+                return Err(AppError::Conflict(format!(
+                    "round `{key}` has {reopened} re-opened return(s); they must be submitted \
+                     again before its results are published"
+                )));
+            }
+        }
         if store::transition(c, key, from, to, now())? == 0 {
             return Err(AppError::Conflict(format!(
                 "round `{key}` is {}; only a {from} round can become {to}",

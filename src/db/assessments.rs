@@ -58,6 +58,15 @@ pub fn for_round(conn: &mut DbConnection, round: &str) -> QueryResult<Vec<Assess
         .load(conn)
 }
 
+/// How many returns of a round are in this status.
+pub fn count_in_status(conn: &mut DbConnection, round: &str, status: &str) -> QueryResult<i64> {
+    assessments::table
+        .filter(assessments::round_key.eq(round))
+        .filter(assessments::status.eq(status))
+        .count()
+        .get_result(conn)
+}
+
 pub fn insert(conn: &mut DbConnection, row: &AssessmentRow) -> QueryResult<()> {
     diesel::insert_into(assessments::table)
         .values(row)

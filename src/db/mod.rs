@@ -78,6 +78,22 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
+/// A transaction that reads and then writes. On SQLite it takes the write lock before anything
+/// is read (see the `write_lock` migration), so concurrent writers queue under the busy timeout
+/// instead of failing; on PostgreSQL it is an ordinary transaction.
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(|c| {
+        if matches!(c, DbConnection::Sqlite(_)) {
+            c.batch_execute("DELETE FROM write_lock")?;
+        }
+        work(c)
+    })
+}
+
 /// SQLite settings every pooled connection needs (WAL is set once, at pool creation).
 #[derive(Debug)]
 struct SqlitePragmas;

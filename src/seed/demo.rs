@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::Connection;
 use serde::Deserialize;
 
 use super::{TRUSTS_2023, WGLL_FRAMEWORK_KEY};
@@ -142,44 +141,59 @@ pub fn load_demo(conn: &mut DbConnection) -> AppResult<DemoReport> {
     for (key, title, opens, closes, _) in ROUNDS {
         let (opens_at, closes_at) = (day(opens)?, day(closes)?);
         let round_returns: Vec<_> = returns.iter().filter(|r| r.round == key).collect();
-        conn.transaction(|c| {
+        crate::db::write_transaction(conn, |c| {
             let t = now();
-            rounds::insert(c, &RoundRow {
-                key: key.into(),
-                title: title.into(),
-                framework_key: framework.key.clone(),
-                opens_at,
-                closes_at,
-                status: "published".into(),
-                synthetic: true,
-                created_at: t,
-                updated_at: t,
-            })?;
+            rounds::insert(
+                c,
+                &RoundRow {
+                    key: key.into(),
+                    title: title.into(),
+                    framework_key: framework.key.clone(),
+                    opens_at,
+                    closes_at,
+                    status: "published".into(),
+                    synthetic: true,
+                    created_at: t,
+                    updated_at: t,
+                },
+            )?;
             for r in &round_returns {
-                let Some(org_type) = types.get(r.ods.as_str()).copied() else { continue };
+                let Some(org_type) = types.get(r.ods.as_str()).copied() else {
+                    continue;
+                };
                 let id = uuid::Uuid::new_v4().to_string();
                 let submitted_at = closes_at - chrono::TimeDelta::days(7);
-                assessments::insert(c, &AssessmentRow {
-                    id: id.clone(),
-                    round_key: key.into(),
-                    ods_code: r.ods.clone(),
-                    status: if r.submitted { "submitted" } else { "draft" }.into(),
-                    version: if r.submitted { 2 } else { 1 },
-                    answers: serde_json::to_string(&r.answers).map_err(AppError::internal)?,
-                    created_at: opens_at,
-                    updated_at: if r.submitted { submitted_at } else { opens_at },
-                    submitted_at: r.submitted.then_some(submitted_at),
-                    submitted_by: r.submitted.then(|| "demo".to_owned()),
-                })?;
+                assessments::insert(
+                    c,
+                    &AssessmentRow {
+                        id: id.clone(),
+                        round_key: key.into(),
+                        ods_code: r.ods.clone(),
+                        status: if r.submitted { "submitted" } else { "draft" }.into(),
+                        version: if r.submitted { 2 } else { 1 },
+                        answers: serde_json::to_string(&r.answers).map_err(AppError::internal)?,
+                        created_at: opens_at,
+                        updated_at: if r.submitted { submitted_at } else { opens_at },
+                        submitted_at: r.submitted.then_some(submitted_at),
+                        submitted_by: r.submitted.then(|| "demo".to_owned()),
+                    },
+                )?;
                 if r.submitted {
                     let scores = score(&framework, org_type, &r.answers);
-                    assessments::replace_scores(c, &id, &scores_to_rows(&id, key, &r.ods, &scores))?;
+                    assessments::replace_scores(
+                        c,
+                        &id,
+                        &scores_to_rows(&id, key, &r.ods, &scores),
+                    )?;
                     report.submitted += 1;
                 }
                 report.returns_added += 1;
             }
             let summary = serde_json::json!({ "synthetic": true, "returns": round_returns.len(), "seed": DEMO_SEED });
-            audit::record(c, &NewAuditEvent::new("seed", "create_demo", "round", key, summary))?;
+            audit::record(
+                c,
+                &NewAuditEvent::new("seed", "create_demo", "round", key, summary),
+            )?;
             Ok::<_, AppError>(())
         })?;
         report.rounds_added += 1;

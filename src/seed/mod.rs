@@ -5,7 +5,6 @@
 pub mod demo;
 
 use chrono::NaiveDate;
-use diesel::Connection;
 use serde::Deserialize;
 
 use crate::db::audit::{self, NewAuditEvent};
@@ -120,7 +119,7 @@ pub fn load_reference_data(conn: &mut DbConnection) -> AppResult<SeedReport> {
     let trusts: Vec<TrustRecord> = records("trusts_2026.csv", TRUSTS_2026)?;
     let closures: Vec<ClosureRecord> = records("closures.csv", CLOSURES)?;
     let opened: Vec<OpenedRecord> = records("opened.csv", OPENED)?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(conn, |c| {
         let mut report = SeedReport::default();
         for i in &icbs {
             let r = row(&i.icb_code, &i.name, "icb", &i.region_code, None);

@@ -483,3 +483,46 @@ async fn returns_need_an_open_round_and_known_records() {
         .set_payload("{\"answers\": [");
     app.call(body).await.assert_problem(400);
 }
+
+#[actix_web::test]
+async fn a_round_with_a_reopened_return_cannot_be_published() {
+    let app = TestApp::new();
+    open_round(&app, scored_framework(), ROUND).await;
+    let a = app.admin();
+    let full = answers(&[
+        ("R1", json!("some")),
+        ("R2", json!(true)),
+        ("R3", json!(5)),
+        ("C1", json!(60)),
+        ("C2", json!(["orders"])),
+    ]);
+    save(&app, &a, ROUND, "RA7", full).await.assert_ok(200);
+    submit(&app, &a, ROUND, "RA7").await.assert_ok(200);
+    let round = "/api/v1/rounds/2026-27";
+    app.send(Method::POST, &format!("{round}/close"), Some(&a), None)
+        .await
+        .assert_ok(200);
+    app.send(
+        Method::POST,
+        &format!("{PATH}/RA7/reopen"),
+        Some(&a),
+        Some(json!({"reason": "late correction"})),
+    )
+    .await
+    .assert_ok(200);
+    let refused = app
+        .send(Method::POST, &format!("{round}/publish"), Some(&a), None)
+        .await;
+    refused.assert_problem(409);
+    assert!(
+        refused.json["detail"]
+            .as_str()
+            .unwrap()
+            .contains("re-opened")
+    );
+    assert_eq!(app.get(round, Some(&a)).await.json["status"], "closed");
+    submit(&app, &a, ROUND, "RA7").await.assert_ok(200);
+    app.send(Method::POST, &format!("{round}/publish"), Some(&a), None)
+        .await
+        .assert_ok(200);
+}

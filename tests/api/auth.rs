@@ -220,6 +220,18 @@ async fn external_rs256_tokens_are_accepted_only_when_right() {
     let path = "/api/v1/organisations/RA7";
     let ok = rs(private, &claims("https://auth.nhs.example", "dma", 300, 0));
     app.get(path, Some(&ok)).await.assert_ok(200);
+    // Identity providers often send `aud` as a list and may leave out iat and nbf.
+    let now = chrono::Utc::now().timestamp();
+    let listed = json!({"sub": "someone", "role": "analyst", "exp": now + 300,
+                        "iss": "https://auth.nhs.example", "aud": ["account", "dma"]});
+    app.get(path, Some(&rs(private, &listed)))
+        .await
+        .assert_ok(200);
+    let elsewhere = json!({"sub": "someone", "role": "analyst", "exp": now + 300,
+                           "iss": "https://auth.nhs.example", "aud": ["account", "other-api"]});
+    app.get(path, Some(&rs(private, &elsewhere)))
+        .await
+        .assert_problem(401);
     let refused = [
         rs(other, &claims("https://auth.nhs.example", "dma", 300, 0)),
         rs(

@@ -178,7 +178,7 @@ fn try_save(
     let document = serde_json::to_string(&answers).map_err(AppError::internal)?;
     let t = now();
     let key = entity_key(round, ods);
-    let written = conn.transaction(|c| {
+    let written = crate::db::write_transaction(conn, |c| {
         let (changed, version) = match &ctx.assessment {
             Some(a) => (
                 store::save_answers(c, &a.id, a.version, &document, t)? == 1,
@@ -197,7 +197,9 @@ fn try_save(
                     submitted_at: None,
                     submitted_by: None,
                 };
-                match store::insert(c, &row) {
+                // In a savepoint: on PostgreSQL a failed statement would otherwise abort the
+                // whole transaction.
+                match c.transaction(|c| store::insert(c, &row)) {
                     Ok(()) => (true, 1),
                     Err(diesel::result::Error::DatabaseError(
                         diesel::result::DatabaseErrorKind::UniqueViolation,

@@ -2,7 +2,6 @@
 //! and re-opening it (admin, with a reason).
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
@@ -119,7 +118,7 @@ pub(super) async fn submit(
         let scores = score(&ctx.framework, ctx.org_type, &answers);
         let rows = scores_to_rows(&a.id, &round, &ods, &scores);
         let t = now();
-        c.transaction(|c| {
+        crate::db::write_transaction(c, |c| {
             let submitted = Some((t, who.subject.clone()));
             if store::set_status(c, &a.id, a.version, "submitted", submitted, t)? == 0 {
                 return Err(AppError::PreconditionFailed("the return changed while submitting; reload it and try again".into()));
@@ -186,7 +185,7 @@ pub(super) async fn reopen(
             ));
         }
         let t = now();
-        c.transaction(|c| {
+        crate::db::write_transaction(c, |c| {
             if store::set_status(c, &a.id, a.version, "reopened", None, t)? == 0 {
                 return Err(AppError::Conflict(
                     "the return changed meanwhile; try again".into(),
