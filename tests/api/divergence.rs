@@ -595,3 +595,89 @@ async fn a_submitter_cannot_shrink_the_reference_to_read_other_scores() {
     assert_eq!(dist["n"], 3);
     assert_eq!(dist["values"].as_array().unwrap().len(), 3);
 }
+
+/// Every question of the staged fixture answered by an acute trust; `wl5` names the last
+/// well-led criterion (it is renamed in the second framework).
+fn full_return(wl5: &str, yes: bool) -> Value {
+    let mut pairs: Vec<(&str, Value)> = ["CY2", "CY4", "CY5", "EP2", "EP3", "EP4", "EP5"]
+        .into_iter()
+        .map(|q| (q, json!(yes)))
+        .collect();
+    pairs.push(("CY3", json!(if yes { "all" } else { "most" })));
+    for q in ["WL2", "WL3", "WL4", wl5] {
+        pairs.push((q, json!(yes)));
+    }
+    answers(&pairs)
+}
+
+#[actix_web::test]
+async fn a_changed_item_set_is_flagged_per_pillar_for_the_organisation_type() {
+    let app = TestApp::new();
+    let a = app.admin();
+    let first = crate::fixtures::staged_framework();
+    // the second framework replaces one well-led criterion and carries every other question over
+    let mut second = first.clone();
+    second["key"] = json!("dma-test-2");
+    second["pillars"][1]["domains"][0]["questions"][3]["key"] = json!("WL5B");
+    let carried: serde_json::Map<String, Value> = [
+        "CY2", "CY3", "CY4", "CY5", "EP2", "EP3", "EP4", "EP5", "WL2", "WL3", "WL4",
+    ]
+    .into_iter()
+    .map(|q| (q.to_owned(), json!(q)))
+    .collect();
+    second["carries_over"] = json!({"framework": "dma-test", "questions": carried});
+    for (fw, round, opens) in [
+        (first, "2024-25", "2024-04-01T00:00:00Z"),
+        (second, "2025-26", "2025-04-01T00:00:00Z"),
+    ] {
+        let key = fw["key"].as_str().unwrap().to_owned();
+        app.send(Method::POST, "/api/v1/frameworks", Some(&a), Some(fw))
+            .await
+            .assert_ok(201);
+        app.send(
+            Method::POST,
+            &format!("/api/v1/frameworks/{key}/publish"),
+            Some(&a),
+            None,
+        )
+        .await
+        .assert_ok(200);
+        let body = json!({"key": round, "title": round, "framework": key,
+                          "opens_at": opens, "closes_at": "2027-03-31T00:00:00Z"});
+        app.send(Method::POST, "/api/v1/rounds", Some(&a), Some(body))
+            .await
+            .assert_ok(201);
+        app.send(
+            Method::POST,
+            &format!("/api/v1/rounds/{round}/open"),
+            Some(&a),
+            None,
+        )
+        .await
+        .assert_ok(200);
+        let wl5 = if round == "2024-25" { "WL5" } else { "WL5B" };
+        for (i, ods) in ORGS.iter().enumerate() {
+            save(&app, &a, round, ods, full_return(wl5, i % 2 == 0))
+                .await
+                .assert_ok(200);
+            submit(&app, &a, round, ods).await.assert_ok(200);
+        }
+    }
+    let reply = app
+        .send(
+            Method::GET,
+            "/api/v1/rounds/2025-26/divergence?previous_round=2024-25",
+            Some(&app.analyst()),
+            None,
+        )
+        .await;
+    let body = reply.assert_ok(200);
+    let statuses = |pillar: &str| {
+        let change = &row(body, "R0A", pillar)["change"];
+        assert_eq!(change["item_matched"], json!(true), "{change}");
+        change["statuses"].to_string()
+    };
+    assert!(statuses("well_led").contains("ITEM_SET_CHANGED"));
+    assert!(!statuses("smart_foundations").contains("ITEM_SET_CHANGED"));
+    assert!(statuses("overall").contains("ITEM_SET_CHANGED"));
+}

@@ -182,8 +182,6 @@ pub fn item_matched(
     };
     let new_keys: BTreeSet<&str> = map.keys().map(String::as_str).collect();
     let old_keys: BTreeSet<&str> = map.values().map(String::as_str).collect();
-    let item_set_changed =
-        new_keys.len() < cur_fw.question_count() || old_keys.len() < prev_fw.question_count();
     let cur = answers_by_org(store::submitted_of_round(conn, &cur_round.key)?);
     let prev = answers_by_org(store::submitted_of_round(conn, &prev_round.key)?);
     let mut rows = Vec::new();
@@ -196,19 +194,30 @@ pub fn item_matched(
         for p in &now.pillars {
             let old = before.pillars.iter().find(|b| b.pillar == p.pillar);
             if let (Some(c), Some(o)) = (p.score, old.and_then(|b| b.score)) {
+                let item_set_changed = !asks_only(cur_fw, &p.pillar, org.org_type, &new_keys)
+                    || !asks_only(prev_fw, &p.pillar, org.org_type, &old_keys);
                 rows.push(MatchedChange {
                     ods: org.ods.clone(),
                     pillar: p.pillar.clone(),
                     previous_score: o,
                     current_score: c,
+                    item_set_changed,
                 });
             }
         }
     }
-    Ok(Some(ItemMatched {
-        item_set_changed,
-        rows,
-    }))
+    Ok(Some(ItemMatched { rows }))
+}
+
+/// Whether every question the framework asks this organisation type in this pillar is in `keys`
+/// (B2: the matched set is compared with each round's full set for that org type).
+fn asks_only(fw: &Framework, pillar: &str, org_type: OrgType, keys: &BTreeSet<&str>) -> bool {
+    fw.pillars
+        .iter()
+        .filter(|p| p.key == pillar)
+        .flat_map(|p| p.domains_for(org_type))
+        .flat_map(|d| &d.questions)
+        .all(|q| keys.contains(q.key.as_str()))
 }
 
 /// Threshold overrides from the query, applied over the defaults; δ and s_min follow the scale.

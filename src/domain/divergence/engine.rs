@@ -13,7 +13,7 @@
 //! - `LINEAGE_MERGED` (object) and the `lineage` field appear when a merged value was used by this
 //!   row: the previous round's value or a round of the trend fit.
 
-use super::metrics::{ChangeIn, Fit, PillarData, pillar_data, type_references};
+use super::metrics::{ChangeIn, Fit, Matched, PillarData, pillar_data, type_references};
 use super::options::Options;
 use super::prepare::{Cell, Prepared};
 use super::reasons::{self, ReasonCtx};
@@ -23,7 +23,6 @@ use super::types::*;
 use super::verdict::{adjust_families, flags, gap_widening};
 use super::{EngineInput, METHOD_VERSION, OVERALL, OrgInfo};
 use crate::domain::organisation::OrgType;
-use std::collections::HashMap;
 
 /// Shared keys, allocated once per analysis.
 struct Keys {
@@ -72,17 +71,17 @@ pub fn analyse(input: &EngineInput) -> Analysis {
         .iter()
         .map(|o| o.info.map(|i| i.org_type))
         .collect();
-    let matched: HashMap<(&str, &str), (f64, f64)> = input
-        .item_matched
-        .iter()
-        .flat_map(|m| &m.rows)
-        .map(|r| {
-            (
-                (r.ods.as_str(), r.pillar.as_str()),
-                (r.previous_score, r.current_score),
-            )
-        })
-        .collect();
+    let matched: Matched = input.item_matched.as_ref().map(|m| {
+        m.rows
+            .iter()
+            .map(|r| {
+                (
+                    (r.ods.as_str(), r.pillar.as_str()),
+                    (r.previous_score, r.current_score, r.item_set_changed),
+                )
+            })
+            .collect()
+    });
     let n_p = prep.n_pillars();
     let data: Vec<PillarData> = (0..=n_p)
         .map(|p| pillar_data(&prep, p, &types, peer.as_ref(), &matched, opts))
@@ -96,10 +95,6 @@ pub fn analyse(input: &EngineInput) -> Analysis {
         peer: peer.as_ref(),
         opts,
         keys: &keys,
-        item_set_changed: input
-            .item_matched
-            .as_ref()
-            .is_some_and(|m| m.item_set_changed),
         hash,
     };
     let n_rows = (0..prep.orgs.len())
@@ -152,7 +147,6 @@ struct RowCtx<'a, 'i> {
     peer: Option<&'a PeerSpec<'i>>,
     opts: &'a Options,
     keys: &'a Keys,
-    item_set_changed: bool,
     hash: ConfigHash,
 }
 
@@ -242,7 +236,7 @@ impl<'i> RowCtx<'_, 'i> {
                     Status::MissingPillar
                 });
             }
-            if self.item_set_changed {
+            if ci.item_set_changed {
                 st.push(Status::ItemSetChanged);
             }
             let r = d

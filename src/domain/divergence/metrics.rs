@@ -7,6 +7,9 @@
 //! - Item matching: the matched row of (org, pillar) gives Δ; for overall, a matched `overall` row
 //!   if supplied, else mean(current) − mean(previous) over the org's focal pillars when every one
 //!   of them is matched; any Δ without a matched row is the raw S_r − S_prev.
+//! - `ITEM_SET_CHANGED` (B2, per organisation type and pillar): from the matched row; for a matched
+//!   overall, when any of its pillars' item sets changed; and whenever item matching is in force
+//!   but the Δ is raw (no matched row), since that Δ then spans two different item sets.
 //! - Trend: the focal round must be usable; then the last K ≤ trend_max_rounds usable listed
 //!   rounds (merged values included), K ≥ 3, x = ordinal in `rounds`.
 
@@ -23,7 +26,12 @@ pub struct ChangeIn {
     pub prev: Cell,
     pub delta: Option<f64>,
     pub matched: bool,
+    pub item_set_changed: bool,
 }
+
+/// Item-matched (previous, current, item set changed) by (ODS code, pillar); `None` when both
+/// rounds use one framework.
+pub type Matched<'a> = Option<HashMap<(&'a str, &'a str), (f64, f64, bool)>>;
 
 pub struct Fit {
     pub slope: f64,
@@ -48,7 +56,7 @@ pub fn pillar_data(
     p: usize,
     types: &[Option<OrgType>],
     peer: Option<&PeerSpec>,
-    matched: &HashMap<(&str, &str), (f64, f64)>,
+    matched: &Matched,
     opts: &Options,
 ) -> PillarData {
     let n_o = prep.orgs.len();
@@ -77,14 +85,23 @@ pub fn pillar_data(
         let cur = prep.cell(prep.focal, o, p).filter(|_| focal);
         let ci = match (cur, prep.prev) {
             (Some(cur), Some(pr)) => prep.cell(pr, o, p).map(|prev| {
-                let (delta, is_matched) = match matched_delta(prep, o, p, matched) {
-                    Some(d) => (Some(d), true),
-                    None => (cur.score.zip(prev.score).map(|(a, b)| a - b), false),
-                };
+                // a matched Δ only where both stored values exist (an overall with a missing
+                // pillar stays null, B2)
+                let both = cur.score.is_some() && prev.score.is_some();
+                let (delta, is_matched, item_set_changed) =
+                    match matched_delta(prep, o, p, matched).filter(|_| both) {
+                        Some((d, changed)) => (Some(d), true, changed),
+                        None => (
+                            cur.score.zip(prev.score).map(|(a, b)| a - b),
+                            false,
+                            matched.is_some(),
+                        ),
+                    };
                 ChangeIn {
                     prev,
                     delta,
                     matched: is_matched,
+                    item_set_changed,
                 }
             }),
             _ => None,
@@ -116,32 +133,27 @@ pub fn pillar_data(
     }
 }
 
-fn matched_delta(
-    prep: &Prepared,
-    o: usize,
-    p: usize,
-    matched: &HashMap<(&str, &str), (f64, f64)>,
-) -> Option<f64> {
-    if matched.is_empty() {
-        return None;
-    }
+/// The item-matched Δ and whether its item set changed.
+fn matched_delta(prep: &Prepared, o: usize, p: usize, matched: &Matched) -> Option<(f64, bool)> {
+    let matched = matched.as_ref()?;
     let ods = prep.orgs[o].ods;
     let n_p = prep.n_pillars();
     let name = if p < n_p { prep.pillars[p] } else { OVERALL };
-    if let Some((prev, cur)) = matched.get(&(ods, name)) {
-        return Some(cur - prev);
+    if let Some((prev, cur, changed)) = matched.get(&(ods, name)) {
+        return Some((cur - prev, *changed));
     }
     if p < n_p {
         return None;
     }
-    let (mut sp, mut sc, mut k) = (0.0, 0.0, 0usize);
+    let (mut sp, mut sc, mut k, mut any_changed) = (0.0, 0.0, 0usize, false);
     for q in (0..n_p).filter(|&q| prep.cell(prep.focal, o, q).is_some()) {
-        let (prev, cur) = matched.get(&(ods, prep.pillars[q]))?;
+        let (prev, cur, changed) = matched.get(&(ods, prep.pillars[q]))?;
         sp += prev;
         sc += cur;
         k += 1;
+        any_changed |= changed;
     }
-    (k > 0).then(|| (sc - sp) / k as f64)
+    (k > 0).then(|| ((sc - sp) / k as f64, any_changed))
 }
 
 /// `points` is a scratch buffer reused across calls.

@@ -111,14 +111,16 @@ pub struct MatchedChange {
     pub pillar: String,
     pub previous_score: f64,
     pub current_score: f64,
+    /// The matched items are fewer than either round's full item set for this organisation's
+    /// type in this pillar (B2): `ITEM_SET_CHANGED` goes on the change block.
+    pub item_set_changed: bool,
 }
 
-/// Item-matched scores for the change metric (B2).
+/// Item-matched scores for the change metric (B2), present when the two rounds use different
+/// frameworks. A change without a matched row is then the raw difference across different item
+/// sets, so it carries `ITEM_SET_CHANGED` too.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ItemMatched {
-    /// The matched item set is smaller than either round's full set: `ITEM_SET_CHANGED` goes on
-    /// every change block.
-    pub item_set_changed: bool,
     pub rows: Vec<MatchedChange>,
 }
 

@@ -388,21 +388,59 @@ fn peer_group_falls_back_per_metric_and_type() {
 #[test]
 fn item_matching_replaces_the_raw_change() {
     let mut inp = super::tests::b10_input();
+    let matched = |ods: &str, previous_score, current_score, item_set_changed| MatchedChange {
+        ods: ods.into(),
+        pillar: "p".into(),
+        previous_score,
+        current_score,
+        item_set_changed,
+    };
     inp.item_matched = Some(ItemMatched {
-        item_set_changed: true,
-        rows: vec![MatchedChange {
-            ods: "A".into(),
-            pillar: "p".into(),
-            previous_score: 2.0,
-            current_score: 2.1,
-        }],
+        rows: vec![matched("A", 2.0, 2.1, true), matched("C", 3.0, 3.2, false)],
     });
     let a = analyse(&inp);
     let c = row(&a, "A", "p").change.as_ref().expect("change");
     assert!(c.item_matched);
     fig(c.delta, "0.1");
     assert!(c.statuses.contains(&Status::ItemSetChanged));
+    // matched on the full item set of its type and pillar: no status
+    let same = row(&a, "C", "p").change.as_ref().expect("change");
+    assert!(same.item_matched);
+    assert!(!same.statuses.contains(&Status::ItemSetChanged));
+    // no matched row while matching is in force: a raw change across two item sets
     let b = row(&a, "B", "p").change.as_ref().expect("change");
     assert!(!b.item_matched);
     fig(b.delta, "0.6");
+    assert!(b.statuses.contains(&Status::ItemSetChanged));
+}
+
+#[test]
+fn an_overall_without_a_score_gets_no_item_matched_change() {
+    let mut inp = super::tests::b10_input();
+    for (o, _, _) in super::tests::B10 {
+        let cov = if o == "D" { 0.5 } else { 1.0 };
+        inp.scores.push(sc(o, "2024", "q", 3.0, 1.0));
+        inp.scores.push(sc(o, "2025", "q", 3.5, cov));
+    }
+    let rows = ["p", "q"]
+        .into_iter()
+        .map(|pillar| MatchedChange {
+            ods: "D".into(),
+            pillar: pillar.into(),
+            previous_score: 3.0,
+            current_score: 3.2,
+            item_set_changed: false,
+        })
+        .collect();
+    inp.item_matched = Some(ItemMatched { rows });
+    let a = analyse(&inp);
+    let d = row(&a, "D", OVERALL);
+    assert_eq!(d.level.score, None);
+    assert!(d.statuses.contains(&Status::MissingPillar));
+    assert_eq!(d.change.as_ref().and_then(|c| c.delta), None);
+    // the pillars themselves keep their matched change
+    fig(
+        row(&a, "D", "p").change.as_ref().and_then(|c| c.delta),
+        "0.2",
+    );
 }
