@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_RUN="${1:-20}"
 CONNECTIONS="${2:-4}"
+THREADS=$(( CONNECTIONS < 2 ? CONNECTIONS : 2 ))
 PG_ADMIN_URL="${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 BIN=target/release/dma
 [ -x "$BIN" ] || cargo build --release
@@ -31,10 +32,10 @@ run() {
   bytes=$(curl -fs -H "Authorization: Bearer $token" "http://127.0.0.1:$port$PATH_UNDER_TEST" | wc -c)
   echo "response: $bytes bytes"
   echo "rss before: $(rss $pid)"
-  wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -H "Authorization: Bearer $token" \
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -H "Authorization: Bearer $token" \
     "http://127.0.0.1:$port$PATH_UNDER_TEST"
   echo "rss after first run: $(rss $pid)"
-  wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" -H "Authorization: Bearer $token" \
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" -H "Authorization: Bearer $token" \
     "http://127.0.0.1:$port$PATH_UNDER_TEST" | grep -E "Requests/sec|requests in"
   echo "rss after second run: $(rss $pid)"
   kill "$pid"; wait "$pid" 2>/dev/null || true

@@ -11,3 +11,7 @@ fn main() -> std::process::ExitCode {
         }
     }
 }
+
+/// mimalloc: the divergence engine and its JSON output allocate many small objects per row.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
