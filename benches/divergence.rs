@@ -7,10 +7,6 @@ use dma::domain::divergence::*;
 use dma::domain::organisation::OrgType;
 use std::hint::black_box;
 
-/// The allocator the `dma` binary uses, so that the figures are the service's.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// A 64-bit linear congruential generator (Knuth MMIX constants): deterministic, no crate.
 struct Lcg(u64);
 

@@ -12,6 +12,3 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-/// mimalloc: the divergence engine and its JSON output allocate many small objects per row.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
