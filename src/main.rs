@@ -11,4 +11,3 @@ fn main() -> std::process::ExitCode {
         }
     }
 }
-
