@@ -11,7 +11,8 @@ use crate::db::rounds::RoundRow;
 use crate::db::{DbConnection, peer_groups, rounds};
 use crate::domain::answers::Answers;
 use crate::domain::divergence::{
-    EngineInput, ItemMatched, MatchedChange, Options, OrgInfo, PillarScore, Reference,
+    ChangedItemSet, EngineInput, ItemMatched, MatchedChange, Options, OrgInfo, PillarScore,
+    Reference,
 };
 use crate::domain::framework::Framework;
 use crate::domain::organisation::OrgType;
@@ -194,30 +195,61 @@ pub fn item_matched(
         for p in &now.pillars {
             let old = before.pillars.iter().find(|b| b.pillar == p.pillar);
             if let (Some(c), Some(o)) = (p.score, old.and_then(|b| b.score)) {
-                let item_set_changed = !asks_only(cur_fw, &p.pillar, org.org_type, &new_keys)
-                    || !asks_only(prev_fw, &p.pillar, org.org_type, &old_keys);
                 rows.push(MatchedChange {
                     ods: org.ods.clone(),
                     pillar: p.pillar.clone(),
                     previous_score: o,
                     current_score: c,
-                    item_set_changed,
                 });
             }
         }
     }
-    Ok(Some(ItemMatched { rows }))
+    Ok(Some(ItemMatched {
+        rows,
+        changed_item_sets: changed_item_sets(cur_fw, prev_fw, &map),
+    }))
 }
 
-/// Whether every question the framework asks this organisation type in this pillar is in `keys`
-/// (B2: the matched set is compared with each round's full set for that org type).
-fn asks_only(fw: &Framework, pillar: &str, org_type: OrgType, keys: &BTreeSet<&str>) -> bool {
-    fw.pillars
+/// B2: per organisation type and pillar, the matched items are the focal round's questions whose
+/// carried-over key is among the previous round's questions of that type and pillar; the set has
+/// changed when it is smaller than either round's full set.
+fn changed_item_sets(
+    cur_fw: &Framework,
+    prev_fw: &Framework,
+    map: &BTreeMap<String, String>,
+) -> Vec<ChangedItemSet> {
+    let asked = |fw: &Framework, pillar: &str, t: OrgType| -> BTreeSet<String> {
+        fw.pillars
+            .iter()
+            .filter(|p| p.key == pillar)
+            .flat_map(|p| p.domains_for(t))
+            .flat_map(|d| &d.questions)
+            .map(|q| q.key.clone())
+            .collect()
+    };
+    let pillars: BTreeSet<&str> = cur_fw
+        .pillars
         .iter()
-        .filter(|p| p.key == pillar)
-        .flat_map(|p| p.domains_for(org_type))
-        .flat_map(|d| &d.questions)
-        .all(|q| keys.contains(q.key.as_str()))
+        .chain(&prev_fw.pillars)
+        .map(|p| p.key.as_str())
+        .collect();
+    let mut out = Vec::new();
+    for t in OrgType::ALL {
+        for &pillar in &pillars {
+            let (now, before) = (asked(cur_fw, pillar, t), asked(prev_fw, pillar, t));
+            let matched = now
+                .iter()
+                .filter(|q| map.get(*q).is_some_and(|old| before.contains(old)))
+                .count();
+            if matched < now.len() || matched < before.len() {
+                out.push(ChangedItemSet {
+                    org_type: t,
+                    pillar: pillar.to_owned(),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// Threshold overrides from the query, applied over the defaults; δ and s_min follow the scale.

@@ -71,20 +71,26 @@ pub fn analyse(input: &EngineInput) -> Analysis {
         .iter()
         .map(|o| o.info.map(|i| i.org_type))
         .collect();
-    let matched: Matched = input.item_matched.as_ref().map(|m| {
-        m.rows
+    let matched: Option<Matched> = input.item_matched.as_ref().map(|m| Matched {
+        deltas: m
+            .rows
             .iter()
             .map(|r| {
                 (
                     (r.ods.as_str(), r.pillar.as_str()),
-                    (r.previous_score, r.current_score, r.item_set_changed),
+                    (r.previous_score, r.current_score),
                 )
             })
-            .collect()
+            .collect(),
+        changed: m
+            .changed_item_sets
+            .iter()
+            .map(|c| (c.org_type, c.pillar.as_str()))
+            .collect(),
     });
     let n_p = prep.n_pillars();
     let data: Vec<PillarData> = (0..=n_p)
-        .map(|p| pillar_data(&prep, p, &types, peer.as_ref(), &matched, opts))
+        .map(|p| pillar_data(&prep, p, &types, peer.as_ref(), matched.as_ref(), opts))
         .collect();
     analysis.type_references = type_references(&prep, &data);
 
@@ -172,7 +178,7 @@ impl<'i> RowCtx<'_, 'i> {
         let r = prev_ctx.for_row(o, t, own, self.peer, self.opts.min_ref_n);
         let stats = r.stats.as_deref();
         level.median_prev = stats.map(|s| s.median);
-        level.n_prev = stats.map_or(0, |s| s.n());
+        level.n_prev = stats.map(|s| s.n());
         level.gap_prev = prev.score.zip(level.median_prev).map(|(s, m)| s - m);
         level.percentile_rank_prev = match (r.index, stats) {
             (Some(i), Some(st)) => st.pr_sorted.get(i).copied(),
@@ -338,7 +344,7 @@ fn level_block(cur: Cell, valid: bool, ev: &Eval, opts: &Options) -> LevelBlock 
         gap_prev: None,
         gap_change: None,
         median_prev: None,
-        n_prev: 0,
+        n_prev: None,
         family_size: 0,
         statuses: ev.statuses.clone(),
     }

@@ -7,9 +7,9 @@
 //! - Item matching: the matched row of (org, pillar) gives Δ; for overall, a matched `overall` row
 //!   if supplied, else mean(current) − mean(previous) over the org's focal pillars when every one
 //!   of them is matched; any Δ without a matched row is the raw S_r − S_prev.
-//! - `ITEM_SET_CHANGED` (B2, per organisation type and pillar): from the matched row; for a matched
-//!   overall, when any of its pillars' item sets changed; and whenever item matching is in force
-//!   but the Δ is raw (no matched row), since that Δ then spans two different item sets.
+//! - `ITEM_SET_CHANGED` (B2) is a property of (organisation type, pillar), listed by the caller;
+//!   an overall change carries it when any of the organisation's focal pillars is listed for its
+//!   type. It marks the change block whether its Δ is matched or raw (a merged predecessor value).
 //! - Trend: the focal round must be usable; then the last K ≤ trend_max_rounds usable listed
 //!   rounds (merged values included), K ≥ 3, x = ordinal in `rounds`.
 
@@ -20,7 +20,7 @@ use super::reference::{GroupCtx, PeerSpec};
 use super::stats::{ols_slope, trend_consistent};
 use super::types::{Metric, TypeReference};
 use crate::domain::organisation::OrgType;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 pub struct ChangeIn {
     pub prev: Cell,
@@ -29,9 +29,24 @@ pub struct ChangeIn {
     pub item_set_changed: bool,
 }
 
-/// Item-matched (previous, current, item set changed) by (ODS code, pillar); `None` when both
-/// rounds use one framework.
-pub type Matched<'a> = Option<HashMap<(&'a str, &'a str), (f64, f64, bool)>>;
+/// Item matching indexed for lookups; absent when both rounds use one framework.
+pub struct Matched<'a> {
+    /// (previous, current) by (ODS code, pillar).
+    pub deltas: HashMap<(&'a str, &'a str), (f64, f64)>,
+    pub changed: HashSet<(OrgType, &'a str)>,
+}
+
+impl Matched<'_> {
+    fn item_set_changed(&self, prep: &Prepared, o: usize, p: usize, org_type: OrgType) -> bool {
+        let n_p = prep.n_pillars();
+        let listed = |q: usize| self.changed.contains(&(org_type, prep.pillars[q]));
+        if p < n_p {
+            listed(p)
+        } else {
+            (0..n_p).any(|q| prep.cell(prep.focal, o, q).is_some() && listed(q))
+        }
+    }
+}
 
 pub struct Fit {
     pub slope: f64,
@@ -56,7 +71,7 @@ pub fn pillar_data(
     p: usize,
     types: &[Option<OrgType>],
     peer: Option<&PeerSpec>,
-    matched: &Matched,
+    matched: Option<&Matched>,
     opts: &Options,
 ) -> PillarData {
     let n_o = prep.orgs.len();
@@ -88,15 +103,16 @@ pub fn pillar_data(
                 // a matched Δ only where both stored values exist (an overall with a missing
                 // pillar stays null, B2)
                 let both = cur.score.is_some() && prev.score.is_some();
-                let (delta, is_matched, item_set_changed) =
-                    match matched_delta(prep, o, p, matched).filter(|_| both) {
-                        Some((d, changed)) => (Some(d), true, changed),
-                        None => (
-                            cur.score.zip(prev.score).map(|(a, b)| a - b),
-                            false,
-                            matched.is_some(),
-                        ),
-                    };
+                let (delta, is_matched) = match matched
+                    .and_then(|m| matched_delta(prep, o, p, m))
+                    .filter(|_| both)
+                {
+                    Some(d) => (Some(d), true),
+                    None => (cur.score.zip(prev.score).map(|(a, b)| a - b), false),
+                };
+                let item_set_changed = matched
+                    .zip(types[o])
+                    .is_some_and(|(m, t)| m.item_set_changed(prep, o, p, t));
                 ChangeIn {
                     prev,
                     delta,
@@ -133,27 +149,24 @@ pub fn pillar_data(
     }
 }
 
-/// The item-matched Δ and whether its item set changed.
-fn matched_delta(prep: &Prepared, o: usize, p: usize, matched: &Matched) -> Option<(f64, bool)> {
-    let matched = matched.as_ref()?;
+fn matched_delta(prep: &Prepared, o: usize, p: usize, matched: &Matched) -> Option<f64> {
     let ods = prep.orgs[o].ods;
     let n_p = prep.n_pillars();
     let name = if p < n_p { prep.pillars[p] } else { OVERALL };
-    if let Some((prev, cur, changed)) = matched.get(&(ods, name)) {
-        return Some((cur - prev, *changed));
+    if let Some((prev, cur)) = matched.deltas.get(&(ods, name)) {
+        return Some(cur - prev);
     }
     if p < n_p {
         return None;
     }
-    let (mut sp, mut sc, mut k, mut any_changed) = (0.0, 0.0, 0usize, false);
+    let (mut sp, mut sc, mut k) = (0.0, 0.0, 0usize);
     for q in (0..n_p).filter(|&q| prep.cell(prep.focal, o, q).is_some()) {
-        let (prev, cur, changed) = matched.get(&(ods, prep.pillars[q]))?;
+        let (prev, cur) = matched.deltas.get(&(ods, prep.pillars[q]))?;
         sp += prev;
         sc += cur;
         k += 1;
-        any_changed |= changed;
     }
-    (k > 0).then(|| ((sc - sp) / k as f64, any_changed))
+    (k > 0).then(|| (sc - sp) / k as f64)
 }
 
 /// `points` is a scratch buffer reused across calls.

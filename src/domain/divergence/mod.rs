@@ -111,17 +111,23 @@ pub struct MatchedChange {
     pub pillar: String,
     pub previous_score: f64,
     pub current_score: f64,
-    /// The matched items are fewer than either round's full item set for this organisation's
-    /// type in this pillar (B2): `ITEM_SET_CHANGED` goes on the change block.
-    pub item_set_changed: bool,
+}
+
+/// An (organisation type, pillar) whose matched items are fewer than either round's full item set
+/// for that type (B2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangedItemSet {
+    pub org_type: OrgType,
+    pub pillar: String,
 }
 
 /// Item-matched scores for the change metric (B2), present when the two rounds use different
-/// frameworks. A change without a matched row is then the raw difference across different item
-/// sets, so it carries `ITEM_SET_CHANGED` too.
+/// frameworks. `ITEM_SET_CHANGED` goes on the change blocks of the listed (type, pillar) pairs,
+/// and on an overall change when any pillar of the organisation is listed for its type.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ItemMatched {
     pub rows: Vec<MatchedChange>,
+    pub changed_item_sets: Vec<ChangedItemSet>,
 }
 
 /// Everything one analysis needs.

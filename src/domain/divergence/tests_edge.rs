@@ -298,7 +298,7 @@ fn merger_lineage_supplies_previous_scores() {
     assert!(lin.merged_from_previous);
     assert_eq!(lin.merged_rounds, ["2024"]);
     // the previous-round reference holds the six organisations assessed in 2024, not X
-    assert_eq!(r.level.n_prev, 6);
+    assert_eq!(r.level.n_prev, Some(6));
     fig(r.level.median_prev, "2.75");
     fig(r.level.gap_prev, "-0.25");
     assert!(r.reasons.iter().any(|s| s.contains("P1, P2")));
@@ -388,30 +388,37 @@ fn peer_group_falls_back_per_metric_and_type() {
 #[test]
 fn item_matching_replaces_the_raw_change() {
     let mut inp = super::tests::b10_input();
-    let matched = |ods: &str, previous_score, current_score, item_set_changed| MatchedChange {
+    let matched = |ods: &str, previous_score, current_score| MatchedChange {
         ods: ods.into(),
         pillar: "p".into(),
         previous_score,
         current_score,
-        item_set_changed,
     };
     inp.item_matched = Some(ItemMatched {
-        rows: vec![matched("A", 2.0, 2.1, true), matched("C", 3.0, 3.2, false)],
+        rows: vec![matched("A", 2.0, 2.1)],
+        changed_item_sets: vec![ChangedItemSet {
+            org_type: Acute,
+            pillar: "p".into(),
+        }],
     });
     let a = analyse(&inp);
     let c = row(&a, "A", "p").change.as_ref().expect("change");
     assert!(c.item_matched);
     fig(c.delta, "0.1");
     assert!(c.statuses.contains(&Status::ItemSetChanged));
-    // matched on the full item set of its type and pillar: no status
-    let same = row(&a, "C", "p").change.as_ref().expect("change");
-    assert!(same.item_matched);
-    assert!(!same.statuses.contains(&Status::ItemSetChanged));
-    // no matched row while matching is in force: a raw change across two item sets
     let b = row(&a, "B", "p").change.as_ref().expect("change");
     assert!(!b.item_matched);
     fig(b.delta, "0.6");
+    // the status belongs to the type and pillar, matched or not; overall follows its pillars
     assert!(b.statuses.contains(&Status::ItemSetChanged));
+    let overall = row(&a, "B", OVERALL).change.as_ref().expect("change");
+    assert!(overall.statuses.contains(&Status::ItemSetChanged));
+    // an unchanged set for the type: no status
+    inp.item_matched.as_mut().expect("set").changed_item_sets[0].org_type = MentalHealth;
+    let a = analyse(&inp);
+    let c = row(&a, "A", "p").change.as_ref().expect("change");
+    assert!(c.item_matched);
+    assert!(!c.statuses.contains(&Status::ItemSetChanged));
 }
 
 #[test]
@@ -429,10 +436,12 @@ fn an_overall_without_a_score_gets_no_item_matched_change() {
             pillar: pillar.into(),
             previous_score: 3.0,
             current_score: 3.2,
-            item_set_changed: false,
         })
         .collect();
-    inp.item_matched = Some(ItemMatched { rows });
+    inp.item_matched = Some(ItemMatched {
+        rows,
+        changed_item_sets: Vec::new(),
+    });
     let a = analyse(&inp);
     let d = row(&a, "D", OVERALL);
     assert_eq!(d.level.score, None);

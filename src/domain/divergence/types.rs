@@ -200,9 +200,10 @@ pub struct LevelBlock {
     pub gap_prev: Option<f64>,
     pub gap_change: Option<f64>,
     /// Median and size of the previous round's level reference (every valid organisation of
-    /// that round, B12): `gap_prev = S_prev − median_prev`.
+    /// that round, B12): `gap_prev = S_prev − median_prev`. Null when the organisation has no
+    /// previous value or there is no previous round.
     pub median_prev: Option<f64>,
-    pub n_prev: usize,
+    pub n_prev: Option<usize>,
     pub family_size: usize,
     pub statuses: Vec<Status>,
 }
