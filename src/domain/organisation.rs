@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use utoipa::ToSchema;
 
 /// An ODS code: 3 to 6 upper-case ASCII letters or digits (e.g. `RJ1`, `G6V2S`).
 /// Only a valid code can be constructed ("parse, don't validate").
@@ -45,7 +46,9 @@ impl<'de> Deserialize<'de> for OdsCode {
 
 /// The care setting of an organisation: the natural peer group. Surveys are tailored per type
 /// and types are never pooled in comparisons.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum OrgType {
     Acute,

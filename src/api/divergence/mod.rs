@@ -60,10 +60,8 @@ pub struct DivergenceQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MethodBlock {
     pub version: String,
-    #[schema(value_type = Object)]
     pub options: Options,
     pub config_hash: String,
-    #[schema(value_type = Object)]
     pub family_sizes: FamilySizes,
 }
 
@@ -78,7 +76,6 @@ pub struct DivergenceReport {
     pub method: MethodBlock,
     /// Rows after filters.
     pub total: usize,
-    #[schema(value_type = Vec<Object>)]
     pub rows: Vec<DivergenceRow>,
 }
 
@@ -89,7 +86,6 @@ pub struct AggregateReport {
     /// `icb` or `region`.
     pub by: String,
     pub method: MethodBlock,
-    #[schema(value_type = Vec<Object>)]
     pub rows: Vec<AggregateRow>,
 }
 

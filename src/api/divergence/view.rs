@@ -51,7 +51,6 @@ pub struct OrganisationDivergence {
     pub predecessors: Vec<LineageLink>,
     pub method: MethodBlock,
     /// Every pillar, then `overall`.
-    #[schema(value_type = Vec<Object>)]
     pub rows: Vec<DivergenceRow>,
     pub distributions: Vec<PillarDistribution>,
     /// Every flag of every row, once each.

@@ -26,9 +26,10 @@ use crate::domain::organisation::OrgType;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use utoipa::ToSchema;
 
 /// The unit of aggregation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AggregateBy {
     Icb,
@@ -51,7 +52,7 @@ impl AggregateBy {
 }
 
 /// One metric of one unit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct AggregateMetric {
     /// Members with a valid value for this metric.
     pub n_valid: usize,
@@ -67,7 +68,7 @@ pub struct AggregateMetric {
 }
 
 /// One (unit, pillar) object; pillar `overall` for the overall score.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct AggregateRow {
     pub unit: AggregateBy,
     pub code: String,

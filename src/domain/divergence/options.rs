@@ -1,9 +1,10 @@
 //! Engine configuration with the spec B9 defaults, its validation and its reproducibility hash.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// How p is computed from the robust z (B6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PMethod {
     /// Student t with ν = n_R − 1 (the default).
@@ -14,7 +15,7 @@ pub enum PMethod {
 
 /// Thresholds and switches; echoed in every response. Partial JSON fills the rest with defaults;
 /// unknown fields are rejected so a mistyped override never passes silently.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Options {
     pub min_coverage: f64,

@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
+use utoipa::ToSchema;
 
 /// An immutable shared string. The rows of one analysis share their ODS code, pillar and round
 /// keys instead of allocating them per row (25,000 organisations give 200,000 rows). Serialises
@@ -59,7 +60,7 @@ impl Serialize for SharedStr {
 }
 
 /// Flag codes (B6). Flags are conclusions; statuses are caveats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Flag {
     LevelBelowPeers,
@@ -74,7 +75,7 @@ pub enum Flag {
 }
 
 /// Status codes (B6, B12): caveats on the block (or object) they concern.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Status {
     InsufficientCoverage,
@@ -88,7 +89,7 @@ pub enum Status {
 }
 
 /// Evidence tier from the unadjusted p (B6): `alarm` p < 0.002, `alert` p < 0.05.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
     #[default]
@@ -98,7 +99,7 @@ pub enum Tier {
 }
 
 /// Confidence grade from the reference size n_R (B3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
     /// n_R < min_ref_n: descriptive only.
@@ -123,7 +124,7 @@ impl Confidence {
 }
 
 /// How the robust scale was obtained (B5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ScaleMethod {
     Mad,
@@ -131,7 +132,7 @@ pub enum ScaleMethod {
 }
 
 /// Which reference a block was compared with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RefKind {
     TypeNational,
@@ -141,7 +142,7 @@ pub enum RefKind {
 }
 
 /// The three metrics of B4.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     Level,
@@ -167,10 +168,11 @@ impl Serialize for ConfigHash {
 
 /// The distribution a block was compared with. `mad`, `scale` and `scale_method` are null when
 /// n < min_ref_n (no scale is computed then); `median`, `q1`, `q3` are null only when n = 0.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ReferenceSummary {
     pub kind: RefKind,
     /// The organisation type (`type_national`), the peer group key, or `icb`/`region`.
+    #[schema(value_type = String)]
     pub key: Cow<'static, str>,
     pub n: usize,
     pub median: Option<f64>,
@@ -183,7 +185,7 @@ pub struct ReferenceSummary {
 }
 
 /// Level block: the focal round's score against its reference (B4), plus the gap trajectory.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct LevelBlock {
     pub score: Option<f64>,
     pub coverage: f64,
@@ -209,7 +211,7 @@ pub struct LevelBlock {
 }
 
 /// Change block: Δ = S_r − S_prev (item-matched when given) against the paired panel.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ChangeBlock {
     /// The previous round's whole pillar score (stored, or merged from predecessors). When
     /// `item_matched` is true, `delta` is computed over the carried-over questions only and so
@@ -232,7 +234,7 @@ pub struct ChangeBlock {
 }
 
 /// Trend block (B12): OLS slope per round over the last K ≤ trend_max_rounds usable rounds.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct TrendBlock {
     pub slope: f64,
     pub peer_median_slope: Option<f64>,
@@ -245,6 +247,7 @@ pub struct TrendBlock {
     /// K, the number of rounds in the fit.
     pub rounds: usize,
     /// The round keys of the fit, oldest first.
+    #[schema(value_type = Vec<String>)]
     pub round_keys: Vec<SharedStr>,
     /// K ≥ 4: whether every leave-one-round-out slope has the sign of `slope`; null for K = 3.
     pub consistent: Option<bool>,
@@ -254,7 +257,7 @@ pub struct TrendBlock {
 }
 
 /// Merger lineage used for earlier rounds of this organisation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Lineage {
     pub predecessors: Vec<String>,
     /// The previous round's score is the predecessors' mean.
@@ -264,29 +267,38 @@ pub struct Lineage {
 }
 
 /// Method echo (B8).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct MethodInfo {
+    #[schema(value_type = String)]
     pub version: &'static str,
     pub p_method: PMethod,
     pub alpha_fdr: f64,
     /// The size of this row's level family (each block also carries its own `family_size`).
     pub family_size: usize,
+    /// FNV-1a 64 hash of the options, 16 hex digits.
+    #[schema(value_type = String)]
     pub config_hash: ConfigHash,
 }
 
 /// One object per (organisation, pillar), pillar `overall` for the overall score (B8).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct DivergenceRow {
+    #[schema(value_type = String)]
     pub org_id: SharedStr,
     pub org_type: OrgType,
+    #[schema(value_type = String)]
     pub pillar: SharedStr,
+    #[schema(value_type = String)]
     pub round: SharedStr,
+    #[schema(value_type = Option<String>)]
     pub previous_round: Option<SharedStr>,
     /// The level reference.
     pub reference: ReferenceSummary,
     pub level: LevelBlock,
-    /// Boxed, as is `trend`: rows stay small (a 25,000-organisation analysis has 200,000).
+    // Boxed, as is `trend`, so rows stay small (a 25,000-organisation analysis has 200,000).
+    /// Against the previous round; null when the organisation has no value there.
     pub change: Option<Box<ChangeBlock>>,
+    /// Slope over three or more usable rounds; null with fewer.
     pub trend: Option<Box<TrendBlock>>,
     pub flags: Vec<Flag>,
     pub reasons: Vec<String>,
@@ -297,7 +309,7 @@ pub struct DivergenceRow {
 }
 
 /// BH family sizes m: one family per metric for pillar rows and one per metric for overall rows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FamilySizes {
     pub level: usize,
     pub change: usize,
