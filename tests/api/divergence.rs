@@ -681,3 +681,108 @@ async fn a_changed_item_set_is_flagged_per_pillar_for_the_organisation_type() {
     assert!(!statuses("smart_foundations").contains("ITEM_SET_CHANGED"));
     assert!(statuses("overall").contains("ITEM_SET_CHANGED"));
 }
+
+/// Checks `value` against `schema` for the subset of JSON Schema the generated document uses
+/// ($ref, oneOf, type, enum, properties with required and no undeclared keys, items,
+/// additionalProperties). Returns the first mismatch with its JSON path.
+fn conforms(doc: &Value, schema: &Value, value: &Value, path: &str) -> Result<(), String> {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.trim_start_matches("#/components/schemas/");
+        return conforms(doc, &doc["components"]["schemas"][name], value, path);
+    }
+    if let Some(alternatives) = schema["oneOf"].as_array() {
+        let fits = alternatives
+            .iter()
+            .filter(|s| conforms(doc, s, value, path).is_ok())
+            .count();
+        return if fits == 1 {
+            Ok(())
+        } else {
+            Err(format!("{path}: {fits} oneOf alternatives match {value}"))
+        };
+    }
+    let kind = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_u64() || n.is_i64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let allowed: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let number_ok = kind == "integer" && allowed.contains(&"number");
+    if !allowed.is_empty() && !allowed.contains(&kind) && !number_ok {
+        return Err(format!("{path}: {kind} where {allowed:?} is declared"));
+    }
+    if let Some(options) = schema["enum"].as_array()
+        && !value.is_null()
+        && !options.contains(value)
+    {
+        return Err(format!("{path}: {value} is not among the declared values"));
+    }
+    match value {
+        Value::Object(map) => {
+            let properties = schema["properties"].as_object();
+            for key in schema["required"].as_array().into_iter().flatten() {
+                let key = key.as_str().unwrap_or_default();
+                if !map.contains_key(key) {
+                    return Err(format!("{path}: required `{key}` missing"));
+                }
+            }
+            for (key, v) in map {
+                let declared = properties.and_then(|p| p.get(key));
+                let sub = match (declared, schema.get("additionalProperties")) {
+                    (Some(s), _) => s,
+                    (None, Some(s)) if s.is_object() => s,
+                    _ => return Err(format!("{path}: `{key}` is not in the schema")),
+                };
+                conforms(doc, sub, v, &format!("{path}.{key}"))?;
+            }
+            Ok(())
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| conforms(doc, &schema["items"], v, &format!("{path}[{i}]"))),
+        _ => Ok(()),
+    }
+}
+
+#[actix_web::test]
+async fn divergence_responses_match_the_published_schemas() {
+    let app = example().await;
+    let doc = app
+        .get("/api-docs/openapi.json", None)
+        .await
+        .assert_ok(200)
+        .clone();
+    let t = app.analyst();
+    for (path, schema) in [
+        ("/api/v1/rounds/2025/divergence", "DivergenceReport"),
+        (
+            "/api/v1/rounds/2025/divergence/R0A",
+            "OrganisationDivergence",
+        ),
+        ("/api/v1/rounds/2025/divergence/icbs", "AggregateReport"),
+        ("/api/v1/rounds/2025/divergence/regions", "AggregateReport"),
+        ("/api/v1/rounds/2024/divergence", "DivergenceReport"),
+    ] {
+        let reply = app.get(path, Some(&t)).await;
+        let body = reply.assert_ok(200);
+        let declared = json!({"$ref": format!("#/components/schemas/{schema}")});
+        if let Err(e) = conforms(&doc, &declared, body, "$") {
+            panic!("{path}: {e}");
+        }
+    }
+    // the checker itself refuses what the schema does not declare
+    let reply = app.get("/api/v1/rounds/2025/divergence", Some(&t)).await;
+    let mut body = reply.assert_ok(200).clone();
+    body["rows"][0]["level"]["undeclared"] = json!(1);
+    let declared = json!({"$ref": "#/components/schemas/DivergenceReport"});
+    assert!(conforms(&doc, &declared, &body, "$").is_err());
+}
