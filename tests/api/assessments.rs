@@ -22,6 +22,17 @@ fn pillar<'a>(scores: &'a Value, key: &str) -> &'a Value {
         .unwrap()
 }
 
+/// Every mandatory question of the scored fixture answered for an acute trust.
+fn full_scored_return() -> Value {
+    answers(&[
+        ("R1", json!("some")),
+        ("R2", json!(true)),
+        ("R3", json!(5)),
+        ("C1", json!(60)),
+        ("C2", json!(["orders"])),
+    ])
+}
+
 #[actix_web::test]
 async fn a_scored_return_over_several_sittings_scores_as_worked_by_hand() {
     let app = TestApp::new();
@@ -318,13 +329,7 @@ async fn reopening_needs_an_admin_and_a_reason_and_resubmission_replaces_scores(
     let app = TestApp::new();
     open_round(&app, scored_framework(), ROUND).await;
     let t = app.submitter(&["RA7"]);
-    let full = answers(&[
-        ("R1", json!("some")),
-        ("R2", json!(true)),
-        ("R3", json!(5)),
-        ("C1", json!(60)),
-        ("C2", json!(["orders"])),
-    ]);
+    let full = full_scored_return();
     save(&app, &t, ROUND, "RA7", full).await.assert_ok(200);
     submit(&app, &t, ROUND, "RA7").await.assert_ok(200);
     let reopen = format!("{PATH}/RA7/reopen");
@@ -489,13 +494,7 @@ async fn a_round_with_a_reopened_return_cannot_be_published() {
     let app = TestApp::new();
     open_round(&app, scored_framework(), ROUND).await;
     let a = app.admin();
-    let full = answers(&[
-        ("R1", json!("some")),
-        ("R2", json!(true)),
-        ("R3", json!(5)),
-        ("C1", json!(60)),
-        ("C2", json!(["orders"])),
-    ]);
+    let full = full_scored_return();
     save(&app, &a, ROUND, "RA7", full).await.assert_ok(200);
     submit(&app, &a, ROUND, "RA7").await.assert_ok(200);
     let round = "/api/v1/rounds/2026-27";

@@ -4,7 +4,7 @@
 use actix_web::http::Method;
 use serde_json::{Value, json};
 
-use crate::fixtures::{answers, save, submit};
+use crate::fixtures::{answers, open_round_at, save, submit};
 use crate::harness::TestApp;
 
 /// The six acute trusts standing for A–F of the worked example.
@@ -59,6 +59,21 @@ async fn round(app: &TestApp, key: &str, opens: &str, closes: &str, scores: &[f6
     )
     .await
     .assert_ok(200);
+}
+
+/// Publishes both rounds of the example, so that submitters may see them.
+async fn publish_both(app: &TestApp) {
+    let a = app.admin();
+    for key in ["2024", "2025"] {
+        app.send(
+            Method::POST,
+            &format!("/api/v1/rounds/{key}/publish"),
+            Some(&a),
+            None,
+        )
+        .await
+        .assert_ok(200);
+    }
 }
 
 async fn example() -> TestApp {
@@ -326,17 +341,7 @@ async fn submitters_see_their_own_rows_of_published_rounds_only() {
     app.get("/api/v1/rounds/2025/divergence", Some(&mine))
         .await
         .assert_problem(403);
-    let a = app.admin();
-    for key in ["2024", "2025"] {
-        app.send(
-            Method::POST,
-            &format!("/api/v1/rounds/{key}/publish"),
-            Some(&a),
-            None,
-        )
-        .await
-        .assert_ok(200);
-    }
+    publish_both(&app).await;
     let r = app.get("/api/v1/rounds/2025/divergence", Some(&mine)).await;
     let rows = r.assert_ok(200)["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 2);
@@ -539,16 +544,7 @@ async fn peer_groups_are_admin_maintained_and_usable_as_the_reference() {
 async fn a_submitter_cannot_shrink_the_reference_to_read_other_scores() {
     let app = example().await;
     let a = app.admin();
-    for key in ["2024", "2025"] {
-        app.send(
-            Method::POST,
-            &format!("/api/v1/rounds/{key}/publish"),
-            Some(&a),
-            None,
-        )
-        .await
-        .assert_ok(200);
-    }
+    publish_both(&app).await;
     let trio =
         json!({"key": "trio", "title": "Three acute trusts", "members": ["R0A", "R0B", "R0D"]});
     app.send(Method::POST, "/api/v1/peer-groups", Some(&a), Some(trio))
@@ -630,31 +626,7 @@ async fn a_changed_item_set_is_flagged_per_pillar_for_the_organisation_type() {
         (first, "2024-25", "2024-04-01T00:00:00Z"),
         (second, "2025-26", "2025-04-01T00:00:00Z"),
     ] {
-        let key = fw["key"].as_str().unwrap().to_owned();
-        app.send(Method::POST, "/api/v1/frameworks", Some(&a), Some(fw))
-            .await
-            .assert_ok(201);
-        app.send(
-            Method::POST,
-            &format!("/api/v1/frameworks/{key}/publish"),
-            Some(&a),
-            None,
-        )
-        .await
-        .assert_ok(200);
-        let body = json!({"key": round, "title": round, "framework": key,
-                          "opens_at": opens, "closes_at": "2027-03-31T00:00:00Z"});
-        app.send(Method::POST, "/api/v1/rounds", Some(&a), Some(body))
-            .await
-            .assert_ok(201);
-        app.send(
-            Method::POST,
-            &format!("/api/v1/rounds/{round}/open"),
-            Some(&a),
-            None,
-        )
-        .await
-        .assert_ok(200);
+        open_round_at(&app, fw, round, opens).await;
         let wl5 = if round == "2024-25" { "WL5" } else { "WL5B" };
         for (i, ods) in ORGS.iter().enumerate() {
             save(&app, &a, round, ods, full_return(wl5, i % 2 == 0))

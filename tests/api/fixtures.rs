@@ -82,6 +82,11 @@ pub fn staged_framework() -> Value {
 
 /// Creates and publishes a framework, then creates and opens a round on it.
 pub async fn open_round(app: &TestApp, framework: Value, round: &str) {
+    open_round_at(app, framework, round, "2026-01-01T00:00:00Z").await;
+}
+
+/// As [`open_round`], with the round opening at `opens_at`.
+pub async fn open_round_at(app: &TestApp, framework: Value, round: &str, opens_at: &str) {
     let a = app.admin();
     let key = framework["key"].as_str().unwrap().to_owned();
     app.send(
@@ -101,7 +106,7 @@ pub async fn open_round(app: &TestApp, framework: Value, round: &str) {
     .await
     .assert_ok(200);
     let body = json!({"key": round, "title": format!("Round {round}"), "framework": key,
-                      "opens_at": "2026-01-01T00:00:00Z", "closes_at": "2027-03-31T00:00:00Z"});
+                      "opens_at": opens_at, "closes_at": "2027-03-31T00:00:00Z"});
     app.send(Method::POST, "/api/v1/rounds", Some(&a), Some(body))
         .await
         .assert_ok(201);
