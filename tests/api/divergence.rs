@@ -140,6 +140,16 @@ fn row<'a>(body: &'a Value, ods: &str, pillar: &str) -> &'a Value {
         .unwrap()
 }
 
+/// The one-organisation view's distribution for one pillar.
+fn distribution<'a>(body: &'a Value, pillar: &str) -> &'a Value {
+    body["distributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["pillar"] == pillar)
+        .unwrap()
+}
+
 fn flags(r: &Value) -> Vec<&str> {
     r["flags"]
         .as_array()
@@ -365,12 +375,7 @@ async fn submitters_see_their_own_rows_of_published_rounds_only() {
             .iter()
             .any(|f| f == "PRIORITY_FALLING_BEHIND")
     );
-    let dist = body["distributions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["pillar"] == "smart_foundations")
-        .unwrap();
+    let dist = distribution(body, "smart_foundations");
     assert_eq!(dist["n"], 6);
     rel(&dist["median"], "3.2");
     assert!(
@@ -381,13 +386,7 @@ async fn submitters_see_their_own_rows_of_published_rounds_only() {
     let analyst = app
         .get("/api/v1/rounds/2025/divergence/R0A", Some(&app.analyst()))
         .await;
-    let dist = analyst.json["distributions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["pillar"] == "smart_foundations")
-        .unwrap()
-        .clone();
+    let dist = distribution(&analyst.json, "smart_foundations").clone();
     assert_eq!(dist["values"].as_array().unwrap().len(), 6);
     app.get("/api/v1/rounds/2025/divergence", None)
         .await
@@ -565,12 +564,7 @@ async fn a_submitter_cannot_shrink_the_reference_to_read_other_scores() {
         )
         .await;
     let body = body.assert_ok(200);
-    let dist = body["distributions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["pillar"] == "smart_foundations")
-        .unwrap();
+    let dist = distribution(body, "smart_foundations");
     assert_eq!(dist["n"], 6);
     rel(&dist["median"], "3.2");
     // An analyst may look at the trio with a lowered threshold; a submitter only at references
@@ -581,13 +575,7 @@ async fn a_submitter_cannot_shrink_the_reference_to_read_other_scores() {
             Some(&app.analyst()),
         )
         .await;
-    let dist = analyst.assert_ok(200)["distributions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["pillar"] == "smart_foundations")
-        .unwrap()
-        .clone();
+    let dist = distribution(analyst.assert_ok(200), "smart_foundations").clone();
     assert_eq!(dist["n"], 3);
     assert_eq!(dist["values"].as_array().unwrap().len(), 3);
 }

@@ -89,6 +89,10 @@ pub struct AggregateReport {
     pub rows: Vec<AggregateRow>,
 }
 
+/// The smallest reference a submitter may be shown statistics of (the spec's default
+/// `min_ref_n`): with its own score known, fewer values would give away the others' scores.
+pub(super) const DISCLOSURE_MIN_N: usize = 5;
+
 fn method_block(a: &Analysis) -> MethodBlock {
     MethodBlock {
         version: a.version.to_owned(),
@@ -106,14 +110,10 @@ fn run(
     q: &DivergenceQuery,
     o: &OptionOverrides,
 ) -> AppResult<(Loaded, Analysis)> {
-    if !who.is_national_reader()
-        && o.min_ref_n
-            .is_some_and(|n| n < Options::default().min_ref_n)
-    {
+    if !who.is_national_reader() && o.min_ref_n.is_some_and(|n| n < DISCLOSURE_MIN_N) {
         return Err(AppError::Forbidden(format!(
-            "min_ref_n below {} is for analysts and admins: smaller references would give away \
-             other organisations' scores",
-            Options::default().min_ref_n
+            "min_ref_n below {DISCLOSURE_MIN_N} is for analysts and admins: smaller references \
+             would give away other organisations' scores"
         )));
     }
     let focal = find_round(conn, round)?;

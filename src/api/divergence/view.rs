@@ -5,13 +5,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::load::Loaded;
-use super::{MethodBlock, method_block};
+use super::{DISCLOSURE_MIN_N, MethodBlock, method_block};
 use crate::api::organisations::LineageLink;
 use crate::db::DbConnection;
 use crate::db::organisations::{self, OrganisationRow};
-use crate::domain::divergence::{
-    Analysis, DivergenceRow, Options, RefKind, Reference, quantile_type7,
-};
+use crate::domain::divergence::{Analysis, DivergenceRow, RefKind, Reference, quantile_type7};
 use crate::domain::organisation::region_name;
 use crate::error::AppResult;
 
@@ -82,9 +80,6 @@ pub fn organisation(
         } if org_type.as_str() == org.org_type => Some(members),
         _ => None,
     };
-    // Below this many values a submitter sees no quartiles: with its own score known, they
-    // would give away the few others' scores.
-    let disclosure_n = Options::default().min_ref_n;
     let mut distributions = Vec::new();
     let own: Vec<&DivergenceRow> = analysis
         .rows
@@ -111,7 +106,7 @@ pub fn organisation(
             .filter_map(|r| r.level.score)
             .collect();
         values.sort_by(f64::total_cmp);
-        let shown = detailed || values.len() >= disclosure_n;
+        let shown = detailed || values.len() >= DISCLOSURE_MIN_N;
         let q = |p: f64| quantile(&values, p).filter(|_| shown);
         distributions.push(PillarDistribution {
             pillar: row.pillar.as_str().to_owned(),
