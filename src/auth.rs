@@ -5,7 +5,7 @@
 use std::future::{Ready, ready};
 use std::path::Path;
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::config::{Config, ExternalAlgorithm, Secret};
+use crate::db::audit::Actor;
 use crate::error::AppError;
 
 /// Issuer and audience of the tokens this service signs.
@@ -63,6 +64,13 @@ pub struct Claims {
     pub exp: i64,
     pub iss: String,
     pub aud: Audience,
+    /// The API client the token was issued to (RFC 9068 `client_id`); service tokens from
+    /// `/api/v1/auth/token` carry it, CLI tokens do not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The authorised party: identity providers name the client here when they omit `client_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azp: Option<String>,
 }
 
 /// `aud` as one string or, as many identity providers send it, a list (RFC 7519 §4.1.3).
@@ -80,9 +88,22 @@ pub struct Principal {
     pub subject: String,
     pub role: Role,
     pub orgs: Vec<String>,
+    /// The API client the token was issued to, when the token says.
+    pub client_id: Option<String>,
+    /// The id of the request being served (set by the extractor; none outside a request).
+    pub request_id: Option<String>,
 }
 
 impl Principal {
+    /// Who this caller is, as the audit trail records it.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            subject: self.subject.clone(),
+            client_id: self.client_id.clone(),
+            request_id: self.request_id.clone(),
+        }
+    }
+
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }
@@ -185,6 +206,7 @@ impl TokenKeys {
     pub fn mint(
         &self,
         subject: &str,
+        client_id: Option<&str>,
         role: Role,
         orgs: Vec<String>,
         ttl_seconds: i64,
@@ -199,6 +221,8 @@ impl TokenKeys {
             exp: now + ttl_seconds,
             iss: SERVICE_ISSUER.into(),
             aud: Audience::One(SERVICE_AUDIENCE.into()),
+            client_id: client_id.map(str::to_owned),
+            azp: None,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(AppError::internal)
@@ -225,6 +249,8 @@ impl TokenKeys {
             subject: c.sub,
             role: c.role,
             orgs: c.orgs,
+            client_id: c.client_id.or(c.azp),
+            request_id: None,
         })
     }
 }
@@ -323,7 +349,12 @@ fn principal_of(req: &HttpRequest) -> Result<Principal, AppError> {
         .ok_or_else(|| {
             AppError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
         })?;
-    state.keys.verify(token)
+    let mut principal = state.keys.verify(token)?;
+    principal.request_id = req
+        .extensions()
+        .get::<crate::telemetry::RequestId>()
+        .map(|id| id.0.clone());
+    Ok(principal)
 }
 
 /// Hashes a client secret with argon2 (a fresh salt each time).
@@ -363,7 +394,7 @@ mod tests {
     fn a_minted_token_verifies() {
         let k = keys();
         let t = k
-            .mint("alice", Role::Submitter, vec!["RJ1".into()], 60)
+            .mint("alice", None, Role::Submitter, vec!["RJ1".into()], 60)
             .unwrap();
         let p = k.verify(&t).unwrap();
         assert_eq!(p.role, Role::Submitter);
@@ -375,9 +406,9 @@ mod tests {
     #[test]
     fn expired_tampered_and_foreign_tokens_are_refused() {
         let k = keys();
-        let expired = k.mint("a", Role::Admin, vec![], -3600).unwrap();
+        let expired = k.mint("a", None, Role::Admin, vec![], -3600).unwrap();
         assert!(k.verify(&expired).is_err());
-        let good = k.mint("a", Role::Analyst, vec![], 60).unwrap();
+        let good = k.mint("a", None, Role::Analyst, vec![], 60).unwrap();
         let mut tampered = good.clone();
         tampered.pop();
         tampered.push(if good.ends_with('A') { 'B' } else { 'A' });

@@ -6,6 +6,7 @@ use crate::api::clients::{NewClient, create_client, revoke_client};
 use crate::app::{self, AppState};
 use crate::auth::{Role, TokenKeys};
 use crate::config::Config;
+use crate::db::audit::Actor;
 use crate::domain::organisation::OdsCode;
 use crate::{db, seed, telemetry};
 
@@ -143,7 +144,7 @@ pub fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 OdsCode::parse(o)?;
             }
             let keys = TokenKeys::from_config(&config)?;
-            println!("{}", keys.mint(&subject, role, orgs, ttl)?);
+            println!("{}", keys.mint(&subject, None, role, orgs, ttl)?);
         }
         Command::Clients { action } => {
             let state = AppState::init(config)?;
@@ -199,7 +200,7 @@ fn clients_command(
                 role,
                 organisations: orgs,
             };
-            let created = create_client(conn, "cli", &input)?;
+            let created = create_client(conn, &Actor::system("cli"), &input)?;
             println!("client_id:     {}", created.client.client_id);
             println!("client_secret: {}", created.client_secret);
             println!("(the secret is shown once; only its hash is stored)");
@@ -222,7 +223,7 @@ fn clients_command(
             }
         }
         ClientsCommand::Revoke { id } => {
-            let c = revoke_client(conn, "cli", &id)?;
+            let c = revoke_client(conn, &Actor::system("cli"), &id)?;
             println!("revoked {}", c.client_id);
         }
     }

@@ -21,7 +21,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub struct AuditEvent {
     pub id: i64,
     pub occurred_at: DateTime<Utc>,
+    /// The token subject that acted (`seed` and `cli` for the service itself).
     pub actor: String,
+    /// The API client the token was issued to, when the token names one.
+    pub client_id: Option<String>,
+    /// The `x-request-id` of the request that made the change.
+    pub request_id: Option<String>,
     pub action: String,
     /// `organisation`, `client`, `framework`, `round`, `assessment`, `peer_group`.
     pub entity: String,
@@ -79,6 +84,8 @@ async fn list(
             id: e.id,
             occurred_at: e.occurred_at.and_utc(),
             actor: e.actor,
+            client_id: e.client_id,
+            request_id: e.request_id,
             action: e.action,
             entity: e.entity_type,
             entity_key: e.entity_key,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::body::parse_json;
 use super::db;
 use crate::app::AppState;
 use crate::auth::{Role, verify_secret};
@@ -18,12 +19,34 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// Client credentials, as JSON or as an OAuth 2 form (`grant_type=client_credentials`).
 /// The id and secret may instead come in an HTTP Basic `Authorization` header.
+///
+/// A JSON body is parsed strictly like every other (an unknown field is a 422); a form body ignores
+/// parameters it does not know, as RFC 6749 §3.2 requires of a token endpoint.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct TokenRequest {
     /// `client_credentials` (optional in JSON).
     pub grant_type: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
+}
+
+/// The JSON form of [`TokenRequest`], which refuses unknown fields.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StrictTokenRequest {
+    grant_type: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+impl From<StrictTokenRequest> for TokenRequest {
+    fn from(r: StrictTokenRequest) -> Self {
+        Self {
+            grant_type: r.grant_type,
+            client_id: r.client_id,
+            client_secret: r.client_secret,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -93,9 +116,13 @@ async fn token(
     let role =
         Role::parse(&client.role).ok_or_else(|| AppError::internal("stored role invalid"))?;
     let ttl = state.config.token_ttl_seconds;
-    let access_token = state
-        .keys
-        .mint(&client.id, role, client.organisation_codes(), ttl)?;
+    let access_token = state.keys.mint(
+        &client.id,
+        Some(&client.id),
+        role,
+        client.organisation_codes(),
+        ttl,
+    )?;
     Ok(web::Json(TokenResponse {
         access_token,
         token_type: "Bearer".into(),
@@ -132,8 +159,7 @@ fn parse_request(req: &HttpRequest, body: &[u8]) -> AppResult<TokenRequest> {
         serde_urlencoded::from_bytes(body)
             .map_err(|e| AppError::BadRequest(format!("invalid form body: {e}")))
     } else if content_type.starts_with("application/json") {
-        serde_json::from_slice(body)
-            .map_err(|e| AppError::BadRequest(format!("invalid JSON body: {e}")))
+        parse_json::<StrictTokenRequest>(body).map(TokenRequest::from)
     } else {
         Err(AppError::BadRequest(
             "send application/json or application/x-www-form-urlencoded".into(),

@@ -8,9 +8,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::{db, not_found, validated};
+use crate::api::body::JsonBody;
 use crate::app::AppState;
 use crate::auth::{Principal, Role, hash_secret, new_client_secret};
-use crate::db::audit::{self, NewAuditEvent};
+use crate::db::audit::{self, Actor, NewAuditEvent};
 use crate::db::clients::{self, ClientRow};
 use crate::db::{DbConnection, now, organisations};
 use crate::error::{AppError, AppResult, FieldError, Problem};
@@ -20,6 +21,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewClient {
     #[validate(length(min = 1, max = 200, message = "name must be 1 to 200 characters"))]
     #[schema(min_length = 1, max_length = 200)]
@@ -65,7 +67,7 @@ pub struct CreatedClient {
 /// Creates a client and records it in the audit trail (used by the endpoint and `dma clients create`).
 pub fn create_client(
     conn: &mut DbConnection,
-    actor: &str,
+    actor: &Actor,
     input: &NewClient,
 ) -> AppResult<CreatedClient> {
     let mut errors = Vec::new();
@@ -121,7 +123,7 @@ pub fn create_client(
 }
 
 /// Revokes a client: it gets no new tokens.
-pub fn revoke_client(conn: &mut DbConnection, actor: &str, id: &str) -> AppResult<Client> {
+pub fn revoke_client(conn: &mut DbConnection, actor: &Actor, id: &str) -> AppResult<Client> {
     crate::db::write_transaction(conn, |c| {
         clients::find(c, id)?.ok_or_else(|| not_found("client", id))?;
         if clients::revoke(c, id, now())? > 0 {
@@ -152,11 +154,11 @@ pub fn revoke_client(conn: &mut DbConnection, actor: &str, id: &str) -> AppResul
 async fn create(
     state: web::Data<AppState>,
     who: Principal,
-    body: web::Json<NewClient>,
+    body: JsonBody,
 ) -> AppResult<HttpResponse> {
     who.require_admin()?;
-    let input = validated(body.into_inner())?;
-    let created = db(&state, move |c| create_client(c, &who.subject, &input)).await?;
+    let input: NewClient = validated(body.parse()?)?;
+    let created = db(&state, move |c| create_client(c, &who.actor(), &input)).await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -197,6 +199,6 @@ async fn revoke(
 ) -> AppResult<web::Json<Client>> {
     who.require_admin()?;
     let id = path.into_inner();
-    let client = db(&state, move |c| revoke_client(c, &who.subject, &id)).await?;
+    let client = db(&state, move |c| revoke_client(c, &who.actor(), &id)).await?;
     Ok(web::Json(client))
 }

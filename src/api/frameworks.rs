@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{db, not_found};
+use crate::api::body::JsonBody;
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::audit::{self, NewAuditEvent};
@@ -165,10 +166,10 @@ async fn get_one(
 async fn create(
     state: web::Data<AppState>,
     who: Principal,
-    body: web::Json<Framework>,
+    body: JsonBody,
 ) -> AppResult<HttpResponse> {
     who.require_admin()?;
-    let framework = body.into_inner();
+    let framework: Framework = body.parse()?;
     let row = db(&state, move |c| {
         check(c, &framework)?;
         let document = serde_json::to_string(&framework).map_err(AppError::internal)?;
@@ -182,7 +183,7 @@ async fn create(
             }
             store::insert(c, &row)?;
             let summary = serde_json::json!({ "title": row.title, "version": row.version, "questions": framework.question_count() });
-            audit::record(c, &NewAuditEvent::new(&who.subject, "create", "framework", &row.key, summary))?;
+            audit::record(c, &NewAuditEvent::new(&who.actor(), "create", "framework", &row.key, summary))?;
             Ok(row)
         })
     })
@@ -205,11 +206,11 @@ async fn update(
     state: web::Data<AppState>,
     who: Principal,
     path: web::Path<String>,
-    body: web::Json<Framework>,
+    body: JsonBody,
 ) -> AppResult<web::Json<FrameworkDetail>> {
     who.require_admin()?;
     let key = path.into_inner();
-    let framework = body.into_inner();
+    let framework: Framework = body.parse()?;
     let row = db(&state, move |c| {
         let existing = store::find(c, &key)?.ok_or_else(|| not_found("framework", &key))?;
         if existing.is_published() {
@@ -229,7 +230,7 @@ async fn update(
                 return Err(AppError::Conflict(format!("framework `{key}` was published meanwhile")));
             }
             let summary = serde_json::json!({ "before": { "title": existing.title, "version": existing.version }, "after": { "title": row.title, "version": row.version, "questions": framework.question_count() } });
-            audit::record(c, &NewAuditEvent::new(&who.subject, "update", "framework", &key, summary))?;
+            audit::record(c, &NewAuditEvent::new(&who.actor(), "update", "framework", &key, summary))?;
             Ok(row)
         })
     })
@@ -264,7 +265,7 @@ async fn publish(
             audit::record(
                 c,
                 &NewAuditEvent::new(
-                    &who.subject,
+                    &who.actor(),
                     "publish",
                     "framework",
                     &key,

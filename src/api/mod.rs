@@ -4,6 +4,7 @@
 pub mod assessments;
 pub mod audit;
 pub mod auth;
+pub mod body;
 pub mod clients;
 pub mod divergence;
 pub mod extractors;

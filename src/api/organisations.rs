@@ -9,6 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::{Page, Pagination, db, not_found, validated};
+use crate::api::body::JsonBody;
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::audit::{self, NewAuditEvent};
@@ -215,6 +216,7 @@ fn detail(conn: &mut DbConnection, ods: &str) -> AppResult<OrganisationDetail> {
 
 /// The editable fields of an organisation.
 #[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct OrganisationFields {
     #[validate(length(min = 1, max = 200, message = "name must be 1 to 200 characters"))]
     #[schema(min_length = 1, max_length = 200)]
@@ -232,13 +234,43 @@ pub struct OrganisationFields {
     pub successor_code: Option<String>,
 }
 
+/// A new organisation: its ODS code and the editable fields (spelled out rather than flattened,
+/// so that an unknown field is refused).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewOrganisation {
     /// 3 to 6 upper-case letters or digits.
     #[schema(example = "RXX1", pattern = "^[A-Z0-9]{3,6}$")]
     pub ods_code: String,
-    #[serde(flatten)]
-    pub fields: OrganisationFields,
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    /// One of acute, acute_specialist, mental_health, community, ambulance, online, icb,
+    /// gp_practice, social_care.
+    pub org_type: String,
+    /// Region code (Y56, Y58–Y63); null for national organisations.
+    pub region_code: Option<String>,
+    /// The ODS code of the organisation's ICB (an organisation of type `icb`).
+    pub icb_code: Option<String>,
+    pub opened_on: Option<NaiveDate>,
+    pub closed_on: Option<NaiveDate>,
+    /// When the organisation closed by merging into another.
+    pub successor_code: Option<String>,
+}
+
+impl NewOrganisation {
+    /// The ODS code as sent, and the editable fields.
+    fn into_parts(self) -> (String, OrganisationFields) {
+        let fields = OrganisationFields {
+            name: self.name,
+            org_type: self.org_type,
+            region_code: self.region_code,
+            icb_code: self.icb_code,
+            opened_on: self.opened_on,
+            closed_on: self.closed_on,
+            successor_code: self.successor_code,
+        };
+        (self.ods_code, fields)
+    }
 }
 
 /// Register an organisation (admin).
@@ -259,12 +291,13 @@ pub struct NewOrganisation {
 async fn create(
     state: web::Data<AppState>,
     who: Principal,
-    body: web::Json<NewOrganisation>,
+    body: JsonBody,
 ) -> AppResult<HttpResponse> {
     who.require_admin()?;
-    let body = body.into_inner();
-    body.fields.validate()?;
-    let ods = OdsCode::parse(&body.ods_code).map_err(|m| AppError::field("ods_code", m))?;
+    let input: NewOrganisation = body.parse()?;
+    let (ods_code, fields) = input.clone().into_parts();
+    let fields = validated(fields)?;
+    let ods = OdsCode::parse(&ods_code).map_err(|m| AppError::field("ods_code", m))?;
     let detail = db(&state, move |c| {
         crate::db::write_transaction(c, |c| {
             if orgs::exists(c, ods.as_str())? {
@@ -272,17 +305,17 @@ async fn create(
                     "organisation `{ods}` already exists"
                 )));
             }
-            let row = checked_row(c, ods.as_str(), &body.fields, None)?;
+            let row = checked_row(c, ods.as_str(), &fields, None)?;
             orgs::insert(c, &row)?;
             link_successor(c, &row)?;
             audit::record(
                 c,
                 &NewAuditEvent::new(
-                    &who.subject,
+                    &who.actor(),
                     "create",
                     "organisation",
                     ods.as_str(),
-                    serde_json::json!({ "after": body }),
+                    serde_json::json!({ "after": input }),
                 ),
             )?;
             detail(c, ods.as_str())
@@ -312,11 +345,11 @@ async fn update(
     state: web::Data<AppState>,
     who: Principal,
     path: web::Path<String>,
-    body: web::Json<OrganisationFields>,
+    body: JsonBody,
 ) -> AppResult<web::Json<OrganisationDetail>> {
     who.require_admin()?;
     let ods = path.into_inner();
-    let fields = validated(body.into_inner())?;
+    let fields: OrganisationFields = validated(body.parse()?)?;
     let detail = db(&state, move |c| {
         crate::db::write_transaction(c, |c| {
             let before = orgs::find(c, &ods)?.ok_or_else(|| not_found("organisation", &ods))?;
@@ -327,7 +360,7 @@ async fn update(
             audit::record(
                 c,
                 &NewAuditEvent::new(
-                    &who.subject,
+                    &who.actor(),
                     "update",
                     "organisation",
                     &ods,

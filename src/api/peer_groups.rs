@@ -9,6 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::{db, not_found, validated};
+use crate::api::body::JsonBody;
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::audit::{self, NewAuditEvent};
@@ -41,6 +42,7 @@ fn valid_key(key: &str) -> Result<(), validator::ValidationError> {
 
 /// The editable part of a peer group.
 #[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PeerGroupFields {
     #[validate(length(min = 1, max = 200, message = "title must be 1 to 200 characters"))]
     #[schema(min_length = 1, max_length = 200)]
@@ -52,12 +54,18 @@ pub struct PeerGroupFields {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewPeerGroup {
     #[validate(custom(function = valid_key))]
     #[schema(example = "shelford-group", pattern = "^[a-z0-9_-]{1,64}$")]
     pub key: String,
-    #[serde(flatten)]
-    pub fields: PeerGroupFields,
+    #[validate(length(min = 1, max = 200, message = "title must be 1 to 200 characters"))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    /// ODS codes, all of one organisation type.
+    #[validate(length(min = 1, max = 1000, message = "1 to 1000 members"))]
+    #[schema(min_items = 1, max_items = 1000)]
+    pub members: Vec<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -171,19 +179,18 @@ async fn get_one(
 async fn create(
     state: web::Data<AppState>,
     who: Principal,
-    body: web::Json<NewPeerGroup>,
+    body: JsonBody,
 ) -> AppResult<HttpResponse> {
     who.require_admin()?;
-    let input = validated(body.into_inner())?;
-    input.fields.validate()?;
+    let input: NewPeerGroup = validated(body.parse()?)?;
     let row = db(&state, move |c| {
-        let org_type = member_type(c, &input.fields.members)?;
+        let org_type = member_type(c, &input.members)?;
         let t = now();
         let row = PeerGroupRow {
             key: input.key.clone(),
-            title: input.fields.title.trim().to_owned(),
+            title: input.title.trim().to_owned(),
             org_type: org_type.as_str().to_owned(),
-            members: serde_json::to_string(&input.fields.members).map_err(AppError::internal)?,
+            members: serde_json::to_string(&input.members).map_err(AppError::internal)?,
             created_at: t,
             updated_at: t,
         };
@@ -198,7 +205,7 @@ async fn create(
             audit::record(
                 c,
                 &NewAuditEvent::new(
-                    &who.subject,
+                    &who.actor(),
                     "create",
                     "peer_group",
                     &row.key,
@@ -226,11 +233,11 @@ async fn update(
     state: web::Data<AppState>,
     who: Principal,
     path: web::Path<String>,
-    body: web::Json<PeerGroupFields>,
+    body: JsonBody,
 ) -> AppResult<web::Json<PeerGroup>> {
     who.require_admin()?;
     let key = path.into_inner();
-    let fields = validated(body.into_inner())?;
+    let fields: PeerGroupFields = validated(body.parse()?)?;
     let row = db(&state, move |c| {
         let before = store::find(c, &key)?.ok_or_else(|| not_found("peer group", &key))?;
         let org_type = member_type(c, &fields.members)?;
@@ -247,7 +254,7 @@ async fn update(
             let summary = serde_json::json!({ "before": PeerGroup::from(before), "after": fields });
             audit::record(
                 c,
-                &NewAuditEvent::new(&who.subject, "update", "peer_group", &key, summary),
+                &NewAuditEvent::new(&who.actor(), "update", "peer_group", &key, summary),
             )?;
             Ok(row)
         })
@@ -278,7 +285,7 @@ async fn remove(
             let summary = serde_json::json!({ "before": PeerGroup::from(before) });
             audit::record(
                 c,
-                &NewAuditEvent::new(&who.subject, "delete", "peer_group", &key, summary),
+                &NewAuditEvent::new(&who.actor(), "delete", "peer_group", &key, summary),
             )?;
             Ok(())
         })

@@ -11,9 +11,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::{db, not_found, validated};
+use crate::api::body::JsonBody;
 use crate::app::AppState;
 use crate::auth::Principal;
-use crate::db::audit::{self, NewAuditEvent};
+use crate::db::audit::{self, Actor, NewAuditEvent};
 use crate::db::rounds::{self as store, RoundRow};
 use crate::db::{DbConnection, assessments, frameworks, now, organisations};
 use crate::domain::framework::Framework;
@@ -83,6 +84,7 @@ fn valid_round_key(key: &str) -> Result<(), validator::ValidationError> {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewRound {
     #[validate(custom(function = valid_round_key))]
     #[schema(example = "2025-26", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
@@ -151,16 +153,20 @@ pub fn round_framework(conn: &mut DbConnection, round: &RoundRow) -> AppResult<F
 async fn create(
     state: web::Data<AppState>,
     who: Principal,
-    body: web::Json<NewRound>,
+    body: JsonBody,
 ) -> AppResult<HttpResponse> {
     who.require_admin()?;
-    let input = validated(body.into_inner())?;
-    let row = db(&state, move |c| create_round(c, &who.subject, &input)).await?;
+    let input: NewRound = validated(body.parse()?)?;
+    let row = db(&state, move |c| create_round(c, &who.actor(), &input)).await?;
     Ok(HttpResponse::Created().json(Round::from(row)))
 }
 
 /// Creates a round (the endpoint and the demo loader).
-pub fn create_round(conn: &mut DbConnection, actor: &str, input: &NewRound) -> AppResult<RoundRow> {
+pub fn create_round(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    input: &NewRound,
+) -> AppResult<RoundRow> {
     let mut errors = Vec::new();
     match frameworks::find(conn, &input.framework)? {
         Some(f) if f.is_published() => {}
@@ -219,7 +225,7 @@ pub fn create_round(conn: &mut DbConnection, actor: &str, input: &NewRound) -> A
 /// Applies a status transition; illegal transitions are 409.
 pub fn transition(
     conn: &mut DbConnection,
-    actor: &str,
+    actor: &Actor,
     key: &str,
     from: &str,
     to: &str,
@@ -263,7 +269,7 @@ async fn respond_transition(
     to: &'static str,
 ) -> AppResult<web::Json<Round>> {
     who.require_admin()?;
-    let row = db(state, move |c| transition(c, &who.subject, &key, from, to)).await?;
+    let row = db(state, move |c| transition(c, &who.actor(), &key, from, to)).await?;
     Ok(web::Json(row.into()))
 }
 

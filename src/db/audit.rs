@@ -19,6 +19,27 @@ pub struct AuditRow {
     pub entity_key: String,
     pub summary: String,
     pub request_id: Option<String>,
+    pub client_id: Option<String>,
+}
+
+/// Who did something, as the audit trail records it: the token subject, the API client the token
+/// was issued to (when known), and the id of the request that did it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub subject: String,
+    pub client_id: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    /// The service itself (seeding, start-up loads): no client, no request.
+    pub fn system(name: &str) -> Self {
+        Self {
+            subject: name.to_owned(),
+            client_id: None,
+            request_id: None,
+        }
+    }
 }
 
 /// A new event. `summary` is a JSON document (what changed: before/after or the fields set).
@@ -32,11 +53,12 @@ pub struct NewAuditEvent {
     pub entity_key: String,
     pub summary: String,
     pub request_id: Option<String>,
+    pub client_id: Option<String>,
 }
 
 impl NewAuditEvent {
     pub fn new(
-        actor: &str,
+        actor: &Actor,
         action: &str,
         entity_type: &str,
         entity_key: &str,
@@ -44,12 +66,13 @@ impl NewAuditEvent {
     ) -> Self {
         Self {
             occurred_at: super::now(),
-            actor: actor.to_owned(),
+            actor: actor.subject.clone(),
             action: action.to_owned(),
             entity_type: entity_type.to_owned(),
             entity_key: entity_key.to_owned(),
             summary: summary.to_string(),
-            request_id: None,
+            request_id: actor.request_id.clone(),
+            client_id: actor.client_id.clone(),
         }
     }
 }

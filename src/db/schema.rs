@@ -46,6 +46,7 @@ diesel::table! {
         entity_key -> Text,
         summary -> Text,
         request_id -> Nullable<Text>,
+        client_id -> Nullable<Text>,
     }
 }
 

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::{TRUSTS_2023, WGLL_FRAMEWORK_KEY};
 use crate::api::assessments::scores_to_rows;
 use crate::db::assessments::{self, AssessmentRow};
-use crate::db::audit::{self, NewAuditEvent};
+use crate::db::audit::{self, Actor, NewAuditEvent};
 use crate::db::rounds::{self, RoundRow};
 use crate::db::{DbConnection, frameworks, now, organisations};
 use crate::demo::{DEMO_SEED, DemoOrg, DemoRound, designations, generate};
@@ -192,7 +192,7 @@ pub fn load_demo(conn: &mut DbConnection) -> AppResult<DemoReport> {
             let summary = serde_json::json!({ "synthetic": true, "returns": round_returns.len(), "seed": DEMO_SEED });
             audit::record(
                 c,
-                &NewAuditEvent::new("seed", "create_demo", "round", key, summary),
+                &NewAuditEvent::new(&Actor::system("seed"), "create_demo", "round", key, summary),
             )?;
             Ok::<_, AppError>(())
         })?;

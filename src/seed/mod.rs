@@ -7,7 +7,7 @@ pub mod demo;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::db::audit::{self, NewAuditEvent};
+use crate::db::audit::{self, Actor, NewAuditEvent};
 use crate::db::frameworks::{self, FrameworkRow, PUBLISHED};
 use crate::db::organisations::{self as orgs, OrganisationRow, PredecessorRow};
 use crate::db::{DbConnection, now};
@@ -208,7 +208,13 @@ fn load_framework(conn: &mut DbConnection, document: &str) -> AppResult<usize> {
     let summary = serde_json::json!({ "seeded": true, "questions": framework.question_count() });
     audit::record(
         conn,
-        &NewAuditEvent::new("seed", "create", "framework", &framework.key, summary),
+        &NewAuditEvent::new(
+            &Actor::system("seed"),
+            "create",
+            "framework",
+            &framework.key,
+            summary,
+        ),
     )?;
     Ok(1)
 }

@@ -123,6 +123,7 @@ impl TestApp {
             .keys
             .mint(
                 &format!("test-{}", role.as_str()),
+                Some("test-client"),
                 role,
                 orgs.iter().map(|s| s.to_string()).collect(),
                 600,

@@ -258,6 +258,8 @@ async fn get_one(
 pub struct HistoryEvent {
     pub occurred_at: DateTime<Utc>,
     pub actor: String,
+    pub client_id: Option<String>,
+    pub request_id: Option<String>,
     pub action: String,
     pub summary: serde_json::Value,
 }
@@ -293,6 +295,8 @@ async fn history(
             .map(|e| HistoryEvent {
                 occurred_at: e.occurred_at.and_utc(),
                 actor: e.actor,
+                client_id: e.client_id,
+                request_id: e.request_id,
                 action: e.action,
                 summary: serde_json::from_str(&e.summary).unwrap_or(serde_json::Value::Null),
             })

@@ -11,6 +11,7 @@ use super::{
     AssessmentView, Context, authorise, entity_key, if_match, if_match_header, load, parse_answers,
     respond, view,
 };
+use crate::api::body::JsonBody;
 use crate::api::{db, validated};
 use crate::app::AppState;
 use crate::auth::Principal;
@@ -20,25 +21,53 @@ use crate::db::{DbConnection, now};
 use crate::domain::answers::{Answer, AnswerValue, Answers, check_answer};
 use crate::error::{AppError, AppResult, FieldError, Problem};
 
+/// One answer to change, with JSON merge-patch semantics per member: `value` and `evidence` are
+/// independent; a member that is absent leaves what is stored as it was, `null` clears it.
+/// Clearing the `value` removes the answer, and with it its evidence (evidence is kept only for an
+/// answer); evidence alone updates the evidence of an answer already stored.
 #[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AnswerInput {
     /// The question key.
     #[schema(example = "WL-STR-2a")]
     pub question: String,
-    /// `string | [string] | number | bool`; `null` clears the answer.
+    /// `string | [string] | number | bool`; `null` clears the answer; absent keeps it.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schema(value_type = Option<AnswerValue>)]
-    pub value: serde_json::Value,
-    #[validate(length(max = 4000, message = "evidence is limited to 4000 characters"))]
-    #[schema(max_length = 4000)]
-    pub evidence: Option<String>,
+    pub value: Option<serde_json::Value>,
+    /// Free text supporting the answer; `null` clears it; absent keeps what is stored.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, max_length = 4000)]
+    pub evidence: Option<Option<String>>,
 }
 
+/// A member that is present (even `null`) is `Some`; serde's `default` makes an absent one `None`.
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// Evidence is limited to this many characters.
+const EVIDENCE_MAX_CHARS: usize = 4000;
+
+/// The audit trail keeps this many characters of each evidence text (marked when cut).
+pub(crate) const AUDIT_EVIDENCE_CHARS: usize = 500;
+
 #[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SaveAnswers {
-    #[validate(
-        length(min = 1, max = 2000, message = "send 1 to 2000 answers"),
-        nested
-    )]
+    #[validate(length(min = 1, max = 2000, message = "send 1 to 2000 answers"))]
     #[schema(min_items = 1, max_items = 2000)]
     pub answers: Vec<AnswerInput>,
 }
@@ -90,60 +119,130 @@ fn parse_value(question: &str, raw: &serde_json::Value) -> Result<Option<AnswerV
     }
 }
 
-/// Checks every answer against its question; all problems at once, each naming its question.
+/// One answer as the audit trail shows it: its value and (possibly truncated) evidence.
+fn audit_answer(answer: Option<&Answer>) -> serde_json::Value {
+    match answer {
+        None => serde_json::Value::Null,
+        Some(a) => serde_json::json!({
+            "value": a.value,
+            "evidence": a.evidence.as_deref().map(truncate_for_audit),
+        }),
+    }
+}
+
+fn truncate_for_audit(text: &str) -> String {
+    match text.char_indices().nth(AUDIT_EVIDENCE_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+/// Evidence as stored: blank text is no evidence.
+fn clean_evidence(e: Option<String>) -> Option<String> {
+    e.filter(|e| !e.trim().is_empty())
+}
+
+/// Applies the changes to `current` after checking every one against its question; all problems
+/// at once, each naming its question. Returns, per question that changed, its answer before and
+/// after (for the audit trail), in request order.
 fn apply(
     ctx: &Context,
     current: &mut Answers,
     input: &SaveAnswers,
-) -> AppResult<(Vec<String>, Vec<String>)> {
+) -> AppResult<Vec<serde_json::Value>> {
     let mut errors = Vec::new();
-    let (mut set, mut cleared) = (Vec::new(), Vec::new());
+    let mut next = current.clone();
     let mut seen = std::collections::HashSet::new();
     for a in &input.answers {
+        // Problems with an answer's content name its question, as they always have; problems
+        // with the body's shape (unknown or mistyped members) name a JSON path instead.
+        let key = a.question.as_str();
         if !seen.insert(a.question.as_str()) {
             errors.push(FieldError::new(
-                &a.question,
-                "answered twice in one request",
+                key,
+                format!("`{}` is answered twice in one request", a.question),
             ));
             continue;
         }
-        let value = match parse_value(&a.question, &a.value) {
-            Ok(v) => v,
-            Err(e) => {
-                errors.push(e);
-                continue;
+        if ctx.framework.question(&a.question).is_none() {
+            errors.push(FieldError::new(
+                key,
+                format!("`{}` is not a question of this framework", a.question),
+            ));
+            continue;
+        }
+        if let Some(Some(e)) = &a.evidence
+            && e.chars().count() > EVIDENCE_MAX_CHARS
+        {
+            errors.push(FieldError::new(
+                key,
+                format!("evidence is limited to {EVIDENCE_MAX_CHARS} characters"),
+            ));
+            continue;
+        }
+        let stored = next.get(&a.question).cloned();
+        match (&a.value, &a.evidence) {
+            (None, None) => errors.push(FieldError::new(
+                key,
+                format!(
+                    "nothing to change for `{}`: send `value`, `evidence` or both",
+                    a.question
+                ),
+            )),
+            (Some(serde_json::Value::Null), Some(Some(_))) => errors.push(FieldError::new(
+                key,
+                "evidence cannot be kept for an answer that is being cleared",
+            )),
+            (Some(serde_json::Value::Null), _) => {
+                next.remove(&a.question);
             }
-        };
-        match value {
-            None => match ctx.framework.question(&a.question) {
-                Some(_) => {
-                    current.remove(&a.question);
-                    cleared.push(a.question.clone());
-                }
-                None => errors.push(FieldError::new(
-                    &a.question,
-                    format!("`{}` is not a question of this framework", a.question),
-                )),
+            (Some(raw), evidence) => match parse_value(&a.question, raw)
+                .and_then(|v| v.ok_or_else(|| FieldError::new(&a.question, "no value")))
+            {
+                Err(e) => errors.push(FieldError::new(key, e.message)),
+                Ok(v) => match check_answer(&ctx.framework, ctx.org_type, &a.question, &v) {
+                    Err(p) => errors.push(FieldError::new(key, p.message)),
+                    Ok(()) => {
+                        let evidence = match evidence {
+                            None => stored.and_then(|s| s.evidence),
+                            Some(e) => clean_evidence(e.clone()),
+                        };
+                        next.insert(a.question.clone(), Answer { value: v, evidence });
+                    }
+                },
             },
-            Some(v) => match check_answer(&ctx.framework, ctx.org_type, &a.question, &v) {
-                Ok(()) => {
-                    let evidence = a.evidence.clone().filter(|e| !e.trim().is_empty());
-                    current.insert(a.question.clone(), Answer { value: v, evidence });
-                    set.push(a.question.clone());
-                }
-                Err(p) => errors.push(FieldError::new(&a.question, p.message)),
+            (None, Some(evidence)) => match next.get_mut(&a.question) {
+                Some(answer) => answer.evidence = clean_evidence(evidence.clone()),
+                None => errors.push(FieldError::new(
+                    key,
+                    format!(
+                        "`{}` has no answer to hold evidence; send its `value` too",
+                        a.question
+                    ),
+                )),
             },
         }
     }
-    if errors.is_empty() {
-        Ok((set, cleared))
-    } else {
+    if !errors.is_empty() {
         let keys: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        Err(AppError::unprocessable(
-            format!("answers refused for: {}", keys.join(", ")),
+        return Err(AppError::unprocessable(
+            format!("answers refused at: {}", keys.join(", ")),
             errors,
-        ))
+        ));
     }
+    let mut changes = Vec::new();
+    for a in &input.answers {
+        let (before, after) = (current.get(&a.question), next.get(&a.question));
+        if before != after {
+            changes.push(serde_json::json!({
+                "question": a.question,
+                "before": audit_answer(before),
+                "after": audit_answer(after),
+            }));
+        }
+    }
+    *current = next;
+    Ok(changes)
 }
 
 enum Outcome {
@@ -174,7 +273,7 @@ fn try_save(
         Some(a) => parse_answers(a)?,
         None => Answers::new(),
     };
-    let (set, cleared) = apply(&ctx, &mut answers, input)?;
+    let changes = apply(&ctx, &mut answers, input)?;
     let document = serde_json::to_string(&answers).map_err(AppError::internal)?;
     let t = now();
     let key = entity_key(round, ods);
@@ -210,10 +309,14 @@ fn try_save(
             }
         };
         if changed {
-            let summary = serde_json::json!({ "set": set, "cleared": cleared, "version": version });
+            let summary = serde_json::json!({
+                "changes": changes,
+                "version": version,
+                "evidence_truncated_at": AUDIT_EVIDENCE_CHARS,
+            });
             audit::record(
                 c,
-                &NewAuditEvent::new(&who.subject, "save_answers", "assessment", &key, summary),
+                &NewAuditEvent::new(&who.actor(), "save_answers", "assessment", &key, summary),
             )?;
         }
         Ok::<_, AppError>(changed)
@@ -249,11 +352,11 @@ pub(super) async fn save_answers(
     who: Principal,
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    body: web::Json<SaveAnswers>,
+    body: JsonBody,
 ) -> AppResult<HttpResponse> {
     let (round, ods) = path.into_inner();
     authorise(&who, &ods, true)?;
-    let input = validated(body.into_inner())?;
+    let input: SaveAnswers = validated(body.parse()?)?;
     let raw_if_match = if_match_header(&req);
     let view = db(&state, move |c| {
         let ctx = load(c, &round, &ods)?;

@@ -8,6 +8,7 @@ use validator::Validate;
 
 use super::save::ensure_editable;
 use super::{authorise, entity_key, if_match, if_match_header, load, parse_answers, respond, view};
+use crate::api::body::JsonBody;
 use crate::api::{db, validated};
 use crate::app::AppState;
 use crate::auth::Principal;
@@ -125,7 +126,7 @@ pub(super) async fn submit(
             }
             store::replace_scores(c, &a.id, &rows)?;
             let summary = serde_json::json!({ "version": a.version + 1, "overall": scores.score, "coverage": scores.coverage });
-            audit::record(c, &NewAuditEvent::new(&who.subject, "submit", "assessment", &entity_key(&round, &ods), summary))?;
+            audit::record(c, &NewAuditEvent::new(&who.actor(), "submit", "assessment", &entity_key(&round, &ods), summary))?;
             Ok::<_, AppError>(())
         })?;
         let ctx = load(c, &round, &ods)?;
@@ -136,6 +137,7 @@ pub(super) async fn submit(
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Reopen {
     /// Why the return is re-opened (kept in the audit trail).
     #[validate(length(
@@ -164,11 +166,11 @@ pub(super) async fn reopen(
     state: web::Data<AppState>,
     who: Principal,
     path: web::Path<(String, String)>,
-    body: web::Json<Reopen>,
+    body: JsonBody,
 ) -> AppResult<HttpResponse> {
     let (round, ods) = path.into_inner();
     who.require_admin()?;
-    let input = validated(body.into_inner())?;
+    let input: Reopen = validated(body.parse()?)?;
     let view = db(&state, move |c| {
         let ctx = load(c, &round, &ods)?;
         let a = match &ctx.assessment {
@@ -195,7 +197,7 @@ pub(super) async fn reopen(
             audit::record(
                 c,
                 &NewAuditEvent::new(
-                    &who.subject,
+                    &who.actor(),
                     "reopen",
                     "assessment",
                     &entity_key(&round, &ods),

@@ -19,6 +19,7 @@ pub use validate::{MAX_BANDS, MAX_OPTIONS, MAX_QUESTIONS, Problem};
 
 /// One version of a questionnaire (e.g. "WGLL DMA 2025"). The JSON field names are a contract.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Framework {
     /// Stable key: lower-case letters, digits, `-`, `.`, `_`; at most 64 characters.
     #[schema(example = "wgll-2025")]
@@ -49,6 +50,7 @@ pub enum Method {
 
 /// The range of scores (scored method) or levels (staged method), inclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Scale {
     #[schema(example = 1)]
     pub min: f64,
@@ -58,6 +60,7 @@ pub struct Scale {
 
 /// Which questions of this framework repeat, unchanged, a question of an earlier framework.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CarriesOver {
     /// Key of the earlier framework.
     #[schema(example = "wgll-2024")]
@@ -67,6 +70,7 @@ pub struct CarriesOver {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Pillar {
     #[schema(example = "well_led")]
     pub key: String,
@@ -78,6 +82,7 @@ pub struct Pillar {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Domain {
     #[schema(example = "leadership")]
     pub key: String,
@@ -94,6 +99,7 @@ pub struct Domain {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Question {
     /// Stable key (FHIR `linkId`): letters, digits, `-`, `_`, `.`; at most 64 characters.
     #[schema(example = "WL-01")]
@@ -197,6 +203,7 @@ impl QuestionType {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AnswerOption {
     #[schema(example = "a")]
     pub code: String,
@@ -212,6 +219,7 @@ pub struct AnswerOption {
 
 /// A numeric range `from <= value <= to` with its score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Band {
     #[schema(example = 0)]
     pub from: f64,
@@ -235,6 +243,7 @@ impl Band {
 /// chosen); `>`, `<`, `>=`, `<=` compare numbers. An unanswered question satisfies no operator but
 /// `exists` with `false`. Full semantics: `answers::condition_holds`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EnableWhen {
     /// Key of an earlier question.
     pub question: String,
