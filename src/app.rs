@@ -96,7 +96,6 @@ pub fn build(
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .app_data(state)
-        .app_data(api::extractors::json_config(limit))
         .app_data(api::extractors::query_config())
         .app_data(api::extractors::path_config())
         .app_data(api::extractors::form_config(limit))

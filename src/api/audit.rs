@@ -8,10 +8,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{Page, Pagination, db};
+use crate::api::problems::{BadRequest, Forbidden, Unauthorized, Unprocessable};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::audit::{self, AuditFilter};
-use crate::error::{AppResult, Problem};
+use crate::error::AppResult;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list);
@@ -50,12 +51,12 @@ pub struct AuditQuery {
 }
 
 /// Audit events, oldest first (admin).
-#[utoipa::path(tag = "audit", params(AuditQuery, Pagination), security(("bearer" = [])), responses(
-    (status = 200, body = Page<AuditEvent>),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "listAuditEvents", tag = "audit", params(AuditQuery, Pagination), security(("bearer" = [])), responses(
+    (status = 200, description = "One page of audit events matching the filters, oldest first", body = Page<AuditEvent>),
+    (status = 400, response = BadRequest),
+    (status = 401, response = Unauthorized),
+    (status = 403, response = Forbidden),
+    (status = 422, response = Unprocessable),
 ))]
 #[get("/audit")]
 async fn list(

@@ -8,10 +8,13 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::parse_json;
 use super::db;
+use crate::api::problems::{
+    BadRequest, PayloadTooLarge, ServiceUnavailable, Unauthorized, Unprocessable,
+};
 use crate::app::AppState;
 use crate::auth::{Role, verify_secret};
 use crate::db::clients;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{AppError, AppResult};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(token);
@@ -60,17 +63,19 @@ pub struct TokenResponse {
 
 /// Exchange an API client's id and secret for a bearer token.
 #[utoipa::path(
+    operation_id = "issueToken",
     tag = "auth",
     request_body(content(
         (TokenRequest = "application/json"),
         (TokenRequest = "application/x-www-form-urlencoded"),
     )),
     responses(
-        (status = 200, body = TokenResponse),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "A bearer token for the client, with its lifetime", body = TokenResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 #[post("/auth/token")]

@@ -9,12 +9,15 @@ use validator::Validate;
 
 use super::{db, not_found, validated};
 use crate::api::body::JsonBody;
+use crate::api::problems::{
+    BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+};
 use crate::app::AppState;
 use crate::auth::{Principal, Role, hash_secret, new_client_secret};
 use crate::db::audit::{self, Actor, NewAuditEvent};
 use crate::db::clients::{self, ClientRow};
 use crate::db::{DbConnection, now, organisations};
-use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::error::{AppError, AppResult, FieldError};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create).service(list).service(revoke);
@@ -139,15 +142,17 @@ pub fn revoke_client(conn: &mut DbConnection, actor: &Actor, id: &str) -> AppRes
 
 /// Create an API client (admin). The secret is in this response only.
 #[utoipa::path(
-    tag = "auth",
+    operation_id = "createClient",
+    tag = "clients",
     request_body = NewClient,
     security(("bearer" = [])),
     responses(
-        (status = 201, body = CreatedClient),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "The new client with its secret, shown in this response only", body = CreatedClient),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
     )
 )]
 #[post("/clients")]
@@ -164,12 +169,13 @@ async fn create(
 
 /// List API clients (admin); secrets are never shown.
 #[utoipa::path(
-    tag = "auth",
+    operation_id = "listClients",
+    tag = "clients",
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Vec<Client>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Every API client, without secrets", body = Vec<Client>),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
     )
 )]
 #[get("/clients")]
@@ -181,14 +187,15 @@ async fn list(state: web::Data<AppState>, who: Principal) -> AppResult<web::Json
 
 /// Revoke an API client (admin).
 #[utoipa::path(
-    tag = "auth",
+    operation_id = "revokeClient",
+    tag = "clients",
     params(("id" = String, Path, description = "client id")),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Client),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The client, now revoked", body = Client),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
     )
 )]
 #[post("/clients/{id}/revoke")]

@@ -1,39 +1,11 @@
-//! Extractor configurations that route JSON, query, path and form errors through `AppError`,
+//! Extractor configurations that route query, path and form errors through `AppError` (JSON bodies
+//! go through [`super::body::JsonBody`]),
 //! so malformed input gets a problem document (400, 413, 415 or 422), never actix's plain text.
 
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError, UrlencodedError};
-use actix_web::{HttpRequest, web};
+use actix_web::error::{PathError, QueryPayloadError, UrlencodedError};
+use actix_web::web;
 
-use crate::error::{AppError, FieldError};
-
-pub fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(limit)
-        .error_handler(|err, _req: &HttpRequest| json_error(err).into())
-}
-
-fn json_error(err: JsonPayloadError) -> AppError {
-    match err {
-        JsonPayloadError::Overflow { limit }
-        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
-            AppError::PayloadTooLarge(format!("the request body is over the {limit}-byte limit"))
-        }
-        JsonPayloadError::ContentType => {
-            AppError::BadRequest("the request body must be `application/json`".into())
-        }
-        JsonPayloadError::Deserialize(e) if e.is_data() => AppError::unprocessable(
-            "the request body does not have the expected shape",
-            vec![FieldError::new(
-                format!("line {} column {}", e.line(), e.column()),
-                e.to_string(),
-            )],
-        ),
-        JsonPayloadError::Deserialize(e) => {
-            AppError::BadRequest(format!("the request body is not valid JSON: {e}"))
-        }
-        other => AppError::BadRequest(format!("the request body could not be read: {other}")),
-    }
-}
+use crate::error::AppError;
 
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _req| {

@@ -9,13 +9,16 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{db, not_found};
 use crate::api::body::JsonBody;
+use crate::api::problems::{
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::frameworks::{self as store, FrameworkRow};
 use crate::db::{DbConnection, now};
 use crate::domain::framework::Framework;
-use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::error::{AppError, AppResult, FieldError};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list)
@@ -118,9 +121,9 @@ pub fn check(conn: &mut DbConnection, f: &Framework) -> AppResult<()> {
 }
 
 /// List frameworks.
-#[utoipa::path(tag = "frameworks", security(("bearer" = [])), responses(
-    (status = 200, body = Vec<FrameworkSummary>),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "listFrameworks", tag = "frameworks", security(("bearer" = [])), responses(
+    (status = 200, description = "Every framework, drafts and published", body = Vec<FrameworkSummary>),
+    (status = 401, response = Unauthorized),
 ))]
 #[get("/frameworks")]
 async fn list(
@@ -134,10 +137,10 @@ async fn list(
 }
 
 /// One framework: the whole tree.
-#[utoipa::path(tag = "frameworks", params(("key" = String, Path)), security(("bearer" = [])), responses(
-    (status = 200, body = FrameworkDetail),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "getFramework", tag = "frameworks", params(("key" = String, Path)), security(("bearer" = [])), responses(
+    (status = 200, description = "The framework with its pillars, domains and questions", body = FrameworkDetail),
+    (status = 401, response = Unauthorized),
+    (status = 404, response = NotFound),
 ))]
 #[get("/frameworks/{key}")]
 async fn get_one(
@@ -154,13 +157,14 @@ async fn get_one(
 }
 
 /// Create a draft framework (admin). Every problem is reported at once with its JSON path.
-#[utoipa::path(tag = "frameworks", request_body = Framework, security(("bearer" = [])), responses(
-    (status = 201, body = FrameworkDetail),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 409, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "createFramework", tag = "frameworks", request_body = Framework, security(("bearer" = [])), responses(
+    (status = 201, description = "The draft framework as stored", body = FrameworkDetail),
+    (status = 400, response = BadRequest),
+    (status = 401, response = Unauthorized),
+    (status = 403, response = Forbidden),
+    (status = 409, response = Conflict),
+    (status = 413, response = PayloadTooLarge),
+    (status = 422, response = Unprocessable),
 ))]
 #[post("/frameworks")]
 async fn create(
@@ -192,14 +196,15 @@ async fn create(
 }
 
 /// Replace a draft framework (admin); a published framework is immutable (409).
-#[utoipa::path(tag = "frameworks", params(("key" = String, Path)), request_body = Framework, security(("bearer" = [])), responses(
-    (status = 200, body = FrameworkDetail),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 409, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "updateFramework", tag = "frameworks", params(("key" = String, Path)), request_body = Framework, security(("bearer" = [])), responses(
+    (status = 200, description = "The draft framework as replaced", body = FrameworkDetail),
+    (status = 400, response = BadRequest),
+    (status = 401, response = Unauthorized),
+    (status = 403, response = Forbidden),
+    (status = 404, response = NotFound),
+    (status = 409, response = Conflict),
+    (status = 413, response = PayloadTooLarge),
+    (status = 422, response = Unprocessable),
 ))]
 #[put("/frameworks/{key}")]
 async fn update(
@@ -239,12 +244,12 @@ async fn update(
 }
 
 /// Publish a draft framework (admin): from now on it is immutable and rounds may use it.
-#[utoipa::path(tag = "frameworks", params(("key" = String, Path)), security(("bearer" = [])), responses(
-    (status = 200, body = FrameworkDetail),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 409, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "publishFramework", tag = "frameworks", params(("key" = String, Path)), security(("bearer" = [])), responses(
+    (status = 200, description = "The framework, now published and immutable", body = FrameworkDetail),
+    (status = 401, response = Unauthorized),
+    (status = 403, response = Forbidden),
+    (status = 404, response = NotFound),
+    (status = 409, response = Conflict),
 ))]
 #[post("/frameworks/{key}/publish")]
 async fn publish(

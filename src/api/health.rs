@@ -6,8 +6,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::api::problems::ServiceUnavailable;
 use crate::app::AppState;
-use crate::error::{AppResult, Problem};
+use crate::error::AppResult;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(live).service(ready).service(metrics);
@@ -23,7 +24,7 @@ pub struct Health {
 }
 
 /// The process is up.
-#[utoipa::path(tag = "operations", responses((status = 200, body = Health)))]
+#[utoipa::path(operation_id = "getLiveness", tag = "operations", responses((status = 200, description = "The process is up", body = Health)))]
 #[get("/health/live")]
 async fn live() -> web::Json<Health> {
     web::Json(Health {
@@ -33,9 +34,9 @@ async fn live() -> web::Json<Health> {
 }
 
 /// The service can reach its database (503 when it cannot; it recovers by itself).
-#[utoipa::path(tag = "operations", responses(
-    (status = 200, body = Health),
-    (status = 503, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "getReadiness", tag = "operations", responses(
+    (status = 200, description = "The service reaches its database and can take requests", body = Health),
+    (status = 503, response = ServiceUnavailable),
 ))]
 #[get("/health/ready")]
 async fn ready(state: web::Data<AppState>) -> AppResult<web::Json<Health>> {
@@ -59,7 +60,7 @@ async fn ready(state: web::Data<AppState>) -> AppResult<web::Json<Health>> {
 }
 
 /// Request counts and latency by route and status, in Prometheus text format.
-#[utoipa::path(tag = "operations", responses((status = 200, body = String, content_type = "text/plain")))]
+#[utoipa::path(operation_id = "getMetrics", tag = "operations", responses((status = 200, description = "Request counts and latencies in Prometheus text exposition format", body = String, content_type = "text/plain")))]
 #[get("/metrics")]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()

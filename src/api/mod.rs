@@ -12,6 +12,7 @@ pub mod frameworks;
 pub mod health;
 pub mod organisations;
 pub mod peer_groups;
+pub mod problems;
 pub mod rounds;
 pub mod scores;
 
@@ -30,14 +31,29 @@ use crate::error::{AppError, AppResult, Problem};
 #[openapi(
     info(title = "NHS digital maturity assessment API"),
     modifiers(&BearerAuth),
-    components(schemas(Problem)),
+    components(
+        schemas(Problem),
+        responses(
+            problems::BadRequest,
+            problems::Unauthorized,
+            problems::Forbidden,
+            problems::NotFound,
+            problems::Conflict,
+            problems::PreconditionFailed,
+            problems::PayloadTooLarge,
+            problems::Unprocessable,
+            problems::ServiceUnavailable,
+        )
+    ),
     tags(
         (name = "organisations", description = "The register of NHS organisations assessed, with merger lineage"),
-        (name = "auth", description = "Tokens and API clients"),
+        (name = "auth", description = "Bearer tokens for API clients (client credentials)"),
+        (name = "clients", description = "API clients and their secrets (admin)"),
         (name = "frameworks", description = "Versioned questionnaires: pillars → domains → questions"),
         (name = "rounds", description = "Collection windows and completion"),
         (name = "assessments", description = "One organisation's return for one round"),
         (name = "scores", description = "Scores stored at submission"),
+        (name = "peer-groups", description = "Named lists of organisations of one type, usable as the divergence reference (`reference=peer_group:{key}`)"),
         (name = "divergence", description = "Where an organisation's level or progress diverges from its peers (method divergence-v1)"),
         (name = "audit", description = "The append-only audit trail"),
         (name = "operations", description = "Health, readiness and metrics"),

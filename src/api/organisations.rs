@@ -10,13 +10,16 @@ use validator::Validate;
 
 use super::{Page, Pagination, db, not_found, validated};
 use crate::api::body::JsonBody;
+use crate::api::problems::{
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::organisations::{self as orgs, OrganisationFilter, OrganisationRow, PredecessorRow};
 use crate::db::{DbConnection, now};
 use crate::domain::organisation::{OdsCode, OrgType, region_name};
-use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::error::{AppError, AppResult, FieldError};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list)
@@ -106,14 +109,15 @@ pub struct OrganisationQuery {
 
 /// List organisations, ordered by ODS code.
 #[utoipa::path(
+    operation_id = "listOrganisations",
     tag = "organisations",
     params(OrganisationQuery, Pagination),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<Organisation>),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "One page of organisations matching the filters", body = Page<Organisation>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 422, response = Unprocessable),
     )
 )]
 #[get("/organisations")]
@@ -166,13 +170,14 @@ pub fn parse_region_filter(raw: Option<String>) -> AppResult<Option<String>> {
 
 /// One organisation with its predecessors and successor.
 #[utoipa::path(
+    operation_id = "getOrganisation",
     tag = "organisations",
     params(("ods" = String, Path, description = "ODS code")),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = OrganisationDetail),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The organisation with its predecessors and successor", body = OrganisationDetail),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
     )
 )]
 #[get("/organisations/{ods}")]
@@ -275,16 +280,18 @@ impl NewOrganisation {
 
 /// Register an organisation (admin).
 #[utoipa::path(
+    operation_id = "createOrganisation",
     tag = "organisations",
     request_body = NewOrganisation,
     security(("bearer" = [])),
     responses(
-        (status = 201, body = OrganisationDetail),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "The organisation as registered", body = OrganisationDetail),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
     )
 )]
 #[post("/organisations")]
@@ -327,17 +334,19 @@ async fn create(
 
 /// Update an organisation (admin).
 #[utoipa::path(
+    operation_id = "updateOrganisation",
     tag = "organisations",
     params(("ods" = String, Path, description = "ODS code")),
     request_body = OrganisationFields,
     security(("bearer" = [])),
     responses(
-        (status = 200, body = OrganisationDetail),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The organisation as updated", body = OrganisationDetail),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
     )
 )]
 #[put("/organisations/{ods}")]

@@ -10,13 +10,16 @@ use validator::Validate;
 
 use super::{db, not_found, validated};
 use crate::api::body::JsonBody;
+use crate::api::problems::{
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::peer_groups::{self as store, PeerGroupRow};
 use crate::db::{DbConnection, now, organisations};
 use crate::domain::organisation::OrgType;
-use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::error::{AppError, AppResult, FieldError};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list)
@@ -136,9 +139,9 @@ fn member_type(conn: &mut DbConnection, members: &[String]) -> AppResult<OrgType
 }
 
 /// List peer groups.
-#[utoipa::path(tag = "divergence", security(("bearer" = [])), responses(
-    (status = 200, body = Vec<PeerGroup>),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "listPeerGroups", tag = "peer-groups", security(("bearer" = [])), responses(
+    (status = 200, description = "Every peer group with its members", body = Vec<PeerGroup>),
+    (status = 401, response = Unauthorized),
 ))]
 #[get("/peer-groups")]
 async fn list(state: web::Data<AppState>, _who: Principal) -> AppResult<web::Json<Vec<PeerGroup>>> {
@@ -147,10 +150,10 @@ async fn list(state: web::Data<AppState>, _who: Principal) -> AppResult<web::Jso
 }
 
 /// One peer group.
-#[utoipa::path(tag = "divergence", params(("key" = String, Path)), security(("bearer" = [])), responses(
-    (status = 200, body = PeerGroup),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "getPeerGroup", tag = "peer-groups", params(("key" = String, Path)), security(("bearer" = [])), responses(
+    (status = 200, description = "The peer group with its members", body = PeerGroup),
+    (status = 401, response = Unauthorized),
+    (status = 404, response = NotFound),
 ))]
 #[get("/peer-groups/{key}")]
 async fn get_one(
@@ -167,13 +170,14 @@ async fn get_one(
 }
 
 /// Create a peer group (admin).
-#[utoipa::path(tag = "divergence", request_body = NewPeerGroup, security(("bearer" = [])), responses(
-    (status = 201, body = PeerGroup),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 409, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "createPeerGroup", tag = "peer-groups", request_body = NewPeerGroup, security(("bearer" = [])), responses(
+    (status = 201, description = "The peer group as created", body = PeerGroup),
+    (status = 400, response = BadRequest),
+    (status = 401, response = Unauthorized),
+    (status = 403, response = Forbidden),
+    (status = 409, response = Conflict),
+    (status = 413, response = PayloadTooLarge),
+    (status = 422, response = Unprocessable),
 ))]
 #[post("/peer-groups")]
 async fn create(
@@ -220,13 +224,14 @@ async fn create(
 }
 
 /// Replace a peer group's title and members (admin).
-#[utoipa::path(tag = "divergence", params(("key" = String, Path)), request_body = PeerGroupFields, security(("bearer" = [])), responses(
-    (status = 200, body = PeerGroup),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "updatePeerGroup", tag = "peer-groups", params(("key" = String, Path)), request_body = PeerGroupFields, security(("bearer" = [])), responses(
+    (status = 200, description = "The peer group as replaced", body = PeerGroup),
+    (status = 400, response = BadRequest),
+    (status = 401, response = Unauthorized),
+    (status = 403, response = Forbidden),
+    (status = 404, response = NotFound),
+    (status = 413, response = PayloadTooLarge),
+    (status = 422, response = Unprocessable),
 ))]
 #[put("/peer-groups/{key}")]
 async fn update(
@@ -264,11 +269,11 @@ async fn update(
 }
 
 /// Delete a peer group (admin). The audit trail keeps its history.
-#[utoipa::path(tag = "divergence", params(("key" = String, Path)), security(("bearer" = [])), responses(
-    (status = 204),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "deletePeerGroup", tag = "peer-groups", params(("key" = String, Path)), security(("bearer" = [])), responses(
+    (status = 204, description = "The peer group is deleted"),
+    (status = 401, response = Unauthorized),
+    (status = 403, response = Forbidden),
+    (status = 404, response = NotFound),
 ))]
 #[delete("/peer-groups/{key}")]
 async fn remove(

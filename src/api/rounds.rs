@@ -12,6 +12,9 @@ use validator::Validate;
 
 use super::{db, not_found, validated};
 use crate::api::body::JsonBody;
+use crate::api::problems::{
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::audit::{self, Actor, NewAuditEvent};
@@ -19,7 +22,7 @@ use crate::db::rounds::{self as store, RoundRow};
 use crate::db::{DbConnection, assessments, frameworks, now, organisations};
 use crate::domain::framework::Framework;
 use crate::domain::organisation::OrgType;
-use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::error::{AppError, AppResult, FieldError};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list)
@@ -101,9 +104,9 @@ pub struct NewRound {
 }
 
 /// Rounds, oldest window first.
-#[utoipa::path(tag = "rounds", security(("bearer" = [])), responses(
-    (status = 200, body = Vec<Round>),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "listRounds", tag = "rounds", security(("bearer" = [])), responses(
+    (status = 200, description = "Every round, oldest window first", body = Vec<Round>),
+    (status = 401, response = Unauthorized),
 ))]
 #[get("/rounds")]
 async fn list(state: web::Data<AppState>, _who: Principal) -> AppResult<web::Json<Vec<Round>>> {
@@ -112,10 +115,10 @@ async fn list(state: web::Data<AppState>, _who: Principal) -> AppResult<web::Jso
 }
 
 /// One round.
-#[utoipa::path(tag = "rounds", params(("key" = String, Path)), security(("bearer" = [])), responses(
-    (status = 200, body = Round),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "getRound", tag = "rounds", params(("key" = String, Path)), security(("bearer" = [])), responses(
+    (status = 200, description = "The round", body = Round),
+    (status = 401, response = Unauthorized),
+    (status = 404, response = NotFound),
 ))]
 #[get("/rounds/{key}")]
 async fn get_one(
@@ -141,13 +144,14 @@ pub fn round_framework(conn: &mut DbConnection, round: &RoundRow) -> AppResult<F
 }
 
 /// Create a round on a published framework (admin); it starts `planned`.
-#[utoipa::path(tag = "rounds", request_body = NewRound, security(("bearer" = [])), responses(
-    (status = 201, body = Round),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 409, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "createRound", tag = "rounds", request_body = NewRound, security(("bearer" = [])), responses(
+    (status = 201, description = "The round as created, `planned`", body = Round),
+    (status = 400, response = BadRequest),
+    (status = 401, response = Unauthorized),
+    (status = 403, response = Forbidden),
+    (status = 409, response = Conflict),
+    (status = 413, response = PayloadTooLarge),
+    (status = 422, response = Unprocessable),
 ))]
 #[post("/rounds")]
 async fn create(
@@ -274,12 +278,12 @@ async fn respond_transition(
 }
 
 /// Open a planned round for returns (admin).
-#[utoipa::path(tag = "rounds", params(("key" = String, Path)), security(("bearer" = [])), responses(
-    (status = 200, body = Round),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 409, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "openRound", tag = "rounds", params(("key" = String, Path)), security(("bearer" = [])), responses(
+    (status = 200, description = "The round, now open for returns", body = Round),
+    (status = 401, response = Unauthorized),
+    (status = 403, response = Forbidden),
+    (status = 404, response = NotFound),
+    (status = 409, response = Conflict),
 ))]
 #[post("/rounds/{key}/open")]
 async fn open(
@@ -291,12 +295,12 @@ async fn open(
 }
 
 /// Close an open round (admin).
-#[utoipa::path(tag = "rounds", params(("key" = String, Path)), security(("bearer" = [])), responses(
-    (status = 200, body = Round),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 409, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "closeRound", tag = "rounds", params(("key" = String, Path)), security(("bearer" = [])), responses(
+    (status = 200, description = "The round, now closed", body = Round),
+    (status = 401, response = Unauthorized),
+    (status = 403, response = Forbidden),
+    (status = 404, response = NotFound),
+    (status = 409, response = Conflict),
 ))]
 #[post("/rounds/{key}/close")]
 async fn close(
@@ -308,12 +312,12 @@ async fn close(
 }
 
 /// Publish a closed round's results (admin).
-#[utoipa::path(tag = "rounds", params(("key" = String, Path)), security(("bearer" = [])), responses(
-    (status = 200, body = Round),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 409, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "publishRound", tag = "rounds", params(("key" = String, Path)), security(("bearer" = [])), responses(
+    (status = 200, description = "The round, its results now published", body = Round),
+    (status = 401, response = Unauthorized),
+    (status = 403, response = Forbidden),
+    (status = 404, response = NotFound),
+    (status = 409, response = Conflict),
 ))]
 #[post("/rounds/{key}/publish")]
 async fn publish(
@@ -370,11 +374,11 @@ pub struct Completion {
 
 /// Every in-scope organisation with its return's status, and counts by status, type and region
 /// (analysts and admins). In scope: open on the round's `opens_at` and of a type some domain applies to.
-#[utoipa::path(tag = "rounds", params(("key" = String, Path)), security(("bearer" = [])), responses(
-    (status = 200, body = Completion),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "getRoundCompletion", tag = "rounds", params(("key" = String, Path)), security(("bearer" = [])), responses(
+    (status = 200, description = "Every in-scope organisation with its return's status, and counts", body = Completion),
+    (status = 401, response = Unauthorized),
+    (status = 403, response = Forbidden),
+    (status = 404, response = NotFound),
 ))]
 #[get("/rounds/{key}/completion")]
 async fn completion(

@@ -12,12 +12,13 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::organisations::{parse_region_filter, parse_type_filter};
 use super::rounds::{find_round, round_framework};
 use super::{db, not_found};
+use crate::api::problems::{BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::assessments::{self as store, ScoreRow};
 use crate::db::organisations::{self, OrganisationRow};
 use crate::db::{DbConnection, rounds};
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{AppError, AppResult};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(round_scores).service(organisation_scores);
@@ -235,12 +236,13 @@ fn to_csv(s: &RoundScores) -> AppResult<String> {
 
 /// Scores of the submitted returns of a round. `format=csv` gives one row per organisation with a
 /// column per pillar.
-#[utoipa::path(tag = "scores", params(("round" = String, Path), ScoresQuery), security(("bearer" = [])), responses(
-    (status = 200, body = RoundScores, content_type = "application/json"),
-    (status = 200, body = String, content_type = "text/csv"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "getRoundScores", tag = "scores", params(("round" = String, Path), ScoresQuery), security(("bearer" = [])), responses(
+    (status = 200, description = "The round's scores: JSON by default, or CSV (one row per organisation, a column per pillar) with `format=csv`",
+        content((RoundScores = "application/json"), (String = "text/csv"))),
+    (status = 400, response = BadRequest),
+    (status = 401, response = Unauthorized),
+    (status = 404, response = NotFound),
+    (status = 422, response = Unprocessable),
 ))]
 #[get("/rounds/{round}/scores")]
 async fn round_scores(
@@ -294,11 +296,11 @@ pub struct OrganisationHistory {
 }
 
 /// One organisation's stored scores in every round it submitted, oldest first.
-#[utoipa::path(tag = "scores", params(("ods" = String, Path)), security(("bearer" = [])), responses(
-    (status = 200, body = OrganisationHistory),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "getOrganisationScores", tag = "scores", params(("ods" = String, Path)), security(("bearer" = [])), responses(
+    (status = 200, description = "The organisation's stored scores in each round it submitted", body = OrganisationHistory),
+    (status = 401, response = Unauthorized),
+    (status = 403, response = Forbidden),
+    (status = 404, response = NotFound),
 ))]
 #[get("/organisations/{ods}/scores")]
 async fn organisation_scores(

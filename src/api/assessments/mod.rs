@@ -16,6 +16,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::rounds::{find_round, round_framework};
 use super::{db, not_found};
+use crate::api::problems::{Forbidden, NotFound, Unauthorized};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::DbConnection;
@@ -27,7 +28,7 @@ use crate::domain::answers::{Answer, Answers, missing_mandatory};
 use crate::domain::framework::Framework;
 use crate::domain::organisation::OrgType;
 use crate::domain::scoring::{DomainScore, PillarScore, Scores};
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{AppError, AppResult};
 
 pub use submit::scores_to_rows;
 
@@ -232,11 +233,11 @@ pub(crate) fn entity_key(round: &str, ods: &str) -> String {
 }
 
 /// One organisation's return for a round, with an `ETag` for conditional saves.
-#[utoipa::path(tag = "assessments", params(("round" = String, Path), ("ods" = String, Path)), security(("bearer" = [])), responses(
-    (status = 200, body = AssessmentView, headers(("ETag" = String))),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "getAssessment", tag = "assessments", params(("round" = String, Path), ("ods" = String, Path)), security(("bearer" = [])), responses(
+    (status = 200, description = "The return with its answers and status; `ETag` names its version", body = AssessmentView, headers(("ETag" = String))),
+    (status = 401, response = Unauthorized),
+    (status = 403, response = Forbidden),
+    (status = 404, response = NotFound),
 ))]
 #[get("/rounds/{round}/assessments/{ods}")]
 async fn get_one(
@@ -265,11 +266,11 @@ pub struct HistoryEvent {
 }
 
 /// The audit trail of one return, oldest first.
-#[utoipa::path(tag = "assessments", params(("round" = String, Path), ("ods" = String, Path)), security(("bearer" = [])), responses(
-    (status = 200, body = Vec<HistoryEvent>),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "getAssessmentHistory", tag = "assessments", params(("round" = String, Path), ("ods" = String, Path)), security(("bearer" = [])), responses(
+    (status = 200, description = "The return's audit trail, oldest first", body = Vec<HistoryEvent>),
+    (status = 401, response = Unauthorized),
+    (status = 403, response = Forbidden),
+    (status = 404, response = NotFound),
 ))]
 #[get("/rounds/{round}/assessments/{ods}/history")]
 async fn history(

@@ -12,6 +12,10 @@ use super::{
     respond, view,
 };
 use crate::api::body::JsonBody;
+use crate::api::problems::{
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized,
+    Unprocessable,
+};
 use crate::api::{db, validated};
 use crate::app::AppState;
 use crate::auth::Principal;
@@ -19,7 +23,7 @@ use crate::db::assessments::{self as store, AssessmentRow};
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::{DbConnection, now};
 use crate::domain::answers::{Answer, AnswerValue, Answers, check_answer};
-use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::error::{AppError, AppResult, FieldError};
 
 /// One answer to change, with JSON merge-patch semantics per member: `value` and `evidence` are
 /// independent; a member that is absent leaves what is stored as it was, `null` clears it.
@@ -333,18 +337,19 @@ fn try_save(
 
 /// Save a partial draft: answers merge with earlier ones; `null` clears one. With `If-Match` and a
 /// stale ETag nothing changes (412). The round must be open (409).
-#[utoipa::path(tag = "assessments",
+#[utoipa::path(operation_id = "saveAnswers", tag = "assessments",
     params(("round" = String, Path), ("ods" = String, Path),
            ("If-Match" = Option<String>, Header, description = "ETag of the version being edited")),
     request_body = SaveAnswers, security(("bearer" = [])), responses(
-    (status = 200, body = AssessmentView, headers(("ETag" = String))),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 409, body = Problem, content_type = "application/problem+json"),
-    (status = 412, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json"),
+    (status = 200, description = "The return with the answers merged in; `ETag` names the new version", body = AssessmentView, headers(("ETag" = String))),
+    (status = 400, response = BadRequest),
+    (status = 401, response = Unauthorized),
+    (status = 403, response = Forbidden),
+    (status = 404, response = NotFound),
+    (status = 409, response = Conflict),
+    (status = 412, response = PreconditionFailed),
+    (status = 413, response = PayloadTooLarge),
+    (status = 422, response = Unprocessable),
 ))]
 #[put("/rounds/{round}/assessments/{ods}/answers")]
 pub(super) async fn save_answers(

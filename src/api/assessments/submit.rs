@@ -9,6 +9,10 @@ use validator::Validate;
 use super::save::ensure_editable;
 use super::{authorise, entity_key, if_match, if_match_header, load, parse_answers, respond, view};
 use crate::api::body::JsonBody;
+use crate::api::problems::{
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized,
+    Unprocessable,
+};
 use crate::api::{db, validated};
 use crate::app::AppState;
 use crate::auth::Principal;
@@ -17,7 +21,7 @@ use crate::db::audit::{self, NewAuditEvent};
 use crate::db::now;
 use crate::domain::answers::missing_mandatory;
 use crate::domain::scoring::{Scores, score};
-use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::error::{AppError, AppResult, FieldError};
 
 /// Flattens a score tree into stored rows (overall, pillar and domain scopes).
 pub fn scores_to_rows(assessment_id: &str, round: &str, ods: &str, s: &Scores) -> Vec<ScoreRow> {
@@ -75,17 +79,17 @@ pub fn scores_to_rows(assessment_id: &str, round: &str, ods: &str, s: &Scores) -
 
 /// Submit a return: every applicable mandatory question must be answered (422 listing the
 /// missing keys); scores are computed and stored with it; the return becomes read-only.
-#[utoipa::path(tag = "assessments",
+#[utoipa::path(operation_id = "submitAssessment", tag = "assessments",
     params(("round" = String, Path), ("ods" = String, Path),
            ("If-Match" = Option<String>, Header, description = "ETag of the version being submitted")),
     security(("bearer" = [])), responses(
-    (status = 200, body = super::AssessmentView, headers(("ETag" = String))),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 409, body = Problem, content_type = "application/problem+json"),
-    (status = 412, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json"),
+    (status = 200, description = "The submitted return, its scores now stored; `ETag` names the new version", body = super::AssessmentView, headers(("ETag" = String))),
+    (status = 401, response = Unauthorized),
+    (status = 403, response = Forbidden),
+    (status = 404, response = NotFound),
+    (status = 409, response = Conflict),
+    (status = 412, response = PreconditionFailed),
+    (status = 422, response = Unprocessable),
 ))]
 #[post("/rounds/{round}/assessments/{ods}/submit")]
 pub(super) async fn submit(
@@ -151,15 +155,16 @@ pub struct Reopen {
 
 /// Re-open a submitted return (admin, with a reason): it becomes editable again; scores are
 /// replaced when it is submitted again.
-#[utoipa::path(tag = "assessments", params(("round" = String, Path), ("ods" = String, Path)),
+#[utoipa::path(operation_id = "reopenAssessment", tag = "assessments", params(("round" = String, Path), ("ods" = String, Path)),
     request_body = Reopen, security(("bearer" = [])), responses(
-    (status = 200, body = super::AssessmentView, headers(("ETag" = String))),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 409, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json"),
+    (status = 200, description = "The return, re-opened and editable again; `ETag` names the new version", body = super::AssessmentView, headers(("ETag" = String))),
+    (status = 400, response = BadRequest),
+    (status = 401, response = Unauthorized),
+    (status = 403, response = Forbidden),
+    (status = 404, response = NotFound),
+    (status = 409, response = Conflict),
+    (status = 413, response = PayloadTooLarge),
+    (status = 422, response = Unprocessable),
 ))]
 #[post("/rounds/{round}/assessments/{ods}/reopen")]
 pub(super) async fn reopen(

@@ -16,6 +16,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::organisations::{parse_region_filter, parse_type_filter};
 use super::rounds::find_round;
 use super::{db, not_found};
+use crate::api::problems::{BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::DbConnection;
@@ -23,7 +24,7 @@ use crate::domain::divergence::{
     AggregateBy, AggregateRow, Analysis, DivergenceRow, FamilySizes, OVERALL, Options, aggregate,
     analyse,
 };
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{AppError, AppResult};
 use load::{Loaded, OptionOverrides};
 pub use view::{OrganisationDivergence, PillarDistribution};
 
@@ -148,14 +149,14 @@ fn check_filters(q: &mut DivergenceQuery) -> AppResult<bool> {
 
 /// Every organisation × pillar of a round (plus `overall`), with level, change and trend blocks,
 /// flags and reasons. Filters apply after the analysis, so q-values never depend on them.
-#[utoipa::path(tag = "divergence", params(("round" = String, Path), DivergenceQuery, OptionOverrides), security(("bearer" = [])), responses(
-    (status = 200, body = DivergenceReport, content_type = "application/json"),
-    (status = 200, body = String, content_type = "text/csv"),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "getRoundDivergence", tag = "divergence", params(("round" = String, Path), DivergenceQuery, OptionOverrides), security(("bearer" = [])), responses(
+    (status = 200, description = "Every organisation × pillar row with its flags and reasons: JSON by default, or CSV with `format=csv`",
+        content((DivergenceReport = "application/json"), (String = "text/csv"))),
+    (status = 400, response = BadRequest),
+    (status = 401, response = Unauthorized),
+    (status = 403, response = Forbidden),
+    (status = 404, response = NotFound),
+    (status = 422, response = Unprocessable),
 ))]
 #[get("/rounds/{round}/divergence")]
 async fn round_view(
@@ -227,12 +228,13 @@ fn keep(r: &DivergenceRow, q: &DivergenceQuery, who: &Principal, loaded: &Loaded
 }
 
 /// One organisation: every pillar and metric, its lineage and its peers' distribution.
-#[utoipa::path(tag = "divergence", params(("round" = String, Path), ("ods" = String, Path), DivergenceQuery, OptionOverrides), security(("bearer" = [])), responses(
-    (status = 200, body = OrganisationDivergence),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "getOrganisationDivergence", tag = "divergence", params(("round" = String, Path), ("ods" = String, Path), DivergenceQuery, OptionOverrides), security(("bearer" = [])), responses(
+    (status = 200, description = "The organisation's divergence in every pillar and metric, with its peers' distribution", body = OrganisationDivergence),
+    (status = 400, response = BadRequest),
+    (status = 401, response = Unauthorized),
+    (status = 403, response = Forbidden),
+    (status = 404, response = NotFound),
+    (status = 422, response = Unprocessable),
 ))]
 #[get("/rounds/{round}/divergence/{ods}")]
 async fn organisation_view(
@@ -311,12 +313,13 @@ async fn aggregate_view(
 
 /// ICBs compared with each other on the indirectly standardised gap (mean of each member's gap to
 /// its own type's median), so the mix of trust types does not decide (analysts and admins).
-#[utoipa::path(tag = "divergence", params(("round" = String, Path), DivergenceQuery, OptionOverrides), security(("bearer" = [])), responses(
-    (status = 200, body = AggregateReport),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "getIcbDivergence", tag = "divergence", params(("round" = String, Path), DivergenceQuery, OptionOverrides), security(("bearer" = [])), responses(
+    (status = 200, description = "ICBs compared on the indirectly standardised gap", body = AggregateReport),
+    (status = 400, response = BadRequest),
+    (status = 401, response = Unauthorized),
+    (status = 403, response = Forbidden),
+    (status = 404, response = NotFound),
+    (status = 422, response = Unprocessable),
 ))]
 #[get("/rounds/{round}/divergence/icbs")]
 async fn icbs(
@@ -338,12 +341,13 @@ async fn icbs(
 }
 
 /// Regions compared with each other on the indirectly standardised gap (analysts and admins).
-#[utoipa::path(tag = "divergence", params(("round" = String, Path), DivergenceQuery, OptionOverrides), security(("bearer" = [])), responses(
-    (status = 200, body = AggregateReport),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(operation_id = "getRegionDivergence", tag = "divergence", params(("round" = String, Path), DivergenceQuery, OptionOverrides), security(("bearer" = [])), responses(
+    (status = 200, description = "Regions compared on the indirectly standardised gap", body = AggregateReport),
+    (status = 400, response = BadRequest),
+    (status = 401, response = Unauthorized),
+    (status = 403, response = Forbidden),
+    (status = 404, response = NotFound),
+    (status = 422, response = Unprocessable),
 ))]
 #[get("/rounds/{round}/divergence/regions")]
 async fn regions(
