@@ -1,10 +1,10 @@
 //! Application assembly: state, the actix `App` (routes, extractor configs, middleware, docs),
 //! the OpenAPI document, and the HTTP server with graceful shutdown.
 
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, from_fn};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Next, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
@@ -109,6 +109,7 @@ pub fn build(
     )
     .route("/docs", web::get().to(docs_redirect))
     .default_service(web::to(fallback))
+    .wrap(from_fn(reject_unknown_query_parameters))
     .wrap(ErrorHandlers::new().default_handler(ensure_problem_json))
     .wrap(from_fn(telemetry::request_middleware))
 }
@@ -180,21 +181,51 @@ fn ensure_problem_json<B: MessageBody + 'static>(
     ))
 }
 
-/// Path templates of the documented routes with their methods, for 405 answers.
+/// The documented routes: path templates, their methods, and each operation's query parameters;
+/// for 405 answers and for refusing query parameters an operation does not take.
 #[derive(Debug, Default)]
 struct RouteTable {
-    routes: Vec<(Vec<String>, Vec<String>)>,
+    routes: Vec<Route>,
+}
+
+#[derive(Debug)]
+struct Route {
+    segments: Vec<String>,
+    /// Method → the names of the query parameters its operation declares.
+    operations: Vec<(String, Vec<String>)>,
+}
+
+impl Route {
+    /// How well a concrete path fits this template: `None` when it does not, otherwise the number
+    /// of literal segments matched (so `/divergence/icbs` beats `/divergence/{ods}`).
+    fn fit(&self, wanted: &[&str]) -> Option<usize> {
+        if self.segments.len() != wanted.len() {
+            return None;
+        }
+        let mut literal = 0;
+        for (s, w) in self.segments.iter().zip(wanted) {
+            if s.starts_with('{') && !w.is_empty() {
+                continue;
+            }
+            if s != w {
+                return None;
+            }
+            literal += 1;
+        }
+        Some(literal)
+    }
 }
 
 impl RouteTable {
     fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::path::ParameterIn;
         let routes = doc
             .paths
             .paths
             .iter()
             .map(|(path, item)| {
-                let segments = path.split('/').map(str::to_owned).collect();
-                let mut methods = Vec::new();
+                let mut operations = Vec::new();
                 for (m, op) in [
                     ("GET", &item.get),
                     ("POST", &item.post),
@@ -202,33 +233,111 @@ impl RouteTable {
                     ("DELETE", &item.delete),
                     ("PATCH", &item.patch),
                 ] {
-                    if op.is_some() {
-                        methods.push(m.to_owned());
+                    if let Some(op) = op {
+                        let query = op
+                            .parameters
+                            .iter()
+                            .flatten()
+                            .filter_map(|p| match p {
+                                RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Query) => {
+                                    Some(p.name.clone())
+                                }
+                                _ => None,
+                            })
+                            .collect();
+                        operations.push((m.to_owned(), query));
                     }
                 }
-                (segments, methods)
+                Route {
+                    segments: path.split('/').map(str::to_owned).collect(),
+                    operations,
+                }
             })
             .collect();
         Self { routes }
     }
 
-    fn methods_for(&self, path: &str) -> Vec<String> {
+    /// The documented route a concrete path belongs to (the most specific template).
+    fn route_for(&self, path: &str) -> Option<&Route> {
         let wanted: Vec<&str> = path.split('/').collect();
-        let mut out: Vec<String> = Vec::new();
-        for (segments, methods) in &self.routes {
-            let matches = segments.len() == wanted.len()
-                && segments
-                    .iter()
-                    .zip(&wanted)
-                    .all(|(s, w)| (s.starts_with('{') && !w.is_empty()) || s == w);
-            if matches {
-                out.extend(methods.iter().cloned());
-            }
-        }
+        self.routes
+            .iter()
+            .filter_map(|r| r.fit(&wanted).map(|n| (n, r)))
+            .max_by_key(|(n, _)| *n)
+            .map(|(_, r)| r)
+    }
+
+    fn methods_for(&self, path: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .route_for(path)
+            .map(|r| r.operations.iter().map(|(m, _)| m.clone()).collect())
+            .unwrap_or_default();
         out.sort();
-        out.dedup();
         out
     }
+
+    /// The query parameters of a request that its operation does not declare, or `None` when the
+    /// request is not a documented operation (404 and 405 are answered elsewhere).
+    fn unknown_query_parameters(
+        &self,
+        method: &str,
+        path: &str,
+        query: &str,
+    ) -> Option<Vec<String>> {
+        let route = self.route_for(path)?;
+        let (_, known) = route.operations.iter().find(|(m, _)| m == method)?;
+        let mut unknown: Vec<String> = form_urlencoded_keys(query)
+            .into_iter()
+            .filter(|k| !known.contains(k))
+            .collect();
+        unknown.sort();
+        unknown.dedup();
+        Some(unknown)
+    }
+}
+
+/// The decoded names of a query string's parameters (empty pieces skipped).
+fn form_urlencoded_keys(query: &str) -> Vec<String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .map(|pairs| pairs.into_iter().map(|(k, _)| k).collect())
+        .unwrap_or_else(|_| {
+            // Not decodable as a form: judge the raw names, so a malformed name is still refused.
+            query
+                .split('&')
+                .filter(|p| !p.is_empty())
+                .map(|p| p.split('=').next().unwrap_or(p).to_owned())
+                .collect()
+        })
+}
+
+/// Refuses (400, naming them) query parameters the operation does not declare in the OpenAPI
+/// document: a misspelt filter (`regoin=Y62`) must not silently return the national list.
+pub async fn reject_unknown_query_parameters(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let unknown = req
+        .app_data::<web::Data<AppState>>()
+        .and_then(|state| {
+            state.routes.unknown_query_parameters(
+                req.method().as_str(),
+                req.path(),
+                req.query_string(),
+            )
+        })
+        .unwrap_or_default();
+    if unknown.is_empty() {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    let names: Vec<String> = unknown.iter().map(|k| format!("`{k}`")).collect();
+    let err = AppError::BadRequest(format!(
+        "unknown query parameter{} {}: see the operation's parameters in the OpenAPI document",
+        if unknown.len() == 1 { "" } else { "s" },
+        names.join(", ")
+    ));
+    Ok(req
+        .into_response(err.error_response())
+        .map_into_right_body())
 }
 
 /// Runs the HTTP server until SIGTERM/SIGINT, then drains in-flight requests.

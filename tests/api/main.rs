@@ -3,6 +3,7 @@
 
 mod assessments;
 mod auth;
+mod contract;
 mod demo;
 mod divergence;
 mod fixtures;

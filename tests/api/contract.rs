@@ -1,0 +1,292 @@
+//! The request contract: authorisation before parsing, strict bodies and query strings, partial
+//! saves that keep what they were not asked to change, and an audit trail with values.
+
+use actix_web::http::Method;
+use actix_web::test::TestRequest;
+use serde_json::{Value, json};
+
+use crate::fixtures::{answers, open_round, save, scored_framework};
+use crate::harness::TestApp;
+
+const ROUND: &str = "2026-27";
+const RETURN: &str = "/api/v1/rounds/2026-27/assessments/RA7";
+
+/// Sends a raw body with a content type, bypassing `set_json`, so it can be malformed.
+async fn send_raw(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: &str,
+) -> crate::harness::Reply {
+    app.call(
+        TestRequest::default()
+            .method(method)
+            .uri(path)
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .insert_header(("content-type", "application/json"))
+            .set_payload(body.to_owned()),
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn a_caller_without_the_role_gets_403_whatever_the_body_holds() {
+    let app = TestApp::new();
+    let analyst = app.analyst();
+    let cases = [
+        (Method::POST, "/api/v1/organisations"),
+        (Method::PUT, "/api/v1/organisations/RA7"),
+        (Method::POST, "/api/v1/frameworks"),
+        (Method::POST, "/api/v1/rounds"),
+        (Method::POST, "/api/v1/peer-groups"),
+        (Method::POST, "/api/v1/clients"),
+        (
+            Method::POST,
+            "/api/v1/rounds/2026-27/assessments/RA7/reopen",
+        ),
+        (
+            Method::PUT,
+            "/api/v1/rounds/2026-27/assessments/RA7/answers",
+        ),
+    ];
+    for (method, path) in cases {
+        for body in ["{\"nonsense\": [1, 2", "{\"surely\": \"not this\"}", "[]"] {
+            let r = send_raw(&app, method.clone(), path, &analyst, body).await;
+            let p = r.assert_problem(403);
+            assert!(p.get("errors").is_none(), "{method} {path}: {p}");
+            assert!(
+                !r.text.contains("expected"),
+                "{method} {path} hints at the schema: {}",
+                r.text
+            );
+        }
+    }
+    // A submitter writing to another trust's return is refused the same way.
+    let other = app.submitter(&["RJ1"]);
+    send_raw(
+        &app,
+        Method::PUT,
+        &format!("{RETURN}/answers"),
+        &other,
+        "{\"answers\": 7}",
+    )
+    .await
+    .assert_problem(403);
+}
+
+#[actix_web::test]
+async fn unknown_body_fields_are_refused_by_json_path_and_change_nothing() {
+    let app = TestApp::new();
+    open_round(&app, scored_framework(), ROUND).await;
+    let t = app.submitter(&["RA7"]);
+    save(&app, &t, ROUND, "RA7", answers(&[("R1", json!("some"))]))
+        .await
+        .assert_ok(200);
+    let typo = json!({"answers": [{"question": "R2", "value": true, "evidnce": "Board paper"}]});
+    let p = save(&app, &t, ROUND, "RA7", typo)
+        .await
+        .assert_problem(422)
+        .clone();
+    assert_eq!(p["errors"][0]["field"], "answers[0].evidnce", "{p}");
+    let extra = json!({"answers": [{"question": "R2", "value": true}], "comment": "x"});
+    let p = save(&app, &t, ROUND, "RA7", extra)
+        .await
+        .assert_problem(422)
+        .clone();
+    assert_eq!(p["errors"][0]["field"], "comment", "{p}");
+    let now = app.get(RETURN, Some(&t)).await;
+    assert_eq!(now.json["version"], 1, "nothing was written: {}", now.text);
+    assert!(now.json["answers"].get("R2").is_none());
+
+    // Admin bodies too, including nested framework members and the token request's JSON.
+    let admin = app.admin();
+    let mut framework = scored_framework();
+    framework["key"] = json!("strict-check");
+    framework["pillars"][0]["domains"][0]["questions"][0]["mandatroy"] = json!(true);
+    let p = app
+        .send(
+            Method::POST,
+            "/api/v1/frameworks",
+            Some(&admin),
+            Some(framework),
+        )
+        .await
+        .assert_problem(422)
+        .clone();
+    assert_eq!(
+        p["errors"][0]["field"], "pillars[0].domains[0].questions[0].mandatroy",
+        "{p}"
+    );
+    app.get("/api/v1/frameworks/strict-check", Some(&admin))
+        .await
+        .assert_problem(404);
+    let org = json!({"ods_code": "RZZ9", "name": "Test", "org_type": "acute", "region_code": "Y62",
+                     "icb_code": null, "opened_on": null, "closed_on": null, "successor_code": null,
+                     "colour": "blue"});
+    let p = app
+        .send(
+            Method::POST,
+            "/api/v1/organisations",
+            Some(&admin),
+            Some(org),
+        )
+        .await
+        .assert_problem(422)
+        .clone();
+    assert_eq!(p["errors"][0]["field"], "colour");
+    app.get("/api/v1/organisations/RZZ9", Some(&admin))
+        .await
+        .assert_problem(404);
+    let token = json!({"client_id": "x", "client_secret": "y", "scope": "all"});
+    let p = app
+        .send(Method::POST, "/api/v1/auth/token", None, Some(token))
+        .await
+        .assert_problem(422)
+        .clone();
+    assert_eq!(p["errors"][0]["field"], "scope");
+}
+
+#[actix_web::test]
+async fn unknown_query_parameters_and_unoffered_formats_are_400() {
+    let app = TestApp::new();
+    let t = app.analyst();
+    let all = app.get("/api/v1/organisations?region=Y62", Some(&t)).await;
+    all.assert_ok(200);
+    let p = app
+        .get("/api/v1/organisations?regoin=Y62", Some(&t))
+        .await
+        .assert_problem(400)
+        .clone();
+    assert!(p["detail"].as_str().unwrap().contains("`regoin`"), "{p}");
+    let p = app
+        .get("/api/v1/organisations/RA7?verbose=1&also=2", Some(&t))
+        .await
+        .assert_problem(400)
+        .clone();
+    let detail = p["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("`also`") && detail.contains("`verbose`"),
+        "{p}"
+    );
+    // Declared parameters still pass, percent-encoded names are decoded before judging.
+    app.get("/api/v1/organisations?%74ype=acute&page=1", Some(&t))
+        .await
+        .assert_ok(200);
+    // Formats: only where offered, and only json or csv.
+    open_round(&app, scored_framework(), ROUND).await;
+    app.get("/api/v1/rounds/2026-27/scores?format=xml", Some(&t))
+        .await
+        .assert_problem(400);
+    app.get("/api/v1/rounds/2026-27/completion?format=csv", Some(&t))
+        .await
+        .assert_problem(400);
+    app.get("/api/v1/rounds/2026-27/scores?format=csv", Some(&t))
+        .await
+        .assert_ok(200);
+}
+
+fn evidence_of(view: &Value, q: &str) -> Value {
+    view["answers"][q]["evidence"].clone()
+}
+
+#[actix_web::test]
+async fn value_and_evidence_are_merged_independently() {
+    let app = TestApp::new();
+    open_round(&app, scored_framework(), ROUND).await;
+    let t = app.submitter(&["RA7"]);
+    let first = json!({"answers": [{"question": "R1", "value": "some", "evidence": "Board paper 2026/41"}]});
+    save(&app, &t, ROUND, "RA7", first).await.assert_ok(200);
+
+    // The value changes; the evidence, absent, stays.
+    let v = save(&app, &t, ROUND, "RA7", answers(&[("R1", json!("full"))])).await;
+    assert_eq!(v.json["answers"]["R1"]["value"], "full");
+    assert_eq!(
+        evidence_of(&v.json, "R1"),
+        "Board paper 2026/41",
+        "{}",
+        v.text
+    );
+
+    // Evidence alone changes the evidence and keeps the value.
+    let only = json!({"answers": [{"question": "R1", "evidence": "Audit report 7"}]});
+    let v = save(&app, &t, ROUND, "RA7", only).await;
+    assert_eq!(v.json["answers"]["R1"]["value"], "full", "{}", v.text);
+    assert_eq!(evidence_of(&v.json, "R1"), "Audit report 7");
+
+    // `null` evidence clears the evidence only.
+    let clear = json!({"answers": [{"question": "R1", "evidence": null}]});
+    let v = save(&app, &t, ROUND, "RA7", clear).await;
+    assert_eq!(v.json["answers"]["R1"]["value"], "full");
+    assert!(evidence_of(&v.json, "R1").is_null(), "{}", v.text);
+
+    // Evidence for a question with no answer, or neither member, is refused and changes nothing.
+    let version = v.json["version"].clone();
+    let orphan = json!({"answers": [{"question": "R2", "evidence": "x"}]});
+    save(&app, &t, ROUND, "RA7", orphan)
+        .await
+        .assert_problem(422);
+    let empty = json!({"answers": [{"question": "R1"}]});
+    save(&app, &t, ROUND, "RA7", empty)
+        .await
+        .assert_problem(422);
+    assert_eq!(app.get(RETURN, Some(&t)).await.json["version"], version);
+
+    // `null` value removes the answer.
+    let v = save(&app, &t, ROUND, "RA7", answers(&[("R1", Value::Null)])).await;
+    assert!(v.json["answers"].get("R1").is_none(), "{}", v.text);
+}
+
+#[actix_web::test]
+async fn the_audit_of_a_save_holds_values_before_and_after_with_actor_and_request() {
+    let app = TestApp::new();
+    open_round(&app, scored_framework(), ROUND).await;
+    let t = app.submitter(&["RA7"]);
+    let long = "e".repeat(700);
+    let first = json!({"answers": [{"question": "R1", "value": "some", "evidence": long}]});
+    save(&app, &t, ROUND, "RA7", first).await.assert_ok(200);
+    let second = json!({"answers": [{"question": "R1", "value": "full"}, {"question": "R2", "value": true}]});
+    app.call(
+        TestRequest::put()
+            .uri(&format!("{RETURN}/answers"))
+            .insert_header(("Authorization", format!("Bearer {t}")))
+            .insert_header(("x-request-id", "cio-save-42"))
+            .set_json(second),
+    )
+    .await
+    .assert_ok(200);
+    let history = app.get(&format!("{RETURN}/history"), Some(&t)).await;
+    let events = history.json.as_array().unwrap();
+    let last = events.last().unwrap();
+    assert_eq!(last["action"], "save_answers");
+    assert_eq!(last["actor"], "test-submitter");
+    assert_eq!(last["client_id"], "test-client");
+    assert_eq!(last["request_id"], "cio-save-42");
+    let changes = last["summary"]["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 2, "{last}");
+    assert_eq!(changes[0]["question"], "R1");
+    assert_eq!(changes[0]["before"]["value"], "some");
+    assert_eq!(changes[0]["after"]["value"], "full");
+    let kept = changes[0]["after"]["evidence"].as_str().unwrap();
+    assert_eq!(
+        kept.chars().count(),
+        501,
+        "truncated to 500 characters and marked"
+    );
+    assert!(kept.ends_with('…'));
+    assert!(changes[1]["before"].is_null());
+    assert_eq!(changes[1]["after"]["value"], true);
+    // The national audit shows the same event to an admin.
+    let audit = app
+        .get(
+            "/api/v1/audit?entity=assessment&per_page=500",
+            Some(&app.admin()),
+        )
+        .await;
+    let items = audit.json["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .any(|e| e["request_id"] == "cio-save-42" && e["client_id"] == "test-client")
+    );
+}
