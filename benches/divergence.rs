@@ -105,10 +105,12 @@ fn synthetic(n: usize, seed: u64) -> EngineInput {
             }
         }
         orgs.push(OrgInfo {
+            name: Some(format!("Synthetic trust {ods}")),
             ods,
             org_type,
             region: Some(format!("Y{}", 56 + i % 7)),
             icb: Some(format!("Q{:02}", i % 42)),
+            icb_name: Some(format!("Synthetic ICB {}", i % 42)),
             predecessors: Vec::new(),
         });
     }
@@ -120,6 +122,7 @@ fn synthetic(n: usize, seed: u64) -> EngineInput {
         reference: Reference::TypeNational,
         item_matched: None,
         options: Options::default(),
+        pillar_titles: Default::default(),
     }
 }
 

@@ -1,5 +1,7 @@
 //! Scores stored at submission: by round (filters, JSON or CSV with one row per organisation) and
-//! per organisation across rounds. Submitters see only their own organisations.
+//! per organisation across rounds. Submitters see only their own organisations. Region and ICB
+//! names stand beside their codes, pillar and domain titles beside their keys; figures within
+//! 1e-9 of zero are written as 0.
 
 use std::collections::BTreeMap;
 
@@ -16,8 +18,10 @@ use crate::api::problems::{BadRequest, Forbidden, NotFound, Unauthorized, Unproc
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::assessments::{self as store, ScoreRow};
-use crate::db::organisations::{self, OrganisationRow};
+use crate::db::organisations::{self, NamedOrganisation};
 use crate::db::{DbConnection, rounds};
+use crate::domain::figures::zero_noise;
+use crate::domain::framework::Pillar;
 use crate::error::{AppError, AppResult};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -33,6 +37,8 @@ pub struct ScoreValue {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DomainValue {
     pub domain: String,
+    /// The domain's title in the round's framework.
+    pub domain_title: String,
     pub score: Option<f64>,
     pub coverage: f64,
 }
@@ -40,6 +46,8 @@ pub struct DomainValue {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PillarValue {
     pub pillar: String,
+    /// The pillar's title in the round's framework.
+    pub pillar_title: String,
     pub score: Option<f64>,
     pub coverage: f64,
     pub domains: Vec<DomainValue>,
@@ -51,7 +59,9 @@ pub struct OrganisationScores {
     pub name: String,
     pub org_type: String,
     pub region_code: Option<String>,
+    pub region_name: Option<String>,
     pub icb_code: Option<String>,
+    pub icb_name: Option<String>,
     pub overall: ScoreValue,
     pub pillars: Vec<PillarValue>,
 }
@@ -64,6 +74,8 @@ pub struct RoundScores {
     pub method: String,
     /// Pillar keys in framework order (the CSV columns).
     pub pillars: Vec<String>,
+    /// The pillars' titles, in the same order.
+    pub pillar_titles: Vec<String>,
     pub items: Vec<OrganisationScores>,
 }
 
@@ -81,29 +93,29 @@ pub struct ScoresQuery {
     pub format: Option<String>,
 }
 
-/// Groups stored rows of one round by organisation into the wire shape, pillars in `order`.
-fn group(rows: Vec<ScoreRow>, org: &OrganisationRow, order: &[String]) -> OrganisationScores {
+/// Groups stored rows of one organisation in one round into the wire shape: the pillars of
+/// `pillars` (framework order) with their titles, figures with f64 noise written as 0.
+fn group(rows: Vec<ScoreRow>, org: &NamedOrganisation, pillars: &[&Pillar]) -> OrganisationScores {
+    let value = |r: &ScoreRow| (r.score.map(zero_noise), zero_noise(r.coverage));
     let mut overall = ScoreValue {
         score: None,
         coverage: 0.0,
     };
-    let mut pillars: BTreeMap<String, PillarValue> = BTreeMap::new();
+    let mut by_pillar: BTreeMap<String, PillarValue> = BTreeMap::new();
     let mut domains: Vec<ScoreRow> = Vec::new();
     for r in rows {
+        let (score, coverage) = value(&r);
         match r.scope.as_str() {
-            "overall" => {
-                overall = ScoreValue {
-                    score: r.score,
-                    coverage: r.coverage,
-                }
-            }
+            "overall" => overall = ScoreValue { score, coverage },
             "pillar" => {
-                pillars.insert(
+                let title = pillars.iter().find(|p| p.key == r.pillar);
+                by_pillar.insert(
                     r.pillar.clone(),
                     PillarValue {
+                        pillar_title: title.map_or_else(|| r.pillar.clone(), |p| p.title.clone()),
                         pillar: r.pillar,
-                        score: r.score,
-                        coverage: r.coverage,
+                        score,
+                        coverage,
                         domains: Vec::new(),
                     },
                 );
@@ -112,22 +124,35 @@ fn group(rows: Vec<ScoreRow>, org: &OrganisationRow, order: &[String]) -> Organi
         }
     }
     for d in domains {
-        if let Some(p) = pillars.get_mut(&d.pillar) {
+        let (score, coverage) = value(&d);
+        let title = pillars
+            .iter()
+            .find(|p| p.key == d.pillar)
+            .and_then(|p| p.domains.iter().find(|x| x.key == d.domain))
+            .map_or_else(|| d.domain.clone(), |x| x.title.clone());
+        if let Some(p) = by_pillar.get_mut(&d.pillar) {
             p.domains.push(DomainValue {
                 domain: d.domain,
-                score: d.score,
-                coverage: d.coverage,
+                domain_title: title,
+                score,
+                coverage,
             });
         }
     }
+    let o = &org.row;
     OrganisationScores {
-        ods_code: org.ods_code.clone(),
-        name: org.name.clone(),
-        org_type: org.org_type.clone(),
-        region_code: org.region_code.clone(),
-        icb_code: org.icb_code.clone(),
+        ods_code: o.ods_code.clone(),
+        name: o.name.clone(),
+        org_type: o.org_type.clone(),
+        region_code: o.region_code.clone(),
+        region_name: org.region_name.clone(),
+        icb_code: o.icb_code.clone(),
+        icb_name: org.icb_name.clone(),
         overall,
-        pillars: order.iter().filter_map(|k| pillars.remove(k)).collect(),
+        pillars: pillars
+            .iter()
+            .filter_map(|p| by_pillar.remove(&p.key))
+            .collect(),
     }
 }
 
@@ -147,23 +172,29 @@ fn load_round_scores(
 ) -> AppResult<RoundScores> {
     let round_row = find_round(conn, round)?;
     let framework = round_framework(conn, &round_row)?;
-    let mut order: Vec<String> = framework.pillars.iter().map(|p| p.key.clone()).collect();
-    if let Some(p) = &q.pillar {
-        if !order.contains(p) {
-            return Err(AppError::field(
-                "pillar",
-                format!("`{p}` is not a pillar of framework `{}`", framework.key),
-            ));
-        }
-        order = vec![p.clone()];
+    let pillars: Vec<&Pillar> = framework
+        .pillars
+        .iter()
+        .filter(|p| q.pillar.as_ref().is_none_or(|k| &p.key == k))
+        .collect();
+    if let Some(p) = &q.pillar
+        && pillars.is_empty()
+    {
+        return Err(AppError::field(
+            "pillar",
+            format!("`{p}` is not a pillar of framework `{}`", framework.key),
+        ));
     }
-    let orgs: BTreeMap<String, OrganisationRow> = organisations::all(conn)?
+    let orgs: BTreeMap<String, NamedOrganisation> = organisations::all_named(conn)?
         .into_iter()
-        .map(|o| (o.ods_code.clone(), o))
+        .map(|o| (o.row.ods_code.clone(), o))
         .collect();
     let mut items = Vec::new();
     for (ods, rows) in by_org(store::submitted_scores(conn, round, true)?) {
-        let Some(org) = orgs.get(&ods) else { continue };
+        let Some(named) = orgs.get(&ods) else {
+            continue;
+        };
+        let org = &named.row;
         let keep = who.may_read_org(&ods)
             && q.org_type.as_ref().is_none_or(|t| &org.org_type == t)
             && q.region
@@ -173,7 +204,7 @@ fn load_round_scores(
                 .as_ref()
                 .is_none_or(|i| org.icb_code.as_ref() == Some(i));
         if keep {
-            items.push(group(rows, org, &order));
+            items.push(group(rows, named, &pillars));
         }
     }
     Ok(RoundScores {
@@ -185,7 +216,8 @@ fn load_round_scores(
             "scored"
         }
         .into(),
-        pillars: order,
+        pillars: pillars.iter().map(|p| p.key.clone()).collect(),
+        pillar_titles: pillars.iter().map(|p| p.title.clone()).collect(),
         items,
     })
 }
@@ -207,7 +239,9 @@ fn to_csv(s: &RoundScores) -> AppResult<String> {
         "name",
         "org_type",
         "region_code",
+        "region_name",
         "icb_code",
+        "icb_name",
         "overall",
     ];
     header.extend(s.pillars.iter().map(String::as_str));
@@ -218,7 +252,9 @@ fn to_csv(s: &RoundScores) -> AppResult<String> {
             item.name.clone(),
             item.org_type.clone(),
             item.region_code.clone().unwrap_or_default(),
+            item.region_name.clone().unwrap_or_default(),
             item.icb_code.clone().unwrap_or_default(),
+            item.icb_name.clone().unwrap_or_default(),
             fmt_score(item.overall.score),
         ];
         for p in &s.pillars {
@@ -291,6 +327,11 @@ pub struct RoundEntry {
 pub struct OrganisationHistory {
     pub ods_code: String,
     pub name: String,
+    pub org_type: String,
+    pub region_code: Option<String>,
+    pub region_name: Option<String>,
+    pub icb_code: Option<String>,
+    pub icb_name: Option<String>,
     /// Rounds with a submitted return, oldest first.
     pub rounds: Vec<RoundEntry>,
 }
@@ -315,7 +356,8 @@ async fn organisation_scores(
         )));
     }
     let history = db(&state, move |c| {
-        let org = organisations::find(c, &ods)?.ok_or_else(|| not_found("organisation", &ods))?;
+        let org =
+            organisations::find_named(c, &ods)?.ok_or_else(|| not_found("organisation", &ods))?;
         let mut per_round: BTreeMap<String, Vec<ScoreRow>> = BTreeMap::new();
         for r in store::submitted_scores_of_org(c, &ods)? {
             per_round.entry(r.round_key.clone()).or_default().push(r);
@@ -326,8 +368,8 @@ async fn organisation_scores(
                 continue;
             };
             let framework = round_framework(c, &round)?;
-            let order: Vec<String> = framework.pillars.iter().map(|p| p.key.clone()).collect();
-            let g = group(rows, &org, &order);
+            let pillars: Vec<&Pillar> = framework.pillars.iter().collect();
+            let g = group(rows, &org, &pillars);
             entries.push(RoundEntry {
                 round: round.key,
                 title: round.title,
@@ -338,8 +380,13 @@ async fn organisation_scores(
             });
         }
         Ok(OrganisationHistory {
-            ods_code: org.ods_code,
-            name: org.name,
+            ods_code: org.row.ods_code,
+            name: org.row.name,
+            org_type: org.row.org_type,
+            region_code: org.row.region_code,
+            region_name: org.region_name,
+            icb_code: org.row.icb_code,
+            icb_name: org.icb_name,
             rounds: entries,
         })
     })

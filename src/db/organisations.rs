@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{organisation_predecessors, organisations};
+use crate::domain::organisation::region_name;
 
 type Backend = <DbConnection as Connection>::Backend;
 
@@ -104,6 +105,64 @@ pub fn list(
         .select(OrganisationRow::as_select())
         .load(conn)?;
     Ok((items, total))
+}
+
+/// An organisation with the names beside its codes: its region's (one of the seven NHS England
+/// regions of `domain::organisation`) and its ICB's (the ICB's own row of the register, an
+/// organisation of type `icb`). A name is null when its code is null or not known.
+#[derive(Debug, Clone)]
+pub struct NamedOrganisation {
+    pub row: OrganisationRow,
+    pub region_name: Option<String>,
+    pub icb_name: Option<String>,
+}
+
+impl NamedOrganisation {
+    fn new((row, icb_name): (OrganisationRow, Option<String>)) -> Self {
+        let region_name = row
+            .region_code
+            .as_deref()
+            .and_then(region_name)
+            .map(str::to_owned);
+        Self {
+            row,
+            region_name,
+            icb_name,
+        }
+    }
+}
+
+/// The register joined with itself for the ICB's name; one organisation or all of them.
+fn load_named(conn: &mut DbConnection, ods: Option<&str>) -> QueryResult<Vec<NamedOrganisation>> {
+    let icbs = diesel::alias!(organisations as icbs);
+    let mut query = organisations::table
+        .left_join(
+            icbs.on(icbs
+                .field(organisations::ods_code)
+                .nullable()
+                .eq(organisations::icb_code)),
+        )
+        .select((
+            OrganisationRow::as_select(),
+            icbs.field(organisations::name).nullable(),
+        ))
+        .order(organisations::ods_code.asc())
+        .into_boxed::<Backend>();
+    if let Some(ods) = ods {
+        query = query.filter(organisations::ods_code.eq(ods.to_owned()));
+    }
+    let rows: Vec<(OrganisationRow, Option<String>)> = query.load(conn)?;
+    Ok(rows.into_iter().map(NamedOrganisation::new).collect())
+}
+
+/// Every organisation with its region and ICB names, ordered by ODS code.
+pub fn all_named(conn: &mut DbConnection) -> QueryResult<Vec<NamedOrganisation>> {
+    load_named(conn, None)
+}
+
+/// One organisation with its region and ICB names.
+pub fn find_named(conn: &mut DbConnection, ods: &str) -> QueryResult<Option<NamedOrganisation>> {
+    Ok(load_named(conn, Some(ods))?.pop())
 }
 
 /// Every organisation (the divergence and completion views need the whole register).

@@ -3,6 +3,7 @@
 
 pub mod answers;
 pub mod divergence;
+pub mod figures;
 pub mod framework;
 pub mod organisation;
 pub mod scoring;

@@ -51,6 +51,39 @@ async fn the_demo_shows_diverging_trusts_out_of_the_box() {
     ] {
         assert!(all_flags.contains(&wanted), "{wanted} missing");
     }
+    // readable rows: names beside codes, titles beside keys, wording that follows the sign
+    for r in body["rows"].as_array().unwrap() {
+        assert!(
+            r["org_name"].is_string() && r["pillar_title"].is_string(),
+            "{r}"
+        );
+        assert_eq!(
+            r["region_code"].is_string(),
+            r["region_name"].is_string(),
+            "{r}"
+        );
+        assert_eq!(r["icb_code"].is_string(), r["icb_name"].is_string(), "{r}");
+        assert!(!r["reasons"].to_string().contains("Improved"), "{r}");
+    }
+    let tested = app
+        .get(
+            "/api/v1/rounds/2025-26/divergence?tested_only=true",
+            Some(&t),
+        )
+        .await;
+    let tested = tested.assert_ok(200)["rows"].as_array().unwrap().clone();
+    assert!(!tested.is_empty());
+    assert!(tested.len() <= body["rows"].as_array().unwrap().len());
+    for r in &tested {
+        assert!(
+            r["flags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| !f.as_str().unwrap().starts_with("GAP_WIDENING")),
+            "{r}"
+        );
+    }
     // North London NHS FT was formed from trusts assessed in 2023/24: its trend follows lineage.
     let g6 = app
         .get("/api/v1/rounds/2025-26/divergence/G6V2S", Some(&t))

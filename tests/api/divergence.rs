@@ -746,3 +746,291 @@ async fn divergence_responses_match_the_published_schemas() {
     let declared = json!({"$ref": "#/components/schemas/DivergenceReport"});
     assert!(conforms(&doc, &declared, &body, "$").is_err());
 }
+
+/// Every number of a response that is f64 noise: 0 < |x| ≤ 1e-9 (written as exactly 0 instead).
+fn noise(v: &Value, path: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Number(n) => {
+            let x = n.as_f64().unwrap();
+            if x != 0.0 && x.abs() <= 1e-9 {
+                out.push(format!("{path} = {n}"));
+            }
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .for_each(|(i, x)| noise(x, &format!("{path}[{i}]"), out)),
+        Value::Object(map) => map
+            .iter()
+            .for_each(|(k, x)| noise(x, &format!("{path}.{k}"), out)),
+        _ => {}
+    }
+}
+
+#[actix_web::test]
+async fn rows_carry_names_beside_codes_and_titles_beside_keys() {
+    let app = example().await;
+    let t = app.analyst();
+    let body = app
+        .get("/api/v1/rounds/2025/divergence", Some(&t))
+        .await
+        .assert_ok(200)
+        .clone();
+    let a = row(&body, "R0A", "smart_foundations");
+    assert_eq!(a["org_name"], "Manchester University NHS Foundation Trust");
+    assert_eq!(a["region_code"], "Y62");
+    assert_eq!(a["region_name"], "North West");
+    assert_eq!(a["icb_code"], "QOP");
+    assert_eq!(
+        a["icb_name"],
+        "NHS Greater Manchester Integrated Care Board"
+    );
+    assert_eq!(a["pillar_title"], "Ensure smart foundations");
+    assert_eq!(row(&body, "R0A", "overall")["pillar_title"], "Overall");
+    let e = row(&body, "R1H", "smart_foundations");
+    assert_eq!(e["org_name"], "Barts Health NHS Trust");
+    assert_eq!(e["region_name"], "London");
+    // a decline is worded as one: never "Improved −0.60"
+    let reasons = a["reasons"].to_string();
+    assert!(
+        reasons.contains("Score fell 0.60 while the peer median rose 0.45: 1.05 behind"),
+        "{reasons}"
+    );
+    assert!(!reasons.contains("Improved"), "{reasons}");
+    assert!(
+        reasons.contains("Gap behind the acute median widened from 0.75 to 1.80"),
+        "{reasons}"
+    );
+
+    let one = app
+        .get("/api/v1/rounds/2025/divergence/R0A", Some(&t))
+        .await;
+    let one = one.assert_ok(200);
+    assert_eq!(one["organisation"]["region_name"], "North West");
+    assert_eq!(
+        one["organisation"]["icb_name"],
+        "NHS Greater Manchester Integrated Care Board"
+    );
+    assert_eq!(one["rows"][0]["org_name"], a["org_name"]);
+    assert_eq!(one["rows"][0]["pillar_title"], "Ensure smart foundations");
+
+    let regions = app
+        .get("/api/v1/rounds/2025/divergence/regions", Some(&t))
+        .await;
+    let rows = regions.assert_ok(200)["rows"].as_array().unwrap().clone();
+    let london = rows
+        .iter()
+        .find(|x| x["code"] == "Y56" && x["pillar"] == "smart_foundations")
+        .unwrap();
+    assert_eq!(london["name"], "London");
+    assert_eq!(london["pillar_title"], "Ensure smart foundations");
+    assert!(
+        rows.iter().all(|x| x["name"].is_string()),
+        "every region named"
+    );
+    let icbs = app
+        .get("/api/v1/rounds/2025/divergence/icbs", Some(&t))
+        .await;
+    let rows = icbs.assert_ok(200)["rows"].as_array().unwrap().clone();
+    let qop = rows.iter().find(|x| x["code"] == "QOP").unwrap();
+    assert_eq!(qop["name"], "NHS Greater Manchester Integrated Care Board");
+    assert!(
+        rows.iter().all(|x| x["name"].is_string()),
+        "every ICB named"
+    );
+
+    // CSV: the names and titles are columns too
+    let csv = app
+        .get("/api/v1/rounds/2025/divergence?format=csv", Some(&t))
+        .await;
+    let mut reader = csv::Reader::from_reader(csv.text.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+    };
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let a = records
+        .iter()
+        .find(|r| &r[col("ods_code")] == "R0A" && &r[col("pillar")] == "smart_foundations")
+        .unwrap();
+    assert_eq!(
+        &a[col("org_name")],
+        "Manchester University NHS Foundation Trust"
+    );
+    assert_eq!(&a[col("region_code")], "Y62");
+    assert_eq!(&a[col("region_name")], "North West");
+    assert_eq!(&a[col("icb_code")], "QOP");
+    assert_eq!(
+        &a[col("icb_name")],
+        "NHS Greater Manchester Integrated Care Board"
+    );
+    assert_eq!(&a[col("pillar_title")], "Ensure smart foundations");
+    assert!(col("org_type") < col("pillar") && col("pillar") < col("pillar_title"));
+}
+
+#[actix_web::test]
+async fn no_figure_is_written_as_f64_noise() {
+    let app = example().await;
+    let t = app.analyst();
+    for path in [
+        "/api/v1/rounds/2025/divergence",
+        "/api/v1/rounds/2025/divergence?p_method=normal",
+        "/api/v1/rounds/2024/divergence",
+        "/api/v1/rounds/2025/divergence/R0A",
+        "/api/v1/rounds/2025/divergence/icbs",
+        "/api/v1/rounds/2025/divergence/regions",
+        "/api/v1/rounds/2025/scores",
+    ] {
+        let reply = app.get(path, Some(&t)).await;
+        let mut bad = Vec::new();
+        noise(reply.assert_ok(200), "$", &mut bad);
+        assert!(bad.is_empty(), "{path}: {bad:?}");
+    }
+    // the CSV has the same figures: no exponent-notation noise, no −0
+    let csv = app
+        .get("/api/v1/rounds/2025/divergence?format=csv", Some(&t))
+        .await;
+    let mut reader = csv::Reader::from_reader(csv.text.as_bytes());
+    for record in reader.records().map(Result::unwrap) {
+        for field in record.iter() {
+            if let Ok(x) = field.parse::<f64>() {
+                assert!(x == 0.0 || x.abs() > 1e-9, "{field} in {record:?}");
+                assert_ne!(field, "-0", "{record:?}");
+            }
+        }
+    }
+}
+
+fn keys(body: &Value) -> Vec<String> {
+    body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{}/{}",
+                r["org_id"].as_str().unwrap(),
+                r["pillar"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn rows_filter_by_flag_code_and_by_tested_flags() {
+    let app = example().await;
+    let t = app.analyst();
+    let get = |q: &'static str| {
+        let app = &app;
+        let t = t.clone();
+        async move {
+            app.get(&format!("/api/v1/rounds/2025/divergence?{q}"), Some(&t))
+                .await
+                .assert_ok(200)
+                .clone()
+        }
+    };
+    let all = get("").await;
+    // A: LEVEL_BELOW, PROGRESS_BELOW, GAP_WIDENING_BEHIND, PRIORITY; E: LEVEL_ABOVE, GAP_WIDENING_AHEAD
+    let above = get("flags=LEVEL_ABOVE_PEERS").await;
+    assert_eq!(
+        keys(&above),
+        ["R1H/smart_foundations", "R1H/overall"],
+        "overall rows sort last"
+    );
+    assert_eq!(above["total"], 2);
+    let any = get("flags=PROGRESS_BELOW_PEERS,%20GAP_WIDENING_AHEAD").await;
+    assert_eq!(
+        keys(&any),
+        [
+            "R0A/smart_foundations",
+            "R0A/overall",
+            "R1H/smart_foundations",
+            "R1H/overall"
+        ]
+    );
+    assert!(keys(&get("flags=TREND_BELOW_PEERS").await).is_empty());
+    // the filters never change a figure
+    for r in any["rows"].as_array().unwrap() {
+        let (ods, pillar) = (r["org_id"].as_str().unwrap(), r["pillar"].as_str().unwrap());
+        assert_eq!(r, row(&all, ods, pillar));
+    }
+    // tested_only: the same four rows here, as both have a tested flag …
+    assert_eq!(keys(&get("tested_only=true").await), keys(&any));
+    // … but with a stricter α only the descriptive gap-widening flags are left: flagged_only
+    // keeps those rows, tested_only does not.
+    let strict = get("alpha_fdr=0.001&flagged_only=true").await;
+    assert_eq!(keys(&strict).len(), 4);
+    for r in strict["rows"].as_array().unwrap() {
+        assert!(
+            flags(r).iter().all(|f| f.starts_with("GAP_WIDENING")),
+            "{r}"
+        );
+    }
+    let tested = get("alpha_fdr=0.001&tested_only=true").await;
+    assert!(keys(&tested).is_empty(), "{tested}");
+    let both = get("alpha_fdr=0.001&flagged_only=true&flags=GAP_WIDENING_BEHIND").await;
+    assert_eq!(keys(&both), ["R0A/smart_foundations", "R0A/overall"]);
+    assert!(
+        keys(
+            &get("flagged_only=true&tested_only=true&flags=LEVEL_BELOW_PEERS&pillar=overall").await
+        ) == ["R0A/overall"]
+    );
+    // an empty list asks for nothing in particular
+    assert_eq!(keys(&get("flags=").await).len(), 12);
+
+    // unknown codes are refused like any other bad filter value, naming the code
+    let bad = app
+        .get(
+            "/api/v1/rounds/2025/divergence?flags=LEVEL_BELOW_PEERS,FALLING",
+            Some(&t),
+        )
+        .await;
+    let problem = bad.assert_problem(422);
+    assert_eq!(problem["errors"][0]["field"], "flags");
+    assert!(problem["detail"].as_str().unwrap().contains("`FALLING`"));
+    // a malformed boolean is a malformed query, refused like any other (400, or 422 should
+    // query errors be reported per field)
+    let malformed = app
+        .get("/api/v1/rounds/2025/divergence?tested_only=maybe", Some(&t))
+        .await;
+    let status = malformed.status.as_u16();
+    assert!(status == 400 || status == 422, "{status}");
+    malformed.assert_problem(status);
+    app.get("/api/v1/rounds/2025/divergence/icbs?flags=NOPE", Some(&t))
+        .await
+        .assert_problem(422);
+
+    // the CSV follows the same filters
+    let csv = app
+        .get(
+            "/api/v1/rounds/2025/divergence?format=csv&flags=LEVEL_BELOW_PEERS",
+            Some(&t),
+        )
+        .await;
+    let mut reader = csv::Reader::from_reader(csv.text.as_bytes());
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 2);
+    assert!(records.iter().all(|r| &r[0] == "R0A"));
+    let csv = app
+        .get(
+            "/api/v1/rounds/2025/divergence?format=csv&alpha_fdr=0.001&tested_only=true",
+            Some(&t),
+        )
+        .await;
+    assert_eq!(csv.text.lines().count(), 1, "the header only: {}", csv.text);
+
+    // aggregates take the same flag filters
+    let regions = app
+        .get(
+            "/api/v1/rounds/2025/divergence/regions?tested_only=true",
+            Some(&t),
+        )
+        .await;
+    for r in regions.assert_ok(200)["rows"].as_array().unwrap() {
+        assert!(!flags(r).is_empty());
+    }
+}

@@ -101,7 +101,9 @@ async fn round_scores_filter_and_export_one_row_per_organisation() {
             "name",
             "org_type",
             "region_code",
+            "region_name",
             "icb_code",
+            "icb_name",
             "overall",
             "readiness",
             "capabilities"
@@ -110,9 +112,72 @@ async fn round_scores_filter_and_export_one_row_per_organisation() {
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 3);
     let ra7 = rows.iter().find(|r| &r[0] == "RA7").unwrap();
-    assert_eq!(&ra7[5], "79.375");
-    assert_eq!(&ra7[6], "68.75");
-    assert_eq!(&ra7[7], "90");
+    assert_eq!(&ra7[3], "Y58");
+    assert_eq!(&ra7[4], "South West");
+    assert_eq!(&ra7[5], "QUY");
+    assert_eq!(
+        &ra7[6],
+        "NHS Bristol, North Somerset and South Gloucestershire Integrated Care Board"
+    );
+    assert_eq!(&ra7[7], "79.375");
+    assert_eq!(&ra7[8], "68.75");
+    assert_eq!(&ra7[9], "90");
+}
+
+#[actix_web::test]
+async fn scores_carry_names_beside_codes_and_titles_beside_keys() {
+    let app = TestApp::new();
+    two_submitted(&app).await;
+    let t = app.analyst();
+    let body = app
+        .get("/api/v1/rounds/2026-27/scores", Some(&t))
+        .await
+        .assert_ok(200)
+        .clone();
+    assert_eq!(body["pillar_titles"], json!(["Readiness", "Capabilities"]));
+    let rnk = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["ods_code"] == "RNK")
+        .unwrap();
+    assert_eq!(rnk["region_code"], "Y56");
+    assert_eq!(rnk["region_name"], "London");
+    assert_eq!(rnk["icb_code"], "QMJ");
+    assert_eq!(
+        rnk["icb_name"],
+        "NHS North Central London Integrated Care Board"
+    );
+    let readiness = &rnk["pillars"][0];
+    assert_eq!(readiness["pillar"], "readiness");
+    assert_eq!(readiness["pillar_title"], "Readiness");
+    assert_eq!(readiness["domains"][0]["domain"], "strategy");
+    assert_eq!(readiness["domains"][0]["domain_title"], "Strategy");
+    let capabilities = &rnk["pillars"][1];
+    assert_eq!(capabilities["pillar_title"], "Capabilities");
+    assert_eq!(capabilities["domains"][0]["domain_title"], "Care plans");
+
+    let one = app
+        .get(
+            "/api/v1/rounds/2026-27/scores?pillar=capabilities",
+            Some(&t),
+        )
+        .await;
+    assert_eq!(one.json["pillar_titles"], json!(["Capabilities"]));
+
+    let history = app.get("/api/v1/organisations/RA7/scores", Some(&t)).await;
+    let h = history.assert_ok(200);
+    assert_eq!(h["org_type"], "acute");
+    assert_eq!(h["region_code"], "Y58");
+    assert_eq!(h["region_name"], "South West");
+    assert_eq!(h["icb_code"], "QUY");
+    assert_eq!(
+        h["icb_name"],
+        "NHS Bristol, North Somerset and South Gloucestershire Integrated Care Board"
+    );
+    let pillars = &h["rounds"][0]["pillars"];
+    assert_eq!(pillars[0]["pillar_title"], "Readiness");
+    assert_eq!(pillars[1]["domains"][0]["domain_title"], "Records");
 }
 
 #[actix_web::test]

@@ -1,9 +1,12 @@
-//! The round view as CSV: one line per (organisation, pillar), every figure needed to recompute a
-//! flag, flags and statuses `;`-separated, reasons ` | `-separated.
+//! The round view as CSV: one line per (organisation, pillar), the organisation's name, region and
+//! ICB beside their codes, the pillar's title beside its key, every figure needed to recompute a
+//! flag, flags and statuses `;`-separated, reasons ` | `-separated. Figures are the rows' own
+//! (noise within 1e-9 of zero already written as 0), at full precision.
 
 use serde::Serialize;
 
 use super::DivergenceReport;
+use crate::domain::divergence::SharedStr;
 use crate::error::{AppError, AppResult};
 
 /// Full precision (the shortest decimal that reads back as the same f64), so small p and q
@@ -23,10 +26,16 @@ fn join<T: Serialize>(items: &[T], sep: &str) -> String {
     items.iter().map(label).collect::<Vec<_>>().join(sep)
 }
 
-const HEADER: [&str; 34] = [
+const HEADER: [&str; 40] = [
     "ods_code",
+    "org_name",
     "org_type",
+    "region_code",
+    "region_name",
+    "icb_code",
+    "icb_name",
     "pillar",
+    "pillar_title",
     "round",
     "previous_round",
     "reference_kind",
@@ -75,10 +84,17 @@ pub fn rows(report: &DivergenceReport) -> AppResult<String> {
         }
         statuses.sort();
         statuses.dedup();
+        let text = |v: &Option<SharedStr>| v.as_ref().map(|x| x.as_str().to_owned());
         let record = vec![
             r.org_id.as_str().to_owned(),
+            text(&r.org_name).unwrap_or_default(),
             r.org_type.as_str().to_owned(),
+            text(&r.region_code).unwrap_or_default(),
+            text(&r.region_name).unwrap_or_default(),
+            text(&r.icb_code).unwrap_or_default(),
+            text(&r.icb_name).unwrap_or_default(),
             r.pillar.as_str().to_owned(),
+            r.pillar_title.as_str().to_owned(),
             r.round.as_str().to_owned(),
             r.previous_round
                 .as_ref()

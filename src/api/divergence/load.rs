@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::api::rounds::round_framework;
 use crate::db::assessments::{self as store, AssessmentRow};
-use crate::db::organisations::{self, OrganisationRow};
+use crate::db::organisations::{self, NamedOrganisation};
 use crate::db::rounds::RoundRow;
 use crate::db::{DbConnection, peer_groups, rounds};
 use crate::domain::answers::Answers;
@@ -79,10 +79,10 @@ pub fn chain(conn: &mut DbConnection, focal: RoundRow, previous: Option<&str>) -
     })
 }
 
-/// Organisations with their merger lineage, and the register rows by code.
+/// Organisations with their names and merger lineage, and the register rows by code.
 pub fn organisations(
     conn: &mut DbConnection,
-) -> AppResult<(Vec<OrgInfo>, BTreeMap<String, OrganisationRow>)> {
+) -> AppResult<(Vec<OrgInfo>, BTreeMap<String, NamedOrganisation>)> {
     let mut preds: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for e in organisations::all_predecessors(conn)? {
         preds
@@ -90,22 +90,27 @@ pub fn organisations(
             .or_default()
             .push(e.predecessor_code);
     }
-    let rows = organisations::all(conn)?;
+    let rows = organisations::all_named(conn)?;
     let infos = rows
         .iter()
-        .filter_map(|o| {
+        .filter_map(|n| {
+            let o = &n.row;
             Some(OrgInfo {
                 ods: o.ods_code.clone(),
+                name: Some(o.name.clone()),
                 org_type: OrgType::parse(&o.org_type)?,
                 region: o.region_code.clone(),
                 icb: o.icb_code.clone(),
+                icb_name: n.icb_name.clone(),
                 predecessors: preds.remove(&o.ods_code).unwrap_or_default(),
             })
         })
         .collect();
     Ok((
         infos,
-        rows.into_iter().map(|o| (o.ods_code.clone(), o)).collect(),
+        rows.into_iter()
+            .map(|n| (n.row.ods_code.clone(), n))
+            .collect(),
     ))
 }
 
@@ -334,7 +339,8 @@ pub fn options(o: &OptionOverrides, framework: &Framework) -> AppResult<Options>
 pub struct Loaded {
     pub input: EngineInput,
     pub chain: Chain,
-    pub register: BTreeMap<String, OrganisationRow>,
+    /// The register with region and ICB names, by ODS code.
+    pub register: BTreeMap<String, NamedOrganisation>,
 }
 
 pub fn load(
@@ -350,6 +356,13 @@ pub fn load(
     let (orgs, register) = organisations(conn)?;
     let scores = scores(conn, &chain)?;
     let item_matched = item_matched(conn, &chain, &orgs)?;
+    let pillar_titles = chain
+        .focal()
+        .1
+        .pillars
+        .iter()
+        .map(|p| (p.key.clone(), p.title.clone()))
+        .collect();
     let input = EngineInput {
         rounds: chain.rounds.iter().map(|(r, _)| r.key.clone()).collect(),
         previous_round: chain.previous.map(|i| chain.rounds[i].0.key.clone()),
@@ -358,6 +371,7 @@ pub fn load(
         reference,
         item_matched,
         options,
+        pillar_titles,
     };
     Ok(Loaded {
         input,

@@ -21,8 +21,8 @@ use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::DbConnection;
 use crate::domain::divergence::{
-    AggregateBy, AggregateRow, Analysis, DivergenceRow, FamilySizes, OVERALL, Options, aggregate,
-    analyse,
+    AggregateBy, AggregateRow, Analysis, DivergenceRow, FamilySizes, FlagFilter, OVERALL, Options,
+    aggregate, analyse,
 };
 use crate::error::{AppError, AppResult};
 use load::{Loaded, OptionOverrides};
@@ -51,10 +51,32 @@ pub struct DivergenceQuery {
     pub region: Option<String>,
     pub icb: Option<String>,
     pub ods: Option<String>,
-    /// Only rows with at least one flag.
+    /// Only rows with at least one flag (descriptive GAP_WIDENING_* included).
     pub flagged_only: Option<bool>,
+    /// Only rows with at least one flag from a hypothesis test: LEVEL_*, PROGRESS_*, TREND_*
+    /// or PRIORITY_FALLING_BEHIND. Rows whose only flags are the descriptive GAP_WIDENING_*
+    /// are left out.
+    pub tested_only: Option<bool>,
+    /// Only rows carrying at least one of these flag codes, comma-separated (e.g.
+    /// `LEVEL_BELOW_PEERS,PRIORITY_FALLING_BEHIND`); an unknown code is refused (422).
+    pub flags: Option<String>,
     /// `json` (default) or `csv`.
     pub format: Option<String>,
+}
+
+impl DivergenceQuery {
+    /// The flag filters (`flagged_only`, `tested_only`, `flags`), parsed.
+    fn flag_filter(&self) -> AppResult<FlagFilter> {
+        let any_of = match &self.flags {
+            Some(raw) => FlagFilter::parse_codes(raw).map_err(|e| AppError::field("flags", e))?,
+            None => Vec::new(),
+        };
+        Ok(FlagFilter {
+            flagged_only: self.flagged_only.unwrap_or(false),
+            tested_only: self.tested_only.unwrap_or(false),
+            any_of,
+        })
+    }
 }
 
 /// The method block of a response: version, the options used (defaults with overrides) and their hash.
@@ -134,12 +156,14 @@ fn run(
     Ok((loaded, analysis))
 }
 
-fn check_filters(q: &mut DivergenceQuery) -> AppResult<bool> {
+/// Checks the filters; returns whether CSV was asked for and the flag filter.
+fn check_filters(q: &mut DivergenceQuery) -> AppResult<(bool, FlagFilter)> {
     q.org_type = parse_type_filter(q.org_type.take())?;
     q.region = parse_region_filter(q.region.take())?;
+    let flags = q.flag_filter()?;
     match q.format.as_deref() {
-        None | Some("json") => Ok(false),
-        Some("csv") => Ok(true),
+        None | Some("json") => Ok((false, flags)),
+        Some("csv") => Ok((true, flags)),
         Some(other) => Err(AppError::field(
             "format",
             format!("`{other}` is not json or csv"),
@@ -168,7 +192,7 @@ async fn round_view(
 ) -> AppResult<HttpResponse> {
     let round = path.into_inner();
     let mut q = query.into_inner();
-    let csv = check_filters(&mut q)?;
+    let (csv, flags) = check_filters(&mut q)?;
     let o = overrides.into_inner();
     let report = db(&state, move |c| {
         let (loaded, analysis) = run(c, &who, &round, &q, &o)?;
@@ -185,7 +209,7 @@ async fn round_view(
         let rows: Vec<DivergenceRow> = analysis
             .rows
             .into_iter()
-            .filter(|r| keep(r, &q, &who, &loaded))
+            .filter(|r| keep(r, &q, &who, &loaded) && flags.keeps(&r.flags))
             .collect();
         Ok(DivergenceReport {
             round: round.clone(),
@@ -219,12 +243,11 @@ fn keep(r: &DivergenceRow, q: &DivergenceQuery, who: &Principal, loaded: &Loaded
         && q.org_type.as_ref().is_none_or(|t| r.org_type.as_str() == t)
         && q.region
             .as_ref()
-            .is_none_or(|x| org.and_then(|o| o.region_code.as_ref()) == Some(x))
+            .is_none_or(|x| org.and_then(|o| o.row.region_code.as_ref()) == Some(x))
         && q.icb
             .as_ref()
-            .is_none_or(|x| org.and_then(|o| o.icb_code.as_ref()) == Some(x))
+            .is_none_or(|x| org.and_then(|o| o.row.icb_code.as_ref()) == Some(x))
         && q.ods.as_ref().is_none_or(|x| ods == x)
-        && (!q.flagged_only.unwrap_or(false) || !r.flags.is_empty())
 }
 
 /// One organisation: every pillar and metric, its lineage and its peers' distribution.
@@ -274,6 +297,7 @@ async fn aggregate_view(
     by: AggregateBy,
 ) -> AppResult<web::Json<AggregateReport>> {
     who.require_national_reader()?;
+    let flags = q.flag_filter()?;
     let report = db(&state, move |c| {
         let (loaded, analysis) = run(c, &who, &round, &q, &o)?;
         let mut rows = aggregate(&loaded.input, &analysis, by);
@@ -287,14 +311,12 @@ async fn aggregate_view(
                     loaded
                         .register
                         .get(r.code.as_str())
-                        .and_then(|i| i.region_code.as_ref())
+                        .and_then(|i| i.row.region_code.as_ref())
                         == Some(region)
                 }
             });
         }
-        if q.flagged_only.unwrap_or(false) {
-            rows.retain(|r| !r.flags.is_empty());
-        }
+        rows.retain(|r| flags.keeps(&r.flags));
         Ok(AggregateReport {
             round,
             previous_round: loaded.input.previous_round.clone(),

@@ -8,9 +8,9 @@ use super::load::Loaded;
 use super::{DISCLOSURE_MIN_N, MethodBlock, method_block};
 use crate::api::organisations::LineageLink;
 use crate::db::DbConnection;
-use crate::db::organisations::{self, OrganisationRow};
+use crate::db::organisations::{self, NamedOrganisation};
 use crate::domain::divergence::{Analysis, DivergenceRow, RefKind, Reference, quantile_type7};
-use crate::domain::organisation::region_name;
+use crate::domain::figures::zero_noise;
 use crate::error::AppResult;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -21,6 +21,7 @@ pub struct OrganisationSummary {
     pub region_code: Option<String>,
     pub region_name: Option<String>,
     pub icb_code: Option<String>,
+    pub icb_name: Option<String>,
 }
 
 /// The level scores of the reference group the pillar's row used (the peer group, or the national
@@ -70,9 +71,12 @@ pub fn organisation(
     conn: &mut DbConnection,
     loaded: &Loaded,
     analysis: Analysis,
-    org: OrganisationRow,
+    named: NamedOrganisation,
     detailed: bool,
 ) -> AppResult<OrganisationDivergence> {
+    let org = &named.row;
+    let region_name = named.region_name.clone();
+    let icb_name = named.icb_name.clone();
     let method = method_block(&analysis);
     let members: Option<&Vec<String>> = match &loaded.input.reference {
         Reference::PeerGroup {
@@ -107,7 +111,7 @@ pub fn organisation(
             .collect();
         values.sort_by(f64::total_cmp);
         let shown = detailed || values.len() >= DISCLOSURE_MIN_N;
-        let q = |p: f64| quantile(&values, p).filter(|_| shown);
+        let q = |p: f64| quantile(&values, p).filter(|_| shown).map(zero_noise);
         distributions.push(PillarDistribution {
             pillar: row.pillar.as_str().to_owned(),
             n: values.len(),
@@ -140,16 +144,13 @@ pub fn organisation(
         round: loaded.chain.focal().0.key.clone(),
         previous_round: loaded.input.previous_round.clone(),
         organisation: OrganisationSummary {
-            region_name: org
-                .region_code
-                .as_deref()
-                .and_then(region_name)
-                .map(str::to_owned),
-            ods_code: org.ods_code,
-            name: org.name,
-            org_type: org.org_type,
-            region_code: org.region_code,
-            icb_code: org.icb_code,
+            region_name,
+            icb_name,
+            ods_code: named.row.ods_code,
+            name: named.row.name,
+            org_type: named.row.org_type,
+            region_code: named.row.region_code,
+            icb_code: named.row.icb_code,
         },
         predecessors,
         method,

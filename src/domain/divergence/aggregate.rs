@@ -16,13 +16,14 @@
 //! - A unit with members but none valid for a metric gets a null standardised gap with
 //!   `INSUFFICIENT_COVERAGE`; without a previous round every change block is null.
 
-use super::reasons::{num, q_text, signed, tier_text};
+use super::reasons::{Test, side, signed};
 use super::reference::{RowRef, evaluate};
 use super::stats::{RefStats, bh_adjust, tier};
 use super::types::*;
 use super::verdict::direction;
 use super::{EngineInput, METHOD_VERSION, OVERALL};
-use crate::domain::organisation::OrgType;
+use crate::domain::figures::ZeroNoise;
+use crate::domain::organisation::{OrgType, region_name};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -71,8 +72,13 @@ pub struct AggregateMetric {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct AggregateRow {
     pub unit: AggregateBy,
+    /// The ICB's ODS code or the region code.
     pub code: String,
+    /// The ICB's or region's name (null only when the input gave none for an ICB).
+    pub name: Option<String>,
     pub pillar: String,
+    /// The pillar's title (`Overall` for the overall row).
+    pub pillar_title: String,
     pub round: Option<String>,
     pub n_members: usize,
     pub type_mix: BTreeMap<OrgType, usize>,
@@ -105,6 +111,25 @@ pub fn aggregate(input: &EngineInput, analysis: &Analysis, by: AggregateBy) -> V
             code.map(|c| (o.ods.as_str(), c))
         })
         .collect();
+    let mut names: HashMap<&str, &str> = HashMap::new();
+    if by == AggregateBy::Icb {
+        for o in &input.orgs {
+            if let (Some(code), Some(name)) = (o.icb.as_deref(), o.icb_name.as_deref()) {
+                names.entry(code).or_insert(name);
+            }
+        }
+    }
+    let unit_name = |code: &str| match by {
+        AggregateBy::Region => region_name(code).map(str::to_owned),
+        AggregateBy::Icb => names.get(code).map(|n| (*n).to_owned()),
+    };
+    let title = |pillar: &str| {
+        analysis
+            .rows
+            .iter()
+            .find(|r| r.pillar == pillar)
+            .map_or_else(|| pillar.to_owned(), |r| r.pillar_title.as_str().to_owned())
+    };
     let medians: HashMap<(OrgType, &str, Metric), f64> = analysis
         .type_references
         .iter()
@@ -149,11 +174,14 @@ pub fn aggregate(input: &EngineInput, analysis: &Analysis, by: AggregateBy) -> V
             .collect();
         let level = compare(&group, |a| a.level, opts.s_min_level(), by, opts);
         let change = compare(&group, |a| a.change, opts.s_min_change(), by, opts);
+        let pillar_title = title(pillar);
         for (i, (k, acc)) in keys[start..end].iter().zip(&group).enumerate() {
             rows.push(AggregateRow {
                 unit: by,
                 code: k.2.to_owned(),
+                name: unit_name(k.2),
                 pillar: pillar.to_owned(),
+                pillar_title: pillar_title.clone(),
                 round: analysis.round.clone(),
                 n_members: acc.n_members,
                 type_mix: acc.type_mix.clone(),
@@ -208,8 +236,27 @@ pub fn aggregate(input: &EngineInput, analysis: &Analysis, by: AggregateBy) -> V
     }
     for r in &mut rows {
         unit_flags(r, by, opts);
+        r.zero_noise();
     }
     rows
+}
+
+impl ZeroNoise for AggregateMetric {
+    fn zero_noise(&mut self) {
+        self.standardised_gap.zero_noise();
+        self.reference.zero_noise();
+        self.gap.zero_noise();
+        self.robust_z.zero_noise();
+        self.p.zero_noise();
+        self.q.zero_noise();
+    }
+}
+
+impl ZeroNoise for AggregateRow {
+    fn zero_noise(&mut self) {
+        self.level.zero_noise();
+        self.change.zero_noise();
+    }
 }
 
 fn metric_of(r: &AggregateRow, m: Metric) -> Option<&AggregateMetric> {
@@ -294,15 +341,12 @@ fn unit_flags(r: &mut AggregateRow, by: AggregateBy, opts: &super::Options) {
             Flag::LevelAbovePeers
         });
         reasons.push(format!(
-            "Standardised gap {} (members vs their type medians) is {} {} the {} median {} (robust z {}, q {}{})",
+            "Standardised gap {} (members vs their type medians) is {} the {} median {} ({})",
             signed(x, 2),
-            num(g.abs(), 2),
-            if below { "below" } else { "above" },
+            side(g),
             by.label(),
             signed(med, 2),
-            num(l.robust_z.unwrap_or(0.0), 2),
-            q_text(l.q.unwrap_or(1.0)),
-            tier_text(l.tier)
+            Test(l.robust_z, l.q, l.tier),
         ));
     }
     if let (Some(below), Some(c)) = (change, &r.change)
@@ -314,13 +358,12 @@ fn unit_flags(r: &mut AggregateRow, by: AggregateBy, opts: &super::Options) {
             Flag::ProgressAbovePeers
         });
         reasons.push(format!(
-            "Standardised excess progress {} vs {} median {} (robust z {}, q {}{})",
+            "Standardised excess progress {} (members vs their type medians) is {} the {} median {} ({})",
             signed(x, 2),
+            side(c.gap.unwrap_or(0.0)),
             by.label(),
             signed(med, 2),
-            num(c.robust_z.unwrap_or(0.0), 2),
-            q_text(c.q.unwrap_or(1.0)),
-            tier_text(c.tier)
+            Test(c.robust_z, c.q, c.tier),
         ));
     }
     if level == Some(true) && change == Some(true) {

@@ -21,18 +21,22 @@ use super::reference::{Eval, PeerSpec, evaluate};
 use super::stats;
 use super::types::*;
 use super::verdict::{adjust_families, flags, gap_widening};
-use super::{EngineInput, METHOD_VERSION, OVERALL, OrgInfo};
-use crate::domain::organisation::OrgType;
+use super::{EngineInput, METHOD_VERSION, OVERALL, OVERALL_TITLE, OrgInfo};
+use crate::domain::figures::ZeroNoise;
+use crate::domain::organisation::{OrgType, region_name};
+use std::collections::BTreeMap;
 
 /// Shared keys, allocated once per analysis.
 struct Keys {
     rounds: Vec<SharedStr>,
     /// Pillar names, `overall` last.
     pillars: Vec<SharedStr>,
+    /// Pillar titles in the same order, `Overall` last.
+    pillar_titles: Vec<SharedStr>,
 }
 
 impl Keys {
-    fn new(prep: &Prepared) -> Self {
+    fn new(prep: &Prepared, titles: &BTreeMap<String, String>) -> Self {
         Self {
             rounds: prep.rounds.iter().map(|r| SharedStr::from(*r)).collect(),
             pillars: prep
@@ -42,6 +46,41 @@ impl Keys {
                 .chain([OVERALL])
                 .map(SharedStr::from)
                 .collect(),
+            pillar_titles: prep
+                .pillars
+                .iter()
+                .map(|p| titles.get(*p).map_or(*p, String::as_str))
+                .chain([OVERALL_TITLE])
+                .map(SharedStr::from)
+                .collect(),
+        }
+    }
+}
+
+/// An organisation's codes and names, allocated once and shared by its rows.
+struct OrgLabels {
+    id: SharedStr,
+    name: Option<SharedStr>,
+    region_code: Option<SharedStr>,
+    region_name: Option<SharedStr>,
+    icb_code: Option<SharedStr>,
+    icb_name: Option<SharedStr>,
+}
+
+impl OrgLabels {
+    fn new(ods: &str, info: &OrgInfo) -> Self {
+        let shared = |s: &Option<String>| s.as_deref().map(SharedStr::from);
+        Self {
+            id: SharedStr::from(ods),
+            name: shared(&info.name),
+            region_code: shared(&info.region),
+            region_name: info
+                .region
+                .as_deref()
+                .and_then(region_name)
+                .map(SharedStr::from),
+            icb_code: shared(&info.icb),
+            icb_name: shared(&info.icb_name),
         }
     }
 }
@@ -94,7 +133,7 @@ pub fn analyse(input: &EngineInput) -> Analysis {
         .collect();
     analysis.type_references = type_references(&prep, &data);
 
-    let keys = Keys::new(&prep);
+    let keys = Keys::new(&prep, &input.pillar_titles);
     let ctx = RowCtx {
         prep: &prep,
         data: &data,
@@ -118,12 +157,12 @@ pub fn analyse(input: &EngineInput) -> Analysis {
         let Some(info) = entry.info.filter(|_| entry.focal) else {
             continue;
         };
-        let org_id = SharedStr::from(entry.ods);
+        let labels = OrgLabels::new(entry.ods, info);
         for p in 0..=n_p {
             let Some(cur) = prep.cell(prep.focal, o, p) else {
                 continue;
             };
-            let (row, wide, miss) = ctx.row(o, info, &org_id, p, cur);
+            let (row, wide, miss) = ctx.row(o, info, &labels, p, cur);
             analysis.rows.push(row);
             widening.push(wide);
             missing.push(miss);
@@ -142,6 +181,7 @@ pub fn analyse(input: &EngineInput) -> Analysis {
             missing_pillars: &missing[i],
         };
         row.reasons = reasons::for_row(row, &ctx);
+        row.zero_noise();
     }
     analysis
 }
@@ -206,7 +246,7 @@ impl<'i> RowCtx<'_, 'i> {
         &self,
         o: usize,
         info: &OrgInfo,
-        org_id: &SharedStr,
+        labels: &OrgLabels,
         p: usize,
         cur: Cell,
     ) -> (DivergenceRow, Option<Flag>, Vec<&'i str>) {
@@ -303,9 +343,15 @@ impl<'i> RowCtx<'_, 'i> {
             Vec::new()
         };
         let row = DivergenceRow {
-            org_id: org_id.clone(),
+            org_id: labels.id.clone(),
+            org_name: labels.name.clone(),
             org_type: t,
+            region_code: labels.region_code.clone(),
+            region_name: labels.region_name.clone(),
+            icb_code: labels.icb_code.clone(),
+            icb_name: labels.icb_name.clone(),
             pillar: self.keys.pillars[p].clone(),
+            pillar_title: self.keys.pillar_titles[p].clone(),
             round: self.keys.rounds[self.prep.focal].clone(),
             previous_round: self.prep.prev.map(|r| self.keys.rounds[r].clone()),
             reference: ev.summary,

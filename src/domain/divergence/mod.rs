@@ -7,7 +7,7 @@
 //! (indexing, merger lineage, overall scores), `stats` (B5–B6 numerics), `reference` (reference
 //! groups, B3, and one value against its reference), `metrics` (per-pillar metric inputs),
 //! `engine` (rows), `verdict` (BH families and flags), `reasons` (plain-English sentences),
-//! `aggregate` (B7 ICB and region comparison).
+//! `aggregate` (B7 ICB and region comparison), `filter` (which rows a reader asked for).
 //!
 //! Decisions where the spec leaves room (each is repeated where it is implemented):
 //! - Rows exist for every organisation with an [`OrgInfo`] and at least one stored pillar score in
@@ -20,11 +20,18 @@
 //! - Thresholds on the score scale (coverage, materiality, gap widening, percentile ties) use a
 //!   1e-9 slack; probability thresholds (tiers, q ≤ α) are compared exactly.
 //! - Percentile ranks are reported unrounded (B8 shows one decimal); the caller rounds for display.
+//! - Figures within 1e-9 of zero are written as exactly 0 (`domain::figures`), once flags and
+//!   reasons have been decided on the unrounded values; nothing else is rounded. This includes
+//!   p and q: below 1e-9 they are beyond every tier and α, and the flags already carry them.
+//! - Rows carry names beside codes (`org_name`, `region_name`, `icb_name`) and the pillar's
+//!   title (`pillar_title`, `Overall` for the overall row), copied from the input; the engine
+//!   never uses them.
 //! - See the module docs of `prepare`, `reference`, `metrics`, `engine`, `verdict`, `reasons` and
 //!   `aggregate` for the rest.
 
 mod aggregate;
 mod engine;
+mod filter;
 mod metrics;
 mod options;
 mod prepare;
@@ -43,6 +50,7 @@ mod tests_props;
 
 pub use aggregate::{AggregateBy, AggregateMetric, AggregateRow, aggregate};
 pub use engine::analyse;
+pub use filter::FlagFilter;
 pub use options::{Options, PMethod};
 pub use stats::{bh_adjust, percentile_rank, quantile_type7};
 pub use types::{
@@ -53,12 +61,16 @@ pub use types::{
 
 use crate::domain::organisation::OrgType;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The method version echoed in every row.
 pub const METHOD_VERSION: &str = "divergence-v1";
 
 /// The pillar key of the overall score (mean of the pillars).
 pub const OVERALL: &str = "overall";
+
+/// The title of the overall rows (`pillar_title`).
+pub const OVERALL_TITLE: &str = "Overall";
 
 /// What each organisation is compared with (B3).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -82,11 +94,18 @@ pub enum Reference {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrgInfo {
     pub ods: String,
+    /// The organisation's name, copied into its rows (`org_name`).
+    #[serde(default)]
+    pub name: Option<String>,
     pub org_type: OrgType,
     #[serde(default)]
     pub region: Option<String>,
     #[serde(default)]
     pub icb: Option<String>,
+    /// The ICB's name, copied into rows (`icb_name`) and ICB aggregates (`name`). Region names
+    /// are not input: they are the seven NHS England regions of `domain::organisation`.
+    #[serde(default)]
+    pub icb_name: Option<String>,
     /// Merger lineage: the ODS codes this organisation absorbed.
     #[serde(default)]
     pub predecessors: Vec<String>,
@@ -148,4 +167,8 @@ pub struct EngineInput {
     pub item_matched: Option<ItemMatched>,
     #[serde(default)]
     pub options: Options,
+    /// Pillar key → title in the focal round's framework, copied into rows (`pillar_title`);
+    /// a pillar not listed is titled by its key.
+    #[serde(default)]
+    pub pillar_titles: BTreeMap<String, String>,
 }

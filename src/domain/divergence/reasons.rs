@@ -2,8 +2,12 @@
 //! to recompute it. Negative numbers use the minus sign U+2212, as in the spec's example.
 //!
 //! Decisions: scores and gaps have 2 decimals; robust z 2 decimals; q 2 significant digits
-//! ("<0.001" below 0.001); the change sentence keeps the spec's wording "Improved −0.60 …" even
-//! for a fall. Identical sentences (a status on several blocks) are given once.
+//! ("<0.001" below 0.001). Wording follows the sign: where a word carries the direction ("rose",
+//! "fell", "above", "below", "ahead of", "behind") the number after it is a magnitude without a
+//! sign, so a fall is never written "Improved −0.60" (the spec's example sentence) but "fell 0.60";
+//! a figure that rounds to 0.00 gets a neutral word ("did not change", "level with"). Signs stay
+//! on figures read as values (robust z, a standardised gap). Identical sentences (a status on
+//! several blocks) are given once.
 
 use super::options::Options;
 use super::types::{DivergenceRow, Flag, RefKind, ReferenceSummary, Status, Tier};
@@ -104,6 +108,145 @@ fn pct(x: f64) -> Pct {
     Pct(x)
 }
 
+/// The direction of a figure as printed with `dp` decimals: one that rounds to zero has none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Up,
+    Down,
+    Level,
+}
+
+pub fn direction(x: f64, dp: usize) -> Direction {
+    if (x.abs() * 10f64.powi(dp as i32)).round() < 1.0 {
+        Direction::Level
+    } else if x > 0.0 {
+        Direction::Up
+    } else {
+        Direction::Down
+    }
+}
+
+/// "rose 0.45", "fell 0.45" or "did not change" (with " a round" for slopes): the verb carries
+/// the direction, the number is a magnitude.
+pub struct Moved(f64, &'static str);
+
+impl fmt::Display for Moved {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Moved(x, unit) = *self;
+        match direction(x, 2) {
+            Direction::Up => write!(f, "rose {}{unit}", num(x.abs(), 2)),
+            Direction::Down => write!(f, "fell {}{unit}", num(x.abs(), 2)),
+            Direction::Level => f.write_str("did not change"),
+        }
+    }
+}
+
+/// "0.40 behind", "0.40 ahead of" or "level with" (followed by what is compared with).
+pub struct Relative(f64);
+
+impl fmt::Display for Relative {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match direction(self.0, 2) {
+            Direction::Up => write!(f, "{} ahead of", num(self.0.abs(), 2)),
+            Direction::Down => write!(f, "{} behind", num(self.0.abs(), 2)),
+            Direction::Level => f.write_str("level with"),
+        }
+    }
+}
+
+/// "1.80 below", "1.80 above" or "level with".
+pub struct Side(f64);
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match direction(self.0, 2) {
+            Direction::Up => write!(f, "{} above", num(self.0.abs(), 2)),
+            Direction::Down => write!(f, "{} below", num(self.0.abs(), 2)),
+            Direction::Level => f.write_str("level with"),
+        }
+    }
+}
+
+pub fn side(x: f64) -> Side {
+    Side(x)
+}
+
+/// The test figures closing a sentence: robust z, q and the tier.
+#[derive(Debug, Clone, Copy)]
+pub struct Test(pub Option<f64>, pub Option<f64>, pub Tier);
+
+impl fmt::Display for Test {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Test(z, q, tier) = *self;
+        write!(
+            f,
+            "robust z {}, q {}{}",
+            num(z.unwrap_or(0.0), 2),
+            q_text(q.unwrap_or(1.0)),
+            tier_text(tier)
+        )
+    }
+}
+
+/// LEVEL_*: "Score 1.40 is 1.80 below the acute median 3.20 (robust z −6.07, q 0.011, 99.8% tier)".
+pub fn level_sentence(
+    score: f64,
+    gap: f64,
+    reference: &dyn fmt::Display,
+    median: f64,
+    test: Test,
+) -> String {
+    format!(
+        "Score {} is {} the {reference} median {} ({test})",
+        num(score, 2),
+        side(gap),
+        num(median, 2),
+    )
+}
+
+/// PROGRESS_*: "Score fell 0.60 while the peer median rose 0.45: 1.05 behind peers' progress
+/// (robust z −4.72, q 0.031, 95% tier)".
+pub fn progress_sentence(delta: f64, peer_median: f64, excess: f64, test: Test) -> String {
+    format!(
+        "Score {} while the peer median {}: {} peers' progress ({test})",
+        Moved(delta, ""),
+        Moved(peer_median, ""),
+        Relative(excess),
+    )
+}
+
+/// TREND_*: "Over 3 rounds the score fell 0.30 a round while the peer median rose 0.10 a round:
+/// 0.40 a round behind peers (robust z −3.10, q 0.020, 95% tier)".
+pub fn trend_sentence(
+    slope: f64,
+    rounds: usize,
+    peer_median: f64,
+    excess: f64,
+    test: Test,
+) -> String {
+    let relative = match direction(excess, 2) {
+        Direction::Up => format!("{} a round ahead of", num(excess.abs(), 2)),
+        Direction::Down => format!("{} a round behind", num(excess.abs(), 2)),
+        Direction::Level => "level with".to_owned(),
+    };
+    format!(
+        "Over {rounds} rounds the score {} while the peer median {}: {relative} peers ({test})",
+        Moved(slope, " a round"),
+        Moved(peer_median, " a round"),
+    )
+}
+
+/// GAP_WIDENING_*: "Gap behind the acute median widened from 0.75 to 1.80" (or "Lead over …").
+/// Both gaps have the same sign (the flag's rule), so magnitudes are printed.
+pub fn widening_sentence(gap_prev: f64, gap: f64, reference: &dyn fmt::Display) -> String {
+    let what = if gap < 0.0 { "Gap behind" } else { "Lead over" };
+    format!(
+        "{what} the {reference} median widened from {} to {}",
+        num(gap_prev.abs(), 2),
+        num(gap.abs(), 2)
+    )
+}
+
 pub fn for_row(row: &DivergenceRow, ctx: &ReasonCtx) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let t = row.org_type;
@@ -115,16 +258,12 @@ pub fn for_row(row: &DivergenceRow, ctx: &ReasonCtx) -> Vec<String> {
                 else {
                     continue;
                 };
-                let side = if g < 0.0 { "below" } else { "above" };
-                format!(
-                    "Score {} is {} {side} the {} median {} (robust z {}, q {}{})",
-                    num(score, 2),
-                    num(g.abs(), 2),
-                    ref_label(&row.reference, t),
-                    num(med, 2),
-                    num(l.robust_z.unwrap_or(0.0), 2),
-                    q_text(l.q.unwrap_or(1.0)),
-                    tier_text(l.tier)
+                level_sentence(
+                    score,
+                    g,
+                    &ref_label(&row.reference, t),
+                    med,
+                    Test(l.robust_z, l.q, l.tier),
                 )
             }
             Flag::ProgressBelowPeers | Flag::ProgressAbovePeers => {
@@ -132,45 +271,20 @@ pub fn for_row(row: &DivergenceRow, ctx: &ReasonCtx) -> Vec<String> {
                 let (Some(d), Some(m), Some(e)) = (c.delta, c.peer_median_delta, c.excess) else {
                     continue;
                 };
-                format!(
-                    "Improved {} vs peer median {} (excess {}, robust z {}, q {})",
-                    signed(d, 2),
-                    signed(m, 2),
-                    signed(e, 2),
-                    num(c.robust_z.unwrap_or(0.0), 2),
-                    q_text(c.q.unwrap_or(1.0))
-                )
+                progress_sentence(d, m, e, Test(c.robust_z, c.q, c.tier))
             }
             Flag::TrendBelowPeers | Flag::TrendAbovePeers => {
                 let Some(tr) = &row.trend else { continue };
                 let (Some(m), Some(e)) = (tr.peer_median_slope, tr.excess) else {
                     continue;
                 };
-                format!(
-                    "Trend {} per round over {} rounds vs peer median {} (excess {}, robust z {}, q {})",
-                    signed(tr.slope, 2),
-                    tr.rounds,
-                    signed(m, 2),
-                    signed(e, 2),
-                    num(tr.robust_z.unwrap_or(0.0), 2),
-                    q_text(tr.q.unwrap_or(1.0))
-                )
+                trend_sentence(tr.slope, tr.rounds, m, e, Test(tr.robust_z, tr.q, tr.tier))
             }
             Flag::GapWideningBehind | Flag::GapWideningAhead => {
                 let (Some(gp), Some(g)) = (l.gap_prev, l.gap) else {
                     continue;
                 };
-                let what = if *flag == Flag::GapWideningBehind {
-                    "Gap behind"
-                } else {
-                    "Lead over"
-                };
-                format!(
-                    "{what} the {} median widened from {} to {}",
-                    ref_label(&row.reference, t),
-                    signed(gp, 2),
-                    signed(g, 2)
-                )
+                widening_sentence(gp, g, &ref_label(&row.reference, t))
             }
             Flag::PriorityFallingBehind => {
                 "Priority: below peers on level and falling further behind".to_owned()
@@ -262,6 +376,153 @@ fn status_sentence(row: &DivergenceRow, block: &str, status: Status, ctx: &Reaso
                 lin.map(|l| l.merged_rounds.join(", ")).unwrap_or_default(),
                 lin.map(|l| l.predecessors.join(", ")).unwrap_or_default()
             )
+        }
+    }
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const UP: [&str; 4] = ["rose", "above", "ahead", "Lead"];
+    const DOWN: [&str; 3] = ["fell", "below", "behind"];
+
+    /// Checks a sentence never pairs a direction word with a signed number: after "rose"/"fell"
+    /// and before "above"/"below"/"ahead of"/"behind" comes a magnitude. Also refuses the old
+    /// "Improved" wording.
+    pub fn wording_ok(sentence: &str) -> Result<(), String> {
+        if sentence.contains("Improved") {
+            return Err(format!("`Improved` in {sentence:?}"));
+        }
+        let words: Vec<&str> = sentence
+            .split(|c: char| c.is_whitespace() || c == '(' || c == ',' || c == ':')
+            .filter(|w| !w.is_empty())
+            .collect();
+        let signed = |w: &str| w.starts_with(['−', '-', '+']);
+        for (i, w) in words.iter().enumerate() {
+            let directional = UP.contains(w) || DOWN.contains(w);
+            if !directional {
+                continue;
+            }
+            let neighbour = match *w {
+                "rose" | "fell" => words.get(i + 1),
+                _ => i.checked_sub(1).and_then(|j| words.get(j)),
+            };
+            if let Some(n) = neighbour
+                && signed(n)
+            {
+                return Err(format!("`{w}` next to the signed `{n}` in {sentence:?}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The word expected for a figure's direction.
+    fn expect(x: f64, up: &str, down: &str, level: &str) -> String {
+        match direction(x, 2) {
+            Direction::Up => format!("{up} {}", num(x.abs(), 2)),
+            Direction::Down => format!("{down} {}", num(x.abs(), 2)),
+            Direction::Level => level.to_owned(),
+        }
+    }
+
+    fn test_figures() -> Test {
+        Test(Some(-2.5), Some(0.01), Tier::Alert)
+    }
+
+    #[test]
+    fn the_worked_example_reads_as_a_fall() {
+        let s = progress_sentence(
+            -0.6,
+            0.45,
+            -1.05,
+            Test(Some(-4.7214), Some(0.03142), Tier::Alert),
+        );
+        assert_eq!(
+            s,
+            "Score fell 0.60 while the peer median rose 0.45: 1.05 behind peers' progress \
+             (robust z −4.72, q 0.031, 95% tier)"
+        );
+        let s = trend_sentence(-0.3, 3, 0.1, -0.4, test_figures());
+        assert_eq!(
+            s,
+            "Over 3 rounds the score fell 0.30 a round while the peer median rose 0.10 a round: \
+             0.40 a round behind peers (robust z −2.50, q 0.010, 95% tier)"
+        );
+        assert_eq!(
+            level_sentence(3.2, 0.0, &"acute", 3.2, test_figures()),
+            "Score 3.20 is level with the acute median 3.20 (robust z −2.50, q 0.010, 95% tier)"
+        );
+        assert_eq!(
+            progress_sentence(0.001, -0.004, 0.003, test_figures()),
+            "Score did not change while the peer median did not change: level with peers' \
+             progress (robust z −2.50, q 0.010, 95% tier)"
+        );
+        assert_eq!(
+            widening_sentence(-0.75, -1.8, &"acute"),
+            "Gap behind the acute median widened from 0.75 to 1.80"
+        );
+        assert!(wording_ok("Score rose −0.50").is_err());
+        assert!(wording_ok("Improved −0.60 vs peer median +0.45").is_err());
+        assert!(wording_ok("Score is −1.80 below the median").is_err());
+    }
+
+    fn figure() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            Just(0.0),
+            Just(-0.0),
+            -0.004f64..0.004,
+            -3.0f64..3.0,
+            (1u32..400).prop_map(|k| f64::from(k) * 0.005),
+            (1u32..400).prop_map(|k| -f64::from(k) * 0.005),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn wording_follows_the_sign(
+            d in figure(), m in figure(), e in figure(), slope in figure(),
+            score in 1.0f64..5.0, gap in figure(), gap_prev in figure(), rounds in 3usize..6,
+        ) {
+            let t = test_figures();
+            let progress = progress_sentence(d, m, e, t);
+            prop_assert!(wording_ok(&progress).is_ok(), "{}", progress);
+            let moved = expect(d, "rose", "fell", "did not change");
+            prop_assert!(progress.starts_with(&format!("Score {moved} while")), "{}", progress);
+            let peer = expect(m, "rose", "fell", "did not change");
+            prop_assert!(progress.contains(&format!("the peer median {peer}:")), "{}", progress);
+            let rel = match direction(e, 2) {
+                Direction::Up => format!("{} ahead of peers'", num(e.abs(), 2)),
+                Direction::Down => format!("{} behind peers'", num(e.abs(), 2)),
+                Direction::Level => "level with peers'".to_owned(),
+            };
+            prop_assert!(progress.contains(&rel), "{}", progress);
+
+            let trend = trend_sentence(slope, rounds, m, e, t);
+            prop_assert!(wording_ok(&trend).is_ok(), "{}", trend);
+            let moved = match direction(slope, 2) {
+                Direction::Level => "did not change".to_owned(),
+                _ => format!("{} a round", expect(slope, "rose", "fell", "")),
+            };
+            prop_assert!(trend.contains(&format!("the score {moved} while")), "{}", trend);
+
+            let level = level_sentence(score, gap, &"acute", score - gap, t);
+            prop_assert!(wording_ok(&level).is_ok(), "{}", level);
+            let side = expect(gap, "", "", "level with");
+            let side = match direction(gap, 2) {
+                Direction::Up => format!("{} above", side.trim()),
+                Direction::Down => format!("{} below", side.trim()),
+                Direction::Level => side,
+            };
+            prop_assert!(level.contains(&format!("is {side} the acute median")), "{}", level);
+
+            if gap != 0.0 && gap_prev != 0.0 && (gap < 0.0) == (gap_prev < 0.0) {
+                let w = widening_sentence(gap_prev, gap, &"acute");
+                prop_assert!(wording_ok(&w).is_ok(), "{}", w);
+                prop_assert!(!w.contains('−') && !w.contains('+'), "{}", w);
+                prop_assert_eq!(w.starts_with("Gap behind"), gap < 0.0);
+            }
         }
     }
 }

@@ -6,9 +6,11 @@ use crate::domain::organisation::OrgType;
 pub fn org(ods: &str, t: OrgType) -> OrgInfo {
     OrgInfo {
         ods: ods.to_owned(),
+        name: None,
         org_type: t,
         region: None,
         icb: None,
+        icb_name: None,
         predecessors: Vec::new(),
     }
 }
@@ -32,6 +34,7 @@ pub fn input(rounds: &[&str], orgs: Vec<OrgInfo>, scores: Vec<PillarScore>) -> E
         reference: Reference::TypeNational,
         item_matched: None,
         options: Options::default(),
+        pillar_titles: Default::default(),
     }
 }
 
@@ -233,7 +236,12 @@ fn b10_change_gaps_ranks_and_flags() {
     );
     assert_eq!(
         reasons[1],
-        "Improved −0.60 vs peer median +0.45 (excess −1.05, robust z −4.72, q 0.031)"
+        "Score fell 0.60 while the peer median rose 0.45: 1.05 behind peers' progress \
+         (robust z −4.72, q 0.031, 95% tier)"
+    );
+    assert_eq!(
+        reasons[2],
+        "Gap behind the acute median widened from 0.75 to 1.80"
     );
     assert_eq!(reasons.len(), 4);
     // the overall rows (one pillar) repeat the figures in their own families

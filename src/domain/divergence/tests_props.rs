@@ -1,6 +1,7 @@
 //! Property tests (input order, shift invariance, direction, q ≥ p, no tested flags on caveated blocks)
 //! and the hand-computed aggregate case.
 
+use super::reasons::tests::wording_ok;
 use super::tests::{fig, org, sc};
 use super::*;
 use crate::domain::organisation::OrgType::{self, Acute, Community};
@@ -14,8 +15,10 @@ fn build(specs: &[OrgSpec], shift: f64) -> EngineInput {
     let mut inp = super::tests::input(&["2024", "2025"], Vec::new(), Vec::new());
     for (i, &(community, s24, s25, low, absent)) in specs.iter().enumerate() {
         let ods = format!("O{i:03}");
-        inp.orgs
-            .push(org(&ods, if community { Community } else { Acute }));
+        let mut o = org(&ods, if community { Community } else { Acute });
+        o.icb = Some(format!("Q{}", i % 4));
+        o.region = Some(format!("Y{}", 56 + i % 2));
+        inp.orgs.push(o);
         for (pillar, extra) in [("p1", 0.0), ("p2", 0.5)] {
             let v24 = 1.0 + f64::from(s24) * 0.05 + extra + shift;
             let v25 = 1.0 + f64::from(s25) * 0.05 + extra + shift;
@@ -139,7 +142,61 @@ proptest! {
                 prop_assert!(!r.flags.contains(&Flag::ProgressBelowPeers));
                 prop_assert!(!r.flags.contains(&Flag::ProgressAbovePeers));
             }
+            for reason in &r.reasons {
+                prop_assert!(wording_ok(reason).is_ok(), "{:?}", wording_ok(reason));
+            }
         }
+    }
+
+    /// Scores on a 0.05 grid make differences like 0.19999999999999973 and MADs of 4.44e-16;
+    /// no figure written out lies within 1e-9 of zero unless it is exactly 0 (and never −0).
+    #[test]
+    fn no_figure_is_noise(specs in specs(), shift in 0u32..8) {
+        let inp = build(&specs, f64::from(shift) * 0.1);
+        let a = analyse(&inp);
+        let mut out = serde_json::json!({"rows": a.rows});
+        for by in [AggregateBy::Icb, AggregateBy::Region] {
+            let rows = aggregate(&inp, &a, by);
+            for r in &rows {
+                for reason in &r.reasons {
+                    prop_assert!(wording_ok(reason).is_ok(), "{:?}", wording_ok(reason));
+                }
+            }
+            out[by_key(by)] = serde_json::to_value(rows).expect("json");
+        }
+        let mut bad = Vec::new();
+        figures(&out, "$", &mut bad);
+        prop_assert!(bad.is_empty(), "{:?}", bad);
+    }
+}
+
+fn by_key(by: AggregateBy) -> &'static str {
+    match by {
+        AggregateBy::Icb => "icb",
+        AggregateBy::Region => "region",
+    }
+}
+
+/// Every number of a JSON document that is noise: 0 < |x| ≤ 1e-9, or −0.
+fn figures(v: &serde_json::Value, path: &str, bad: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Number(n) => {
+            let x = n.as_f64().unwrap_or(0.0);
+            if (x != 0.0 && x.abs() <= 1e-9) || (x == 0.0 && x.is_sign_negative()) {
+                bad.push(format!("{path} = {n}"));
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, x) in items.iter().enumerate() {
+                figures(x, &format!("{path}[{i}]"), bad);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (k, x) in map {
+                figures(x, &format!("{path}.{k}"), bad);
+            }
+        }
+        _ => {}
     }
 }
 

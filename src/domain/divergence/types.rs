@@ -2,6 +2,7 @@
 //! responses, never read back.
 
 use super::options::{Options, PMethod};
+use crate::domain::figures::ZeroNoise;
 use crate::domain::organisation::OrgType;
 use serde::{Serialize, Serializer};
 use std::borrow::Cow;
@@ -72,6 +73,47 @@ pub enum Flag {
     GapWideningBehind,
     GapWideningAhead,
     PriorityFallingBehind,
+}
+
+impl Flag {
+    pub const ALL: [Flag; 9] = [
+        Flag::LevelBelowPeers,
+        Flag::LevelAbovePeers,
+        Flag::ProgressBelowPeers,
+        Flag::ProgressAbovePeers,
+        Flag::TrendBelowPeers,
+        Flag::TrendAbovePeers,
+        Flag::GapWideningBehind,
+        Flag::GapWideningAhead,
+        Flag::PriorityFallingBehind,
+    ];
+
+    /// The code as written in responses (`LEVEL_BELOW_PEERS`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flag::LevelBelowPeers => "LEVEL_BELOW_PEERS",
+            Flag::LevelAbovePeers => "LEVEL_ABOVE_PEERS",
+            Flag::ProgressBelowPeers => "PROGRESS_BELOW_PEERS",
+            Flag::ProgressAbovePeers => "PROGRESS_ABOVE_PEERS",
+            Flag::TrendBelowPeers => "TREND_BELOW_PEERS",
+            Flag::TrendAbovePeers => "TREND_ABOVE_PEERS",
+            Flag::GapWideningBehind => "GAP_WIDENING_BEHIND",
+            Flag::GapWideningAhead => "GAP_WIDENING_AHEAD",
+            Flag::PriorityFallingBehind => "PRIORITY_FALLING_BEHIND",
+        }
+    }
+
+    /// A flag code, exactly as written in responses.
+    pub fn parse(raw: &str) -> Option<Flag> {
+        Flag::ALL.into_iter().find(|f| f.as_str() == raw)
+    }
+
+    /// Whether the flag is the outcome of a hypothesis test (B6: q ≤ α, a tier and materiality):
+    /// the LEVEL_, PROGRESS_ and TREND_ flags, and PRIORITY_FALLING_BEHIND, which is made of
+    /// them. GAP_WIDENING_* is descriptive (no test) and is not.
+    pub fn is_tested(self) -> bool {
+        !matches!(self, Flag::GapWideningBehind | Flag::GapWideningAhead)
+    }
 }
 
 /// Status codes (B6, B12): caveats on the block (or object) they concern.
@@ -283,11 +325,30 @@ pub struct MethodInfo {
 /// One object per (organisation, pillar), pillar `overall` for the overall score (B8).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct DivergenceRow {
+    /// The organisation's ODS code.
     #[schema(value_type = String)]
     pub org_id: SharedStr,
+    /// The organisation's name (null only when the input gave none).
+    #[schema(value_type = Option<String>)]
+    pub org_name: Option<SharedStr>,
     pub org_type: OrgType,
+    /// NHS England region code (`Y56`…`Y63`) and name; null for national organisations.
+    #[schema(value_type = Option<String>)]
+    pub region_code: Option<SharedStr>,
+    #[schema(value_type = Option<String>)]
+    pub region_name: Option<SharedStr>,
+    /// The ICB's ODS code and name; null for organisations without one.
+    #[schema(value_type = Option<String>)]
+    pub icb_code: Option<SharedStr>,
+    #[schema(value_type = Option<String>)]
+    pub icb_name: Option<SharedStr>,
+    /// Pillar key, `overall` for the overall score.
     #[schema(value_type = String)]
     pub pillar: SharedStr,
+    /// The pillar's title in the focal round's framework (the key when the input names no
+    /// title); `Overall` for the overall row.
+    #[schema(value_type = String)]
+    pub pillar_title: SharedStr,
     #[schema(value_type = String)]
     pub round: SharedStr,
     #[schema(value_type = Option<String>)]
@@ -340,4 +401,71 @@ pub struct Analysis {
     pub family_sizes: FamilySizes,
     pub type_references: Vec<TypeReference>,
     pub rows: Vec<DivergenceRow>,
+}
+
+// The figure noise rule (`domain::figures`), applied once the analysis is complete: flags and
+// reasons are decided on the unrounded figures, and what is written out has no ±1e-16 noise.
+
+impl ZeroNoise for ReferenceSummary {
+    fn zero_noise(&mut self) {
+        self.median.zero_noise();
+        self.q1.zero_noise();
+        self.q3.zero_noise();
+        self.mad.zero_noise();
+        self.scale.zero_noise();
+    }
+}
+
+impl ZeroNoise for LevelBlock {
+    fn zero_noise(&mut self) {
+        self.score.zero_noise();
+        self.coverage.zero_noise();
+        self.gap.zero_noise();
+        self.robust_z.zero_noise();
+        self.p.zero_noise();
+        self.q.zero_noise();
+        self.percentile_rank.zero_noise();
+        self.percentile_rank_prev.zero_noise();
+        self.pr_change.zero_noise();
+        self.gap_prev.zero_noise();
+        self.gap_change.zero_noise();
+        self.median_prev.zero_noise();
+    }
+}
+
+impl ZeroNoise for ChangeBlock {
+    fn zero_noise(&mut self) {
+        self.previous_score.zero_noise();
+        self.previous_coverage.zero_noise();
+        self.delta.zero_noise();
+        self.peer_median_delta.zero_noise();
+        self.excess.zero_noise();
+        self.scale.zero_noise();
+        self.robust_z.zero_noise();
+        self.p.zero_noise();
+        self.q.zero_noise();
+        self.reference.zero_noise();
+    }
+}
+
+impl ZeroNoise for TrendBlock {
+    fn zero_noise(&mut self) {
+        self.slope.zero_noise();
+        self.peer_median_slope.zero_noise();
+        self.excess.zero_noise();
+        self.scale.zero_noise();
+        self.robust_z.zero_noise();
+        self.p.zero_noise();
+        self.q.zero_noise();
+        self.reference.zero_noise();
+    }
+}
+
+impl ZeroNoise for DivergenceRow {
+    fn zero_noise(&mut self) {
+        self.reference.zero_noise();
+        self.level.zero_noise();
+        self.change.zero_noise();
+        self.trend.zero_noise();
+    }
 }
