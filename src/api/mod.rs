@@ -146,6 +146,19 @@ pub fn validated<T: Validate>(body: T) -> AppResult<T> {
     Ok(body)
 }
 
+/// Whether a `format` query parameter asks for CSV: `json` (or none) and `csv` are offered by the
+/// endpoints that declare `format`; anything else is a 400 (content is chosen by this parameter,
+/// not by `Accept`).
+pub fn wants_csv(format: Option<&str>) -> AppResult<bool> {
+    match format {
+        None | Some("json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(other) => Err(AppError::BadRequest(format!(
+            "format `{other}` is not offered here: use `json` or `csv`"
+        ))),
+    }
+}
+
 /// 404 for a missing record, named.
 pub fn not_found(what: &str, key: &str) -> AppError {
     AppError::NotFound(format!("{what} `{key}` does not exist"))

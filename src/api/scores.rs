@@ -291,16 +291,7 @@ async fn round_scores(
     let mut q = query.into_inner();
     q.org_type = parse_type_filter(q.org_type)?;
     q.region = parse_region_filter(q.region)?;
-    let csv = match q.format.as_deref() {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(other) => {
-            return Err(AppError::field(
-                "format",
-                format!("`{other}` is not json or csv"),
-            ));
-        }
-    };
+    let csv = super::wants_csv(q.format.as_deref())?;
     let result = db(&state, move |c| load_round_scores(c, &who, &round, &q)).await?;
     if csv {
         let file = format!("attachment; filename=\"scores-{}.csv\"", result.round);

@@ -184,6 +184,14 @@ async fn unknown_query_parameters_and_unoffered_formats_are_400() {
     app.get("/api/v1/rounds/2026-27/scores?format=csv", Some(&t))
         .await
         .assert_ok(200);
+    for path in [
+        "/api/v1/rounds/2026-27/divergence/icbs?format=csv",
+        "/api/v1/rounds/2026-27/divergence/regions?ods=RA7",
+        "/api/v1/rounds/2026-27/divergence/RA7?pillar=overall",
+        "/api/v1/rounds/2026-27/divergence?format=xlsx",
+    ] {
+        app.get(path, Some(&t)).await.assert_problem(400);
+    }
 }
 
 fn evidence_of(view: &Value, q: &str) -> Value {

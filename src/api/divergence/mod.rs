@@ -36,13 +36,20 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(organisation_view);
 }
 
+/// What the analysis is measured against (every divergence view).
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct DivergenceQuery {
+pub struct AnalysisQuery {
     /// Round to measure change against (default: the latest earlier round on a comparable framework).
     pub previous_round: Option<String>,
     /// `type` (same organisation type nationally, the default) or `peer_group:{key}`.
     pub reference: Option<String>,
+}
+
+/// Which organisation × pillar rows of the round to return, and how.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DivergenceQuery {
     /// Only this pillar (`overall` for the overall score).
     pub pillar: Option<String>,
     #[serde(rename = "type")]
@@ -51,6 +58,25 @@ pub struct DivergenceQuery {
     pub region: Option<String>,
     pub icb: Option<String>,
     pub ods: Option<String>,
+    /// `json` (default) or `csv`; any other value is a 400.
+    #[param(pattern = "^(json|csv)$")]
+    pub format: Option<String>,
+}
+
+/// Which ICB or region rows to return.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AggregateQuery {
+    /// Only this pillar (`overall` for the overall score).
+    pub pillar: Option<String>,
+    /// Only this region (for ICBs: those in the region).
+    pub region: Option<String>,
+}
+
+/// Filters on the rows' flags (round, ICB and region views).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FlagQuery {
     /// Only rows with at least one flag (descriptive GAP_WIDENING_* included).
     pub flagged_only: Option<bool>,
     /// Only rows with at least one flag from a hypothesis test: LEVEL_*, PROGRESS_*, TREND_*
@@ -60,11 +86,9 @@ pub struct DivergenceQuery {
     /// Only rows carrying at least one of these flag codes, comma-separated (e.g.
     /// `LEVEL_BELOW_PEERS,PRIORITY_FALLING_BEHIND`); an unknown code is refused (422).
     pub flags: Option<String>,
-    /// `json` (default) or `csv`.
-    pub format: Option<String>,
 }
 
-impl DivergenceQuery {
+impl FlagQuery {
     /// The flag filters (`flagged_only`, `tested_only`, `flags`), parsed.
     fn flag_filter(&self) -> AppResult<FlagFilter> {
         let any_of = match &self.flags {
@@ -130,7 +154,7 @@ fn run(
     conn: &mut DbConnection,
     who: &Principal,
     round: &str,
-    q: &DivergenceQuery,
+    q: &AnalysisQuery,
     o: &OptionOverrides,
 ) -> AppResult<(Loaded, Analysis)> {
     if !who.is_national_reader() && o.min_ref_n.is_some_and(|n| n < DISCLOSURE_MIN_N) {
@@ -156,24 +180,16 @@ fn run(
     Ok((loaded, analysis))
 }
 
-/// Checks the filters; returns whether CSV was asked for and the flag filter.
-fn check_filters(q: &mut DivergenceQuery) -> AppResult<(bool, FlagFilter)> {
+/// Checks the row filters; returns whether CSV was asked for.
+fn check_filters(q: &mut DivergenceQuery) -> AppResult<bool> {
     q.org_type = parse_type_filter(q.org_type.take())?;
     q.region = parse_region_filter(q.region.take())?;
-    let flags = q.flag_filter()?;
-    match q.format.as_deref() {
-        None | Some("json") => Ok((false, flags)),
-        Some("csv") => Ok((true, flags)),
-        Some(other) => Err(AppError::field(
-            "format",
-            format!("`{other}` is not json or csv"),
-        )),
-    }
+    super::wants_csv(q.format.as_deref())
 }
 
 /// Every organisation × pillar of a round (plus `overall`), with level, change and trend blocks,
 /// flags and reasons. Filters apply after the analysis, so q-values never depend on them.
-#[utoipa::path(operation_id = "getRoundDivergence", tag = "divergence", params(("round" = String, Path), DivergenceQuery, OptionOverrides), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getRoundDivergence", tag = "divergence", params(("round" = String, Path), AnalysisQuery, DivergenceQuery, FlagQuery, OptionOverrides), security(("bearer" = [])), responses(
     (status = 200, description = "Every organisation × pillar row with its flags and reasons: JSON by default, or CSV with `format=csv`",
         content((DivergenceReport = "application/json"), (String = "text/csv"))),
     (status = 400, response = BadRequest),
@@ -187,15 +203,19 @@ async fn round_view(
     state: web::Data<AppState>,
     who: Principal,
     path: web::Path<String>,
+    analysis_query: web::Query<AnalysisQuery>,
     query: web::Query<DivergenceQuery>,
+    flag_query: web::Query<FlagQuery>,
     overrides: web::Query<OptionOverrides>,
 ) -> AppResult<HttpResponse> {
     let round = path.into_inner();
+    let a = analysis_query.into_inner();
     let mut q = query.into_inner();
-    let (csv, flags) = check_filters(&mut q)?;
+    let csv = check_filters(&mut q)?;
+    let flags = flag_query.flag_filter()?;
     let o = overrides.into_inner();
     let report = db(&state, move |c| {
-        let (loaded, analysis) = run(c, &who, &round, &q, &o)?;
+        let (loaded, analysis) = run(c, &who, &round, &a, &o)?;
         if let Some(p) = &q.pillar
             && p != OVERALL
             && !loaded.chain.focal().1.pillars.iter().any(|x| &x.key == p)
@@ -215,7 +235,7 @@ async fn round_view(
             round: round.clone(),
             previous_round: loaded.input.previous_round.clone(),
             rounds: loaded.input.rounds.clone(),
-            reference: q.reference.clone().unwrap_or_else(|| "type".into()),
+            reference: a.reference.clone().unwrap_or_else(|| "type".into()),
             method,
             total: rows.len(),
             rows,
@@ -251,7 +271,7 @@ fn keep(r: &DivergenceRow, q: &DivergenceQuery, who: &Principal, loaded: &Loaded
 }
 
 /// One organisation: every pillar and metric, its lineage and its peers' distribution.
-#[utoipa::path(operation_id = "getOrganisationDivergence", tag = "divergence", params(("round" = String, Path), ("ods" = String, Path), DivergenceQuery, OptionOverrides), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getOrganisationDivergence", tag = "divergence", params(("round" = String, Path), ("ods" = String, Path), AnalysisQuery, OptionOverrides), security(("bearer" = [])), responses(
     (status = 200, description = "The organisation's divergence in every pillar and metric, with its peers' distribution", body = OrganisationDivergence),
     (status = 400, response = BadRequest),
     (status = 401, response = Unauthorized),
@@ -264,7 +284,7 @@ async fn organisation_view(
     state: web::Data<AppState>,
     who: Principal,
     path: web::Path<(String, String)>,
-    query: web::Query<DivergenceQuery>,
+    query: web::Query<AnalysisQuery>,
     overrides: web::Query<OptionOverrides>,
 ) -> AppResult<web::Json<OrganisationDivergence>> {
     let (round, ods) = path.into_inner();
@@ -292,14 +312,15 @@ async fn aggregate_view(
     state: web::Data<AppState>,
     who: Principal,
     round: String,
-    q: DivergenceQuery,
+    (a, mut q, f): (AnalysisQuery, AggregateQuery, FlagQuery),
     o: OptionOverrides,
     by: AggregateBy,
 ) -> AppResult<web::Json<AggregateReport>> {
     who.require_national_reader()?;
-    let flags = q.flag_filter()?;
+    q.region = parse_region_filter(q.region.take())?;
+    let flags = f.flag_filter()?;
     let report = db(&state, move |c| {
-        let (loaded, analysis) = run(c, &who, &round, &q, &o)?;
+        let (loaded, analysis) = run(c, &who, &round, &a, &o)?;
         let mut rows = aggregate(&loaded.input, &analysis, by);
         if let Some(p) = &q.pillar {
             rows.retain(|r| r.pillar.as_str() == p);
@@ -335,7 +356,7 @@ async fn aggregate_view(
 
 /// ICBs compared with each other on the indirectly standardised gap (mean of each member's gap to
 /// its own type's median), so the mix of trust types does not decide (analysts and admins).
-#[utoipa::path(operation_id = "getIcbDivergence", tag = "divergence", params(("round" = String, Path), DivergenceQuery, OptionOverrides), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getIcbDivergence", tag = "divergence", params(("round" = String, Path), AnalysisQuery, AggregateQuery, FlagQuery, OptionOverrides), security(("bearer" = [])), responses(
     (status = 200, description = "ICBs compared on the indirectly standardised gap", body = AggregateReport),
     (status = 400, response = BadRequest),
     (status = 401, response = Unauthorized),
@@ -348,14 +369,20 @@ async fn icbs(
     state: web::Data<AppState>,
     who: Principal,
     path: web::Path<String>,
-    query: web::Query<DivergenceQuery>,
+    analysis_query: web::Query<AnalysisQuery>,
+    query: web::Query<AggregateQuery>,
+    flag_query: web::Query<FlagQuery>,
     overrides: web::Query<OptionOverrides>,
 ) -> AppResult<web::Json<AggregateReport>> {
     aggregate_view(
         state,
         who,
         path.into_inner(),
-        query.into_inner(),
+        (
+            analysis_query.into_inner(),
+            query.into_inner(),
+            flag_query.into_inner(),
+        ),
         overrides.into_inner(),
         AggregateBy::Icb,
     )
@@ -363,7 +390,7 @@ async fn icbs(
 }
 
 /// Regions compared with each other on the indirectly standardised gap (analysts and admins).
-#[utoipa::path(operation_id = "getRegionDivergence", tag = "divergence", params(("round" = String, Path), DivergenceQuery, OptionOverrides), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getRegionDivergence", tag = "divergence", params(("round" = String, Path), AnalysisQuery, AggregateQuery, FlagQuery, OptionOverrides), security(("bearer" = [])), responses(
     (status = 200, description = "Regions compared on the indirectly standardised gap", body = AggregateReport),
     (status = 400, response = BadRequest),
     (status = 401, response = Unauthorized),
@@ -376,14 +403,20 @@ async fn regions(
     state: web::Data<AppState>,
     who: Principal,
     path: web::Path<String>,
-    query: web::Query<DivergenceQuery>,
+    analysis_query: web::Query<AnalysisQuery>,
+    query: web::Query<AggregateQuery>,
+    flag_query: web::Query<FlagQuery>,
     overrides: web::Query<OptionOverrides>,
 ) -> AppResult<web::Json<AggregateReport>> {
     aggregate_view(
         state,
         who,
         path.into_inner(),
-        query.into_inner(),
+        (
+            analysis_query.into_inner(),
+            query.into_inner(),
+            flag_query.into_inner(),
+        ),
         overrides.into_inner(),
         AggregateBy::Region,
     )
