@@ -165,13 +165,40 @@ pub enum KeyError {
     SecretFile(String, std::io::Error),
     #[error("DMA_JWT_PUBLIC_KEY is not a valid {0} public key PEM: {1}")]
     PublicKey(&'static str, jsonwebtoken::errors::Error),
+    #[error(
+        "no token signing secret: DMA_JWT_SECRET is not set and {0} does not exist. Tokens must be \
+         signed with the server's secret: run this where the server runs, or set DMA_DATA_DIR (or \
+         DATABASE_URL) or DMA_JWT_SECRET as the server has them; start the server once to create one"
+    )]
+    NoSecret(String),
+}
+
+/// Whether a missing signing secret may be created (the server) or is an error (the CLI, whose
+/// tokens are useless unless signed with the secret the server already uses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingSecret {
+    Create,
+    Refuse,
 }
 
 impl TokenKeys {
+    /// The server's keys: the configured secret, or the one kept in the data directory (created
+    /// there on first start).
     pub fn from_config(config: &Config) -> Result<Self, KeyError> {
-        let secret = match &config.jwt_secret {
-            Some(s) => s.clone(),
-            None => load_or_create_secret(&config.data_dir)?,
+        Self::load(config, MissingSecret::Create)
+    }
+
+    /// Keys from the same place as [`TokenKeys::from_config`]; `missing` says what happens when
+    /// no secret is configured and none is kept yet.
+    pub fn load(config: &Config, missing: MissingSecret) -> Result<Self, KeyError> {
+        let secret = match (&config.jwt_secret, missing) {
+            (Some(s), _) => s.clone(),
+            (None, MissingSecret::Create) => load_or_create_secret(&config.data_dir)?,
+            (None, MissingSecret::Refuse) => read_secret(&config.data_dir)?.ok_or_else(|| {
+                let path = secret_path(&config.data_dir);
+                let shown = std::path::absolute(&path).unwrap_or(path);
+                KeyError::NoSecret(shown.display().to_string())
+            })?,
         };
         let mut keys = Self::from_secret(&secret);
         if let Some(ext) = &config.external_jwt {
@@ -266,16 +293,31 @@ fn validation(alg: Algorithm, issuer: &str, audience: &str) -> Validation {
 }
 
 /// Reads the generated signing secret from the data directory, creating it (owner-only) on first use.
-fn load_or_create_secret(data_dir: &Path) -> Result<Secret, KeyError> {
-    let path = data_dir.join("jwt-secret");
+fn secret_path(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("jwt-secret")
+}
+
+/// The secret kept in the data directory, if there is a usable one (32 characters or more).
+fn read_secret(data_dir: &Path) -> Result<Option<Secret>, KeyError> {
+    let path = secret_path(data_dir);
     let err = |e| KeyError::SecretFile(path.display().to_string(), e);
-    if let Ok(existing) = std::fs::read_to_string(&path) {
-        let trimmed = existing.trim();
-        if trimmed.len() >= 32 {
+    match std::fs::read_to_string(&path) {
+        Ok(existing) if existing.trim().len() >= 32 => {
             restrict_to_owner(&path).map_err(err)?;
-            return Ok(Secret::new(trimmed.to_owned()));
+            Ok(Some(Secret::new(existing.trim().to_owned())))
         }
+        Ok(_) => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(err(e)),
     }
+}
+
+fn load_or_create_secret(data_dir: &Path) -> Result<Secret, KeyError> {
+    if let Some(existing) = read_secret(data_dir)? {
+        return Ok(existing);
+    }
+    let path = secret_path(data_dir);
+    let err = |e| KeyError::SecretFile(path.display().to_string(), e);
     std::fs::create_dir_all(data_dir).map_err(err)?;
     let mut bytes = [0u8; 48];
     rand::Rng::fill(&mut rand::rng(), &mut bytes);

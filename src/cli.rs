@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 
 use crate::api::clients::{NewClient, create_client, revoke_client};
 use crate::app::{self, AppState};
-use crate::auth::{Role, TokenKeys};
+use crate::auth::{MissingSecret, Role, TokenKeys};
 use crate::config::Config;
 use crate::db::audit::Actor;
 use crate::domain::organisation::OdsCode;
@@ -143,7 +143,7 @@ pub fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             for o in &orgs {
                 OdsCode::parse(o)?;
             }
-            let keys = TokenKeys::from_config(&config)?;
+            let keys = TokenKeys::load(&config, MissingSecret::Refuse)?;
             println!("{}", keys.mint(&subject, None, role, orgs, ttl)?);
         }
         Command::Clients { action } => {
@@ -173,16 +173,10 @@ fn load_demo(conn: &mut db::DbConnection) -> Result<(), Box<dyn std::error::Erro
         tracing::info!("demo rounds already present");
         return Ok(());
     }
-    let designated: Vec<String> = report
-        .designated
-        .iter()
-        .map(|(o, r)| format!("{o} {r}"))
-        .collect();
     tracing::info!(
         rounds = report.rounds_added,
         returns = report.returns_added,
         submitted = report.submitted,
-        designated = %designated.join(", "),
         elapsed_ms = started.elapsed().as_millis() as u64,
         "synthetic demo rounds loaded (DMA_DEMO=false turns this off)"
     );

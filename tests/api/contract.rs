@@ -298,3 +298,47 @@ async fn the_audit_of_a_save_holds_values_before_and_after_with_actor_and_reques
             .any(|e| e["request_id"] == "cio-save-42" && e["client_id"] == "test-client")
     );
 }
+
+#[test]
+fn the_token_command_never_invents_a_signing_secret() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dma"))
+        .args(["token", "--role", "analyst"])
+        .current_dir(dir.path())
+        .env_remove("DMA_JWT_SECRET")
+        .env_remove("DMA_DATA_DIR")
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run dma token");
+    assert!(
+        !out.status.success(),
+        "a token was printed without a secret"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no token signing secret"), "{stderr}");
+    assert!(!dir.path().join("data").join("jwt-secret").exists());
+    // With the server's secret in its data directory, the same command signs with it.
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("jwt-secret"), crate::harness::SECRET).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dma"))
+        .args(["token", "--role", "analyst"])
+        .current_dir(dir.path())
+        .env_remove("DMA_JWT_SECRET")
+        .env_remove("DMA_DATA_DIR")
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run dma token");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let keys =
+        dma::auth::TokenKeys::from_secret(&dma::config::Secret::new(crate::harness::SECRET.into()));
+    assert!(
+        keys.verify(&token).is_ok(),
+        "the token is signed with the server's secret"
+    );
+}

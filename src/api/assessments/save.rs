@@ -335,8 +335,10 @@ fn try_save(
     }
 }
 
-/// Save a partial draft: answers merge with earlier ones; `null` clears one. With `If-Match` and a
-/// stale ETag nothing changes (412). The round must be open (409).
+/// Save a partial draft, with JSON merge-patch semantics per answer: only the listed questions
+/// change; in each, `value` and `evidence` are independent, an absent member keeps what is stored
+/// and `null` clears it (a `null` value removes the answer with its evidence). Unknown members are
+/// refused (422). With `If-Match` and a stale ETag nothing changes (412). The round must be open (409).
 #[utoipa::path(operation_id = "saveAnswers", tag = "assessments",
     params(("round" = String, Path), ("ods" = String, Path),
            ("If-Match" = Option<String>, Header, description = "ETag of the version being edited")),
