@@ -212,7 +212,7 @@ fn clients_command(
                     c.role,
                     status,
                     c.name,
-                    c.organisation_codes().join(",")
+                    c.organisation_codes()?.join(",")
                 );
             }
         }

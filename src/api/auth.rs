@@ -125,7 +125,7 @@ async fn token(
         &client.id,
         Some(&client.id),
         role,
-        client.organisation_codes(),
+        client.organisation_codes()?,
         ttl,
     )?;
     Ok(web::Json(TokenResponse {

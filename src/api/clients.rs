@@ -46,16 +46,18 @@ pub struct Client {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-impl From<ClientRow> for Client {
-    fn from(r: ClientRow) -> Self {
-        Self {
-            organisations: r.organisation_codes(),
+impl TryFrom<ClientRow> for Client {
+    type Error = diesel::result::Error;
+
+    fn try_from(r: ClientRow) -> Result<Self, Self::Error> {
+        Ok(Self {
+            organisations: r.organisation_codes()?,
             client_id: r.id,
             name: r.name,
             role: r.role,
             created_at: r.created_at.and_utc(),
             revoked_at: r.revoked_at.map(|t| t.and_utc()),
-        }
+        })
     }
 }
 
@@ -120,7 +122,7 @@ pub fn create_client(
         Ok::<_, AppError>(())
     })?;
     Ok(CreatedClient {
-        client: row.into(),
+        client: Client::try_from(row)?,
         client_secret: secret,
     })
 }
@@ -136,7 +138,7 @@ pub fn revoke_client(conn: &mut DbConnection, actor: &Actor, id: &str) -> AppRes
             )?;
         }
         let row = clients::find(c, id)?.ok_or_else(|| not_found("client", id))?;
-        Ok(row.into())
+        Ok(Client::try_from(row)?)
     })
 }
 
@@ -182,7 +184,11 @@ async fn create(
 async fn list(state: web::Data<AppState>, who: Principal) -> AppResult<web::Json<Vec<Client>>> {
     who.require_admin()?;
     let rows = db(&state, |c| Ok(clients::list(c)?)).await?;
-    Ok(web::Json(rows.into_iter().map(Client::from).collect()))
+    Ok(web::Json(
+        rows.into_iter()
+            .map(Client::try_from)
+            .collect::<Result<_, _>>()?,
+    ))
 }
 
 /// Revoke an API client (admin).

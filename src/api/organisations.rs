@@ -202,14 +202,17 @@ fn detail(conn: &mut DbConnection, ods: &str) -> AppResult<OrganisationDetail> {
         })
         .collect();
     let successor = match &row.successor_code {
-        Some(code) => orgs::find(conn, code)?.map(|s| LineageLink {
-            merged_on: orgs::predecessors(conn, code)
-                .ok()
-                .and_then(|p| p.into_iter().find(|(e, _)| e.predecessor_code == ods))
-                .and_then(|(e, _)| e.merged_on),
-            ods_code: s.ods_code,
-            name: s.name,
-        }),
+        Some(code) => match orgs::find(conn, code)? {
+            Some(s) => Some(LineageLink {
+                merged_on: orgs::predecessors(conn, code)?
+                    .into_iter()
+                    .find(|(e, _)| e.predecessor_code == ods)
+                    .and_then(|(e, _)| e.merged_on),
+                ods_code: s.ods_code,
+                name: s.name,
+            }),
+            None => None,
+        },
         None => None,
     };
     Ok(OrganisationDetail {

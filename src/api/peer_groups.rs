@@ -82,16 +82,18 @@ pub struct PeerGroup {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<PeerGroupRow> for PeerGroup {
-    fn from(r: PeerGroupRow) -> Self {
-        Self {
-            members: r.member_codes(),
+impl TryFrom<PeerGroupRow> for PeerGroup {
+    type Error = diesel::result::Error;
+
+    fn try_from(r: PeerGroupRow) -> Result<Self, Self::Error> {
+        Ok(Self {
+            members: r.member_codes()?,
             key: r.key,
             title: r.title,
             org_type: r.org_type,
             created_at: r.created_at.and_utc(),
             updated_at: r.updated_at.and_utc(),
-        }
+        })
     }
 }
 
@@ -146,7 +148,11 @@ fn member_type(conn: &mut DbConnection, members: &[String]) -> AppResult<OrgType
 #[get("/peer-groups")]
 async fn list(state: web::Data<AppState>, _who: Principal) -> AppResult<web::Json<Vec<PeerGroup>>> {
     let rows = db(&state, |c| Ok(store::list(c)?)).await?;
-    Ok(web::Json(rows.into_iter().map(PeerGroup::from).collect()))
+    Ok(web::Json(
+        rows.into_iter()
+            .map(PeerGroup::try_from)
+            .collect::<Result<_, _>>()?,
+    ))
 }
 
 /// One peer group.
@@ -166,7 +172,7 @@ async fn get_one(
         store::find(c, &key)?.ok_or_else(|| not_found("peer group", &key))
     })
     .await?;
-    Ok(web::Json(row.into()))
+    Ok(web::Json(PeerGroup::try_from(row)?))
 }
 
 /// Create a peer group (admin).
@@ -220,7 +226,7 @@ async fn create(
         })
     })
     .await?;
-    Ok(HttpResponse::Created().json(PeerGroup::from(row)))
+    Ok(HttpResponse::Created().json(PeerGroup::try_from(row)?))
 }
 
 /// Replace a peer group's title and members (admin).
@@ -256,7 +262,8 @@ async fn update(
         };
         crate::db::write_transaction(c, |c| {
             store::update(c, &row)?;
-            let summary = serde_json::json!({ "before": PeerGroup::from(before), "after": fields });
+            let summary =
+                serde_json::json!({ "before": PeerGroup::try_from(before)?, "after": fields });
             audit::record(
                 c,
                 &NewAuditEvent::new(&who.actor(), "update", "peer_group", &key, summary),
@@ -265,7 +272,7 @@ async fn update(
         })
     })
     .await?;
-    Ok(web::Json(row.into()))
+    Ok(web::Json(PeerGroup::try_from(row)?))
 }
 
 /// Delete a peer group (admin). The audit trail keeps its history.
@@ -287,7 +294,7 @@ async fn remove(
         crate::db::write_transaction(c, |c| {
             let before = store::find(c, &key)?.ok_or_else(|| not_found("peer group", &key))?;
             store::delete(c, &key)?;
-            let summary = serde_json::json!({ "before": PeerGroup::from(before) });
+            let summary = serde_json::json!({ "before": PeerGroup::try_from(before)? });
             audit::record(
                 c,
                 &NewAuditEvent::new(&who.actor(), "delete", "peer_group", &key, summary),

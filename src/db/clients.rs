@@ -20,8 +20,9 @@ pub struct ClientRow {
 }
 
 impl ClientRow {
-    pub fn organisation_codes(&self) -> Vec<String> {
-        serde_json::from_str(&self.organisations).unwrap_or_default()
+    /// The stored ODS codes; a value that does not parse is an error, never an empty list.
+    pub fn organisation_codes(&self) -> QueryResult<Vec<String>> {
+        super::parse_stored_json(&self.organisations, "api_clients.organisations")
     }
 }
 

@@ -73,9 +73,22 @@ impl ManageConnection for ConnectionManager {
         conn.batch_execute("SELECT 1").map_err(ConnectError::Query)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// A connection is dropped from the pool when a panic interrupted its use or its backend
+    /// reports it broken (a lost PostgreSQL session, a transaction left open).
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        std::thread::panicking() || conn.is_broken()
     }
+}
+
+/// Parses a JSON document stored in a text column. A value that does not parse is corrupt data:
+/// a deserialisation error (an internal error, logged with its cause), never a default.
+pub fn parse_stored_json<T: serde::de::DeserializeOwned>(
+    raw: &str,
+    column: &str,
+) -> QueryResult<T> {
+    serde_json::from_str(raw)
+        .map_err(|e| diesel::result::Error::DeserializationError(format!("{column}: {e}").into()))
 }
 
 /// A transaction that reads and then writes. On SQLite it takes the write lock before anything

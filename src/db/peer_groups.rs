@@ -19,8 +19,9 @@ pub struct PeerGroupRow {
 }
 
 impl PeerGroupRow {
-    pub fn member_codes(&self) -> Vec<String> {
-        serde_json::from_str(&self.members).unwrap_or_default()
+    /// The stored ODS codes; a value that does not parse is an error, never an empty list.
+    pub fn member_codes(&self) -> QueryResult<Vec<String>> {
+        super::parse_stored_json(&self.members, "peer_groups.members")
     }
 }
 

@@ -176,3 +176,33 @@ fn the_compose_file_wires_the_api_to_a_healthy_postgres() {
     assert!(url.starts_with("postgres://") && url.contains("@db:5432/"));
     assert!(env.contains_key("DMA_BIND"));
 }
+
+#[actix_web::test]
+async fn a_corrupt_stored_value_is_an_internal_error_not_an_empty_list() {
+    let app = TestApp::new();
+    {
+        let mut conn = app.state.pool.get().expect("connection");
+        let t = dma::db::now();
+        dma::db::peer_groups::insert(
+            &mut conn,
+            &dma::db::peer_groups::PeerGroupRow {
+                key: "damaged".into(),
+                title: "Damaged".into(),
+                org_type: "acute".into(),
+                members: "[\"RA7\", oops".into(),
+                created_at: t,
+                updated_at: t,
+            },
+        )
+        .expect("insert");
+    }
+    let r = app.get("/api/v1/peer-groups", Some(&app.analyst())).await;
+    let p = r.assert_problem(500);
+    assert!(
+        !p["detail"].as_str().unwrap().contains("oops"),
+        "the cause stays in the log: {p}"
+    );
+    app.get("/api/v1/peer-groups/damaged", Some(&app.analyst()))
+        .await
+        .assert_problem(500);
+}

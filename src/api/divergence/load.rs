@@ -149,7 +149,7 @@ pub fn reference(conn: &mut DbConnection, raw: Option<&str>) -> AppResult<Refere
             Ok(Reference::PeerGroup {
                 key: group.key.clone(),
                 org_type,
-                members: group.member_codes(),
+                members: group.member_codes()?,
             })
         }
     }
