@@ -4,6 +4,9 @@
 pub mod answers;
 pub mod divergence;
 pub mod figures;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod framework;
 pub mod organisation;
 pub mod scoring;
+pub mod value;

@@ -14,33 +14,11 @@ use utoipa::ToSchema;
 use crate::domain::framework::{Domain, Framework, Question, QuestionType};
 use crate::domain::organisation::OrgType;
 
+pub use crate::domain::value::AnswerValue;
 pub use applicability::{Applicability, condition_holds, is_applicable, missing_mandatory};
 
 /// Longest free-text answer, in characters.
 pub const MAX_TEXT_CHARS: usize = 10_000;
-
-/// The value of one answer. On the wire: `true` (boolean), `42.5` (number, percentage), `"b"`
-/// (single-choice option code, or free text) or `["a", "c"]` (multiple-choice option codes).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(untagged)]
-pub enum AnswerValue {
-    Bool(bool),
-    Number(f64),
-    Text(String),
-    Choices(Vec<String>),
-}
-
-impl AnswerValue {
-    /// What kind of JSON value this is, for messages.
-    fn describe(&self) -> &'static str {
-        match self {
-            AnswerValue::Bool(_) => "a boolean",
-            AnswerValue::Number(_) => "a number",
-            AnswerValue::Text(_) => "a string",
-            AnswerValue::Choices(_) => "an array",
-        }
-    }
-}
 
 /// One answer with an optional evidence note or link.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

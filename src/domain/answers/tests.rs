@@ -1,10 +1,8 @@
 use serde_json::json;
 
 use super::*;
+use crate::domain::fixtures::{answers, choices, framework, no, num, scored, staged, text, yes};
 use crate::domain::framework::EnableWhen;
-use crate::domain::framework::fixtures::{
-    answers, choices, framework, no, num, scored, staged, text, yes,
-};
 
 #[track_caller]
 fn rejects(key: &str, value: AnswerValue, kind: AnswerProblemKind, fragment: &str) {

@@ -2,8 +2,6 @@
 //! look-ups over the tree. Structural validation lives in `validate`; answers and scoring elsewhere.
 
 #[cfg(test)]
-pub(crate) mod fixtures;
-#[cfg(test)]
 mod tests;
 mod validate;
 
@@ -12,8 +10,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::answers::AnswerValue;
 use crate::domain::organisation::OrgType;
+use crate::domain::value::AnswerValue;
 
 pub use validate::{MAX_BANDS, MAX_OPTIONS, MAX_QUESTIONS, Problem};
 

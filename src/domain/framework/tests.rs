@@ -1,7 +1,7 @@
 use serde_json::json;
 
-use super::fixtures::{framework, scored, staged};
 use super::*;
+use crate::domain::fixtures::{framework, scored, staged};
 
 #[test]
 fn fixtures_are_valid() {

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::domain::answers::{Answer, Answers};
-use crate::domain::framework::fixtures::{framework, scored, staged};
+use crate::domain::fixtures::{framework, scored, staged};
 
 /// One generated question: kind (0 boolean, 1 single choice, 2 multiple choice, 3 number),
 /// domain (0 and 1 acute, 2 community only), option scores / band scores, weight, `meets`

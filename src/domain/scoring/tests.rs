@@ -1,6 +1,6 @@
 use super::*;
 use crate::domain::answers::{Answer, Answers};
-use crate::domain::framework::fixtures::{answers, choices, no, num, scored, staged, text, yes};
+use crate::domain::fixtures::{answers, choices, no, num, scored, staged, text, yes};
 
 const EPS: f64 = 1e-9;
 

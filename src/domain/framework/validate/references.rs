@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::{Validator, framework_key_problem};
-use crate::domain::answers::AnswerValue;
 use crate::domain::framework::{EnableWhen, Operator, Question, QuestionType};
+use crate::domain::value::AnswerValue;
 
 impl Validator<'_> {
     pub(super) fn enable_when(&mut self, path: &str, condition: &EnableWhen, position: usize) {

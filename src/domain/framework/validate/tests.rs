@@ -1,6 +1,6 @@
 //! Structural validation: one test per kind of problem, each checking the reported path.
 
-use crate::domain::framework::fixtures::{scored, staged};
+use crate::domain::fixtures::{scored, staged};
 use crate::domain::framework::*;
 
 pub(super) fn problems(f: &Framework) -> Vec<Problem> {

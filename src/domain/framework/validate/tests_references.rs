@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::tests::{assert_problem, problems, q};
-use crate::domain::framework::fixtures::{scored, staged};
+use crate::domain::fixtures::{scored, staged};
 use crate::domain::framework::*;
 
 fn condition(question: &str, operator: &str, answer: serde_json::Value) -> Option<EnableWhen> {

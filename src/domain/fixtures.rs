@@ -1,10 +1,11 @@
-//! Test fixtures shared by the framework, answers and scoring tests: one small scored framework
+//! Test fixtures shared by the framework, answers and scoring tests (a leaf: it uses both, neither
+//! uses it outside tests): one small scored framework
 //! (0 to 100, in the style of the 2015/16 self-assessment) and one staged framework (levels 1 to 5).
 
 use serde_json::json;
 
-use super::Framework;
 use crate::domain::answers::{Answer, AnswerValue, Answers};
+use crate::domain::framework::Framework;
 
 /// Parses a framework from JSON; panics (tests only) when it does not deserialize.
 pub fn framework(value: serde_json::Value) -> Framework {
