@@ -1,10 +1,15 @@
-//! Extractor configurations that route query, path and form errors through `AppError` (JSON bodies
-//! go through [`super::body::JsonBody`]),
+//! The caller's identity (`Principal` from the bearer token) and extractor configurations that
+//! route query, path and form errors through `AppError` (JSON bodies go through
+//! [`super::body::JsonBody`]),
 //! so malformed input gets a problem document (400, 413, 415 or 422), never actix's plain text.
 
 use actix_web::error::{PathError, QueryPayloadError, UrlencodedError};
-use actix_web::web;
+use std::future::{Ready, ready};
 
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
+
+use crate::app::AppState;
+use crate::auth::Principal;
 use crate::error::AppError;
 
 pub fn query_config() -> web::QueryConfig {
@@ -39,4 +44,44 @@ pub fn form_config(limit: usize) -> web::FormConfig {
             }
             .into()
         })
+}
+
+/// Handlers name a [`Principal`] argument to require a valid bearer token.
+impl FromRequest for Principal {
+    type Error = AppError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(principal_of(req))
+    }
+}
+
+/// The caller, from its bearer token (401 without a valid one), with the request's id for the
+/// audit trail.
+fn principal_of(req: &HttpRequest) -> Result<Principal, AppError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::internal("application state missing"))?;
+    let header = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .ok_or_else(|| AppError::Unauthorized("a bearer token is required".into()))?;
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            AppError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
+        })?;
+    let mut principal = state.keys.verify(token)?;
+    principal.request_id = req
+        .extensions()
+        .get::<crate::telemetry::RequestId>()
+        .map(|id| id.0.clone());
+    Ok(principal)
 }

@@ -1,148 +1,17 @@
-//! Who is calling: JWT verification (service-issued HS256 tokens and, when configured, externally
-//! issued RS256/ES256 tokens), the `Principal` extractor, role checks, token minting, and the
-//! argon2 hashing of API client secrets.
+//! Signing and verifying tokens: service-issued HS256 tokens and, when configured, externally issued
+//! RS256/ES256 tokens; the signing secret kept in the data directory.
 
-use std::future::{Ready, ready};
 use std::path::Path;
 
-use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-use crate::app::AppState;
+use super::{Audience, Claims, Principal, Role};
 use crate::config::{Config, ExternalAlgorithm, Secret};
-use crate::db::audit::Actor;
 use crate::error::AppError;
 
 /// Issuer and audience of the tokens this service signs.
 pub const SERVICE_ISSUER: &str = "dma";
 pub const SERVICE_AUDIENCE: &str = "dma-api";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Maintains organisations, frameworks, rounds, peer groups and clients; re-opens returns.
-    Admin,
-    /// Reads everything national; changes nothing.
-    Analyst,
-    /// Acts only for the organisations listed in its token.
-    Submitter,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Analyst => "analyst",
-            Role::Submitter => "submitter",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Role> {
-        [Role::Admin, Role::Analyst, Role::Submitter]
-            .into_iter()
-            .find(|r| r.as_str() == raw)
-    }
-}
-
-/// Claims of every accepted token. External identity providers must carry `role` (and `orgs`
-/// for submitters) in the same names.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Claims {
-    pub sub: String,
-    pub role: Role,
-    #[serde(default)]
-    pub orgs: Vec<String>,
-    /// Optional for external tokens; `nbf` is checked when present.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub iat: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nbf: Option<i64>,
-    pub exp: i64,
-    pub iss: String,
-    pub aud: Audience,
-    /// The API client the token was issued to (RFC 9068 `client_id`); service tokens from
-    /// `/api/v1/auth/token` carry it, CLI tokens do not.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The authorised party: identity providers name the client here when they omit `client_id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub azp: Option<String>,
-}
-
-/// `aud` as one string or, as many identity providers send it, a list (RFC 7519 §4.1.3).
-/// Which audience must be present is checked by the verifier, not here.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Audience {
-    One(String),
-    Many(Vec<String>),
-}
-
-/// The verified caller.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    pub subject: String,
-    pub role: Role,
-    pub orgs: Vec<String>,
-    /// The API client the token was issued to, when the token says.
-    pub client_id: Option<String>,
-    /// The id of the request being served (set by the extractor; none outside a request).
-    pub request_id: Option<String>,
-}
-
-impl Principal {
-    /// Who this caller is, as the audit trail records it.
-    pub fn actor(&self) -> Actor {
-        Actor {
-            subject: self.subject.clone(),
-            client_id: self.client_id.clone(),
-            request_id: self.request_id.clone(),
-        }
-    }
-
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
-
-    /// Admins and analysts read everything national.
-    pub fn is_national_reader(&self) -> bool {
-        matches!(self.role, Role::Admin | Role::Analyst)
-    }
-
-    pub fn require_admin(&self) -> Result<(), AppError> {
-        if self.is_admin() {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden(
-                "this action needs the admin role".into(),
-            ))
-        }
-    }
-
-    pub fn require_national_reader(&self) -> Result<(), AppError> {
-        if self.is_national_reader() {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden(
-                "this view needs the analyst or admin role".into(),
-            ))
-        }
-    }
-
-    /// A submitter acts only for the organisations in its token.
-    pub fn acts_for(&self, ods: &str) -> bool {
-        self.role == Role::Submitter && self.orgs.iter().any(|o| o == ods)
-    }
-
-    /// Reading one organisation's return or scores: national readers, or a submitter for its own.
-    pub fn may_read_org(&self, ods: &str) -> bool {
-        self.is_national_reader() || self.acts_for(ods)
-    }
-}
 
 /// Keys and rules for signing and verifying tokens, built once at start-up.
 #[derive(Clone)]
@@ -361,69 +230,6 @@ fn write_owner_only(path: &Path, contents: &str) -> std::io::Result<()> {
 fn write_owner_only(path: &Path, contents: &str) -> std::io::Result<()> {
     std::fs::write(path, contents)
 }
-
-impl FromRequest for Principal {
-    type Error = AppError;
-    type Future = Ready<Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal_of(req))
-    }
-}
-
-fn principal_of(req: &HttpRequest) -> Result<Principal, AppError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| AppError::internal("application state missing"))?;
-    let header = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .ok_or_else(|| AppError::Unauthorized("a bearer token is required".into()))?;
-    let token = header
-        .to_str()
-        .ok()
-        .and_then(|h| {
-            h.strip_prefix("Bearer ")
-                .or_else(|| h.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            AppError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
-        })?;
-    let mut principal = state.keys.verify(token)?;
-    principal.request_id = req
-        .extensions()
-        .get::<crate::telemetry::RequestId>()
-        .map(|id| id.0.clone());
-    Ok(principal)
-}
-
-/// Hashes a client secret with argon2 (a fresh salt each time).
-pub fn hash_secret(secret: &str) -> Result<String, AppError> {
-    argon2::Argon2::default()
-        .hash_password(secret.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(AppError::internal)
-}
-
-pub fn verify_secret(secret: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            argon2::Argon2::default()
-                .verify_password(secret.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
-/// A new random client secret (48 hex characters).
-pub fn new_client_secret() -> String {
-    let mut bytes = [0u8; 24];
-    rand::Rng::fill(&mut rand::rng(), &mut bytes);
-    hex::encode(bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,16 +269,6 @@ mod tests {
             good.split('.').nth(1).unwrap()
         );
         assert!(k.verify(&none).is_err());
-    }
-
-    #[test]
-    fn secrets_hash_and_verify() {
-        let h = hash_secret("s3cret").unwrap();
-        assert!(h.starts_with("$argon2"));
-        assert!(!h.contains("s3cret"));
-        assert!(verify_secret("s3cret", &h));
-        assert!(!verify_secret("other", &h));
-        assert!(!verify_secret("s3cret", "not a hash"));
     }
 
     #[test]
