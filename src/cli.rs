@@ -2,12 +2,12 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::api::clients::{NewClient, create_client, revoke_client};
 use crate::app::{self, AppState};
 use crate::auth::{MissingSecret, Role, TokenKeys};
 use crate::config::Config;
 use crate::db::audit::Actor;
 use crate::domain::organisation::OdsCode;
+use crate::service::clients::{NewClient, create_client, revoke_client};
 use crate::{db, seed, telemetry};
 
 #[derive(Debug, Parser)]

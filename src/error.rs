@@ -87,6 +87,11 @@ impl AppError {
         }
     }
 
+    /// 404 for a missing record, named (`organisation \`RXX\` does not exist`).
+    pub fn not_found(what: &str, key: &str) -> Self {
+        AppError::NotFound(format!("{what} `{key}` does not exist"))
+    }
+
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         AppError::Internal(cause.to_string())
     }

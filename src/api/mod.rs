@@ -161,5 +161,5 @@ pub fn wants_csv(format: Option<&str>) -> AppResult<bool> {
 
 /// 404 for a missing record, named.
 pub fn not_found(what: &str, key: &str) -> AppError {
-    AppError::NotFound(format!("{what} `{key}` does not exist"))
+    AppError::not_found(what, key)
 }
