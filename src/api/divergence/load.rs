@@ -118,17 +118,7 @@ pub fn organisations(
 pub fn scores(conn: &mut DbConnection, chain: &Chain) -> AppResult<Vec<PillarObservation>> {
     let mut out = Vec::new();
     for (r, _) in &chain.rounds {
-        for s in store::submitted_scores(conn, &r.key, false)? {
-            if s.scope == "pillar" {
-                out.push(PillarObservation {
-                    ods: s.ods_code,
-                    round: s.round_key,
-                    pillar: s.pillar,
-                    score: s.score,
-                    coverage: s.coverage,
-                });
-            }
-        }
+        out.extend(store::submitted_pillar_scores(conn, &r.key)?);
     }
     Ok(out)
 }
