@@ -95,7 +95,7 @@ fn synthetic(n: usize, seed: u64) -> EngineInput {
                 let score = ((raw.clamp(1.0, 5.0) * 6.0).round()) / 6.0;
                 let coverage = if rng.uniform() < 0.04 { 0.6 } else { 1.0 };
                 let answered = rng.uniform() > 0.005;
-                scores.push(PillarScore {
+                scores.push(PillarObservation {
                     ods: ods.clone(),
                     round: round.clone(),
                     pillar: (*pillar).to_owned(),

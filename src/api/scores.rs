@@ -17,11 +17,12 @@ use super::{db, not_found};
 use crate::api::problems::{BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
 use crate::app::AppState;
 use crate::auth::Principal;
-use crate::db::assessments::{self as store, ScoreRow};
+use crate::db::assessments as store;
 use crate::db::organisations::{self, NamedOrganisation};
 use crate::db::{DbConnection, rounds};
 use crate::domain::figures::zero_noise;
 use crate::domain::framework::Pillar;
+use crate::domain::scoring::{DomainScore, PillarScore, Scores};
 use crate::error::{AppError, AppResult};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -93,52 +94,10 @@ pub struct ScoresQuery {
     pub format: Option<String>,
 }
 
-/// Groups stored rows of one organisation in one round into the wire shape: the pillars of
-/// `pillars` (framework order) with their titles, figures with f64 noise written as 0.
-fn group(rows: Vec<ScoreRow>, org: &NamedOrganisation, pillars: &[&Pillar]) -> OrganisationScores {
-    let value = |r: &ScoreRow| (r.score.map(zero_noise), zero_noise(r.coverage));
-    let mut overall = ScoreValue {
-        score: None,
-        coverage: 0.0,
-    };
-    let mut by_pillar: BTreeMap<String, PillarValue> = BTreeMap::new();
-    let mut domains: Vec<ScoreRow> = Vec::new();
-    for r in rows {
-        let (score, coverage) = value(&r);
-        match r.scope.as_str() {
-            "overall" => overall = ScoreValue { score, coverage },
-            "pillar" => {
-                let title = pillars.iter().find(|p| p.key == r.pillar);
-                by_pillar.insert(
-                    r.pillar.clone(),
-                    PillarValue {
-                        pillar_title: title.map_or_else(|| r.pillar.clone(), |p| p.title.clone()),
-                        pillar: r.pillar,
-                        score,
-                        coverage,
-                        domains: Vec::new(),
-                    },
-                );
-            }
-            _ => domains.push(r),
-        }
-    }
-    for d in domains {
-        let (score, coverage) = value(&d);
-        let title = pillars
-            .iter()
-            .find(|p| p.key == d.pillar)
-            .and_then(|p| p.domains.iter().find(|x| x.key == d.domain))
-            .map_or_else(|| d.domain.clone(), |x| x.title.clone());
-        if let Some(p) = by_pillar.get_mut(&d.pillar) {
-            p.domains.push(DomainValue {
-                domain: d.domain,
-                domain_title: title,
-                score,
-                coverage,
-            });
-        }
-    }
+/// The wire shape of one organisation's stored scores in one round: the pillars of `pillars`
+/// (framework order) with their titles, domains in stored order, figures with f64 noise written
+/// as 0.
+fn group(scores: &Scores, org: &NamedOrganisation, pillars: &[&Pillar]) -> OrganisationScores {
     let o = &org.row;
     OrganisationScores {
         ods_code: o.ods_code.clone(),
@@ -148,20 +107,47 @@ fn group(rows: Vec<ScoreRow>, org: &NamedOrganisation, pillars: &[&Pillar]) -> O
         region_name: org.region_name.clone(),
         icb_code: o.icb_code.clone(),
         icb_name: org.icb_name.clone(),
-        overall,
+        overall: ScoreValue::new(scores.score, scores.coverage),
         pillars: pillars
             .iter()
-            .filter_map(|p| by_pillar.remove(&p.key))
+            .filter_map(|fp| {
+                let p = scores.pillars.iter().find(|p| p.pillar == fp.key)?;
+                Some(PillarValue::new(p, fp))
+            })
             .collect(),
     }
 }
 
-fn by_org(rows: Vec<ScoreRow>) -> BTreeMap<String, Vec<ScoreRow>> {
-    let mut out: BTreeMap<String, Vec<ScoreRow>> = BTreeMap::new();
-    for r in rows {
-        out.entry(r.ods_code.clone()).or_default().push(r);
+impl ScoreValue {
+    fn new(score: Option<f64>, coverage: f64) -> Self {
+        ScoreValue {
+            score: score.map(zero_noise),
+            coverage: zero_noise(coverage),
+        }
     }
-    out
+}
+
+impl PillarValue {
+    /// A stored pillar with its titles from the framework's pillar `fp`.
+    fn new(p: &PillarScore, fp: &Pillar) -> Self {
+        let domain = |d: &DomainScore| DomainValue {
+            domain: d.domain.clone(),
+            domain_title: fp
+                .domains
+                .iter()
+                .find(|x| x.key == d.domain)
+                .map_or_else(|| d.domain.clone(), |x| x.title.clone()),
+            score: d.score.map(zero_noise),
+            coverage: zero_noise(d.coverage),
+        };
+        PillarValue {
+            pillar: p.pillar.clone(),
+            pillar_title: fp.title.clone(),
+            score: p.score.map(zero_noise),
+            coverage: zero_noise(p.coverage),
+            domains: p.domains.iter().map(domain).collect(),
+        }
+    }
 }
 
 fn load_round_scores(
@@ -190,7 +176,7 @@ fn load_round_scores(
         .map(|o| (o.row.ods_code.clone(), o))
         .collect();
     let mut items = Vec::new();
-    for (ods, rows) in by_org(store::submitted_scores(conn, round, true)?) {
+    for (ods, scores) in store::submitted_scores_of_round(conn, round)? {
         let Some(named) = orgs.get(&ods) else {
             continue;
         };
@@ -204,7 +190,7 @@ fn load_round_scores(
                 .as_ref()
                 .is_none_or(|i| org.icb_code.as_ref() == Some(i));
         if keep {
-            items.push(group(rows, named, &pillars));
+            items.push(group(&scores, named, &pillars));
         }
     }
     Ok(RoundScores {
@@ -349,18 +335,15 @@ async fn organisation_scores(
     let history = db(&state, move |c| {
         let org =
             organisations::find_named(c, &ods)?.ok_or_else(|| not_found("organisation", &ods))?;
-        let mut per_round: BTreeMap<String, Vec<ScoreRow>> = BTreeMap::new();
-        for r in store::submitted_scores_of_org(c, &ods)? {
-            per_round.entry(r.round_key.clone()).or_default().push(r);
-        }
+        let mut per_round = store::submitted_scores_of_org(c, &ods)?;
         let mut entries = Vec::new();
         for round in rounds::list(c)? {
-            let Some(rows) = per_round.remove(&round.key) else {
+            let Some(scores) = per_round.remove(&round.key) else {
                 continue;
             };
             let framework = round_framework(c, &round)?;
             let pillars: Vec<&Pillar> = framework.pillars.iter().collect();
-            let g = group(rows, &org, &pillars);
+            let g = group(&scores, &org, &pillars);
             entries.push(RoundEntry {
                 round: round.key,
                 title: round.title,

@@ -9,7 +9,6 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 
 use super::{TRUSTS_2023, WGLL_FRAMEWORK_KEY};
-use crate::api::assessments::scores_to_rows;
 use crate::db::assessments::{self, AssessmentRow};
 use crate::db::audit::{self, Actor, NewAuditEvent};
 use crate::db::rounds::{self, RoundRow};
@@ -180,11 +179,7 @@ pub fn load_demo(conn: &mut DbConnection) -> AppResult<DemoReport> {
                 )?;
                 if r.submitted {
                     let scores = score(&framework, org_type, &r.answers);
-                    assessments::replace_scores(
-                        c,
-                        &id,
-                        &scores_to_rows(&id, key, &r.ods, &scores),
-                    )?;
+                    assessments::store_scores(c, &id, key, &r.ods, &scores)?;
                     report.submitted += 1;
                 }
                 report.returns_added += 1;

@@ -3,6 +3,10 @@
 use actix_web::http::Method;
 use serde_json::json;
 
+use dma::db::{assessments as stored, write_transaction};
+use dma::domain::divergence::PillarObservation;
+use dma::domain::scoring::{DomainScore, PillarScore, Scores};
+
 use crate::fixtures::{answers, close, open_round, save, scored_framework, submit};
 use crate::harness::TestApp;
 
@@ -246,4 +250,110 @@ async fn the_audit_trail_records_every_write_for_admins_only() {
     app.send(Method::DELETE, "/api/v1/audit", Some(&a), None)
         .await
         .assert_problem(405);
+}
+
+fn domain_score(pillar: &str, domain: &str, score: Option<f64>, coverage: f64) -> DomainScore {
+    DomainScore {
+        pillar: pillar.into(),
+        domain: domain.into(),
+        score,
+        coverage,
+        answered: 3,
+        applicable: 7,
+    }
+}
+
+/// Pillars and domains sorted by key: the order readers other than the assessment view give.
+fn by_key(mut s: Scores) -> Scores {
+    s.pillars.sort_by(|a, b| a.pillar.cmp(&b.pillar));
+    for p in &mut s.pillars {
+        p.domains.sort_by(|a, b| a.domain.cmp(&b.domain));
+    }
+    s
+}
+
+/// Scores → rows → Scores through the database (on the backend the suite runs on): what submit
+/// stores is what the assessment view shows, every reader gets back the tree that was stored,
+/// and storing again replaces it.
+#[actix_web::test]
+async fn stored_score_trees_come_back_whole_from_every_reader() {
+    let app = TestApp::new();
+    two_submitted(&app).await;
+    let shown = app
+        .get("/api/v1/rounds/2026-27/assessments/RJ1", Some(&app.admin()))
+        .await;
+    let shown: Scores = serde_json::from_value(shown.assert_ok(200)["scores"].clone()).unwrap();
+    let mut conn = app.state.pool.get().unwrap();
+    let c = &mut *conn;
+    let rj1 = stored::find(c, "2026-27", "RJ1").unwrap().unwrap();
+    let at_submit = stored::scores_of(c, &rj1.id).unwrap().unwrap();
+    assert_eq!(at_submit, by_key(shown));
+
+    // Edge values: no overall or pillar score, a third, a count near i32::MAX, tiny noise.
+    let tree = Scores {
+        score: None,
+        coverage: 1.0 / 3.0,
+        answered: 2_000_000_000,
+        applicable: 2_000_000_001,
+        pillars: vec![
+            PillarScore {
+                pillar: "capabilities".into(),
+                score: Some(62.5),
+                coverage: 0.5,
+                answered: 1,
+                applicable: 2,
+                domains: vec![domain_score("capabilities", "records", Some(1e-12), 0.5)],
+            },
+            PillarScore {
+                pillar: "readiness".into(),
+                score: None,
+                coverage: 0.0,
+                answered: 0,
+                applicable: 4,
+                domains: vec![
+                    domain_score("readiness", "strategy", None, 0.0),
+                    domain_score("readiness", "workforce", Some(100.0), 1.0 / 3.0),
+                ],
+            },
+        ],
+    };
+    let ra7 = stored::find(c, "2026-27", "RA7").unwrap().unwrap();
+    write_transaction(c, |c| {
+        stored::store_scores(c, &ra7.id, "2026-27", "RA7", &tree)
+    })
+    .unwrap();
+    assert_eq!(stored::scores_of(c, &ra7.id).unwrap(), Some(tree.clone()));
+    let round = stored::submitted_scores_of_round(c, "2026-27").unwrap();
+    assert_eq!(round.keys().collect::<Vec<_>>(), ["RA7", "RJ1", "RNK"]);
+    assert_eq!(round["RA7"], tree);
+    assert_eq!(round["RJ1"], at_submit);
+    let history = stored::submitted_scores_of_org(c, "RA7").unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history["2026-27"], tree);
+    let observed: Vec<PillarObservation> = stored::submitted_pillar_scores(c, "2026-27")
+        .unwrap()
+        .into_iter()
+        .filter(|o| o.ods == "RA7")
+        .collect();
+    let expected: Vec<PillarObservation> = tree
+        .pillars
+        .iter()
+        .map(|p| PillarObservation {
+            ods: "RA7".into(),
+            round: "2026-27".into(),
+            pillar: p.pillar.clone(),
+            score: p.score,
+            coverage: p.coverage,
+        })
+        .collect();
+    assert_eq!(observed, expected);
+
+    // Storing again replaces the whole tree: no row of the old one is left.
+    let mut smaller = tree.clone();
+    smaller.pillars.truncate(1);
+    write_transaction(c, |c| {
+        stored::store_scores(c, &ra7.id, "2026-27", "RA7", &smaller)
+    })
+    .unwrap();
+    assert_eq!(stored::scores_of(c, &ra7.id).unwrap(), Some(smaller));
 }

@@ -20,17 +20,15 @@ use crate::api::problems::{Forbidden, NotFound, Unauthorized};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::DbConnection;
-use crate::db::assessments::{self as store, AssessmentRow, ScoreRow};
+use crate::db::assessments::{self as store, AssessmentRow};
 use crate::db::audit::{self, AuditFilter};
 use crate::db::organisations::{self, OrganisationRow};
 use crate::db::rounds::RoundRow;
 use crate::domain::answers::{Answer, Answers, missing_mandatory};
 use crate::domain::framework::Framework;
 use crate::domain::organisation::OrgType;
-use crate::domain::scoring::{DomainScore, PillarScore, Scores};
+use crate::domain::scoring::Scores;
 use crate::error::{AppError, AppResult};
-
-pub use submit::scores_to_rows;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(get_one)
@@ -139,48 +137,16 @@ pub(crate) fn if_match(raw: Option<&str>, current: Option<i32>) -> AppResult<Opt
     }
 }
 
-/// Rebuilds the score tree from stored rows, in framework order.
-fn scores_from_rows(framework: &Framework, org_type: OrgType, rows: &[ScoreRow]) -> Option<Scores> {
-    let find = |pillar: &str, domain: &str| {
-        rows.iter()
-            .find(|r| r.pillar == pillar && r.domain == domain)
-    };
-    let overall = find("", "")?;
-    let pillars = framework
-        .pillars_for(org_type)
-        .filter_map(|p| {
-            let pr = find(&p.key, "")?;
-            let domains = p
-                .domains_for(org_type)
-                .filter_map(|d| {
-                    let dr = find(&p.key, &d.key)?;
-                    Some(DomainScore {
-                        pillar: p.key.clone(),
-                        domain: d.key.clone(),
-                        score: dr.score,
-                        coverage: dr.coverage,
-                        answered: dr.answered.max(0) as u32,
-                        applicable: dr.applicable.max(0) as u32,
-                    })
-                })
-                .collect();
-            Some(PillarScore {
-                pillar: p.key.clone(),
-                score: pr.score,
-                coverage: pr.coverage,
-                answered: pr.answered.max(0) as u32,
-                applicable: pr.applicable.max(0) as u32,
-                domains,
-            })
-        })
-        .collect();
-    Some(Scores {
-        score: overall.score,
-        coverage: overall.coverage,
-        answered: overall.answered.max(0) as u32,
-        applicable: overall.applicable.max(0) as u32,
-        pillars,
-    })
+/// The stored score tree (`store::scores_of` decodes its rows) in framework order, restricted to
+/// the pillars and domains asked of the organisation type.
+fn scores_from_rows(
+    framework: &Framework,
+    org_type: OrgType,
+    stored: &Option<Scores>,
+) -> Option<Scores> {
+    stored
+        .as_ref()
+        .map(|s| s.in_framework_order(framework, org_type))
 }
 
 pub(crate) fn view(conn: &mut DbConnection, ctx: &Context) -> AppResult<AssessmentView> {

@@ -16,66 +16,12 @@ use crate::api::problems::{
 use crate::api::{db, validated};
 use crate::app::AppState;
 use crate::auth::Principal;
-use crate::db::assessments::{self as store, ScoreRow};
+use crate::db::assessments as store;
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::now;
 use crate::domain::answers::missing_mandatory;
-use crate::domain::scoring::{Scores, score};
+use crate::domain::scoring::score;
 use crate::error::{AppError, AppResult, FieldError};
-
-/// Flattens a score tree into stored rows (overall, pillar and domain scopes).
-pub fn scores_to_rows(assessment_id: &str, round: &str, ods: &str, s: &Scores) -> Vec<ScoreRow> {
-    let row = |scope: &str,
-               pillar: &str,
-               domain: &str,
-               score: Option<f64>,
-               coverage: f64,
-               answered: u32,
-               applicable: u32| ScoreRow {
-        assessment_id: assessment_id.to_owned(),
-        round_key: round.to_owned(),
-        ods_code: ods.to_owned(),
-        scope: scope.to_owned(),
-        pillar: pillar.to_owned(),
-        domain: domain.to_owned(),
-        score,
-        coverage,
-        answered: i32::try_from(answered).unwrap_or(i32::MAX),
-        applicable: i32::try_from(applicable).unwrap_or(i32::MAX),
-    };
-    let mut rows = vec![row(
-        "overall",
-        "",
-        "",
-        s.score,
-        s.coverage,
-        s.answered,
-        s.applicable,
-    )];
-    for p in &s.pillars {
-        rows.push(row(
-            "pillar",
-            &p.pillar,
-            "",
-            p.score,
-            p.coverage,
-            p.answered,
-            p.applicable,
-        ));
-        for d in &p.domains {
-            rows.push(row(
-                "domain",
-                &p.pillar,
-                &d.domain,
-                d.score,
-                d.coverage,
-                d.answered,
-                d.applicable,
-            ));
-        }
-    }
-    rows
-}
 
 /// Submit a return: every applicable mandatory question must be answered (422 listing the
 /// missing keys); scores are computed and stored with it; the return becomes read-only.
@@ -121,14 +67,13 @@ pub(super) async fn submit(
             return Err(AppError::Conflict("nothing has been saved for this return yet".into()));
         };
         let scores = score(&ctx.framework, ctx.org_type, &answers);
-        let rows = scores_to_rows(&a.id, &round, &ods, &scores);
         let t = now();
         crate::db::write_transaction(c, |c| {
             let submitted = Some((t, who.subject.clone()));
             if store::set_status(c, &a.id, a.version, "submitted", submitted, t)? == 0 {
                 return Err(AppError::PreconditionFailed("the return changed while submitting; reload it and try again".into()));
             }
-            store::replace_scores(c, &a.id, &rows)?;
+            store::store_scores(c, &a.id, &round, &ods, &scores)?;
             let summary = serde_json::json!({ "version": a.version + 1, "overall": scores.score, "coverage": scores.coverage });
             audit::record(c, &NewAuditEvent::new(&who.actor(), "submit", "assessment", &entity_key(&round, &ods), summary))?;
             Ok::<_, AppError>(())

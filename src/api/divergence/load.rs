@@ -11,7 +11,7 @@ use crate::db::rounds::RoundRow;
 use crate::db::{DbConnection, peer_groups, rounds};
 use crate::domain::answers::Answers;
 use crate::domain::divergence::{
-    ChangedItemSet, EngineInput, ItemMatched, MatchedChange, Options, OrgInfo, PillarScore,
+    ChangedItemSet, EngineInput, ItemMatched, MatchedChange, Options, OrgInfo, PillarObservation,
     Reference,
 };
 use crate::domain::framework::Framework;
@@ -115,20 +115,10 @@ pub fn organisations(
 }
 
 /// Stored pillar scores of the submitted returns of every round of the chain.
-pub fn scores(conn: &mut DbConnection, chain: &Chain) -> AppResult<Vec<PillarScore>> {
+pub fn scores(conn: &mut DbConnection, chain: &Chain) -> AppResult<Vec<PillarObservation>> {
     let mut out = Vec::new();
     for (r, _) in &chain.rounds {
-        for s in store::submitted_scores(conn, &r.key, false)? {
-            if s.scope == "pillar" {
-                out.push(PillarScore {
-                    ods: s.ods_code,
-                    round: s.round_key,
-                    pillar: s.pillar,
-                    score: s.score,
-                    coverage: s.coverage,
-                });
-            }
-        }
+        out.extend(store::submitted_pillar_scores(conn, &r.key)?);
     }
     Ok(out)
 }

@@ -111,9 +111,10 @@ pub struct OrgInfo {
     pub predecessors: Vec<String>,
 }
 
-/// A stored pillar score (the mean of its domain scores) of a submitted return.
+/// One observation for the engine: the stored pillar score (the mean of its domain scores) of a
+/// submitted return. Not to be confused with `scoring::PillarScore`, a pillar of a score tree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PillarScore {
+pub struct PillarObservation {
     pub ods: String,
     pub round: String,
     pub pillar: String,
@@ -160,7 +161,7 @@ pub struct EngineInput {
     pub previous_round: Option<String>,
     pub orgs: Vec<OrgInfo>,
     /// Pillar scores of submitted returns (any rounds; rounds not named above are ignored).
-    pub scores: Vec<PillarScore>,
+    pub scores: Vec<PillarObservation>,
     #[serde(default)]
     pub reference: Reference,
     #[serde(default)]

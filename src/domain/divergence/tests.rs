@@ -15,8 +15,8 @@ pub fn org(ods: &str, t: OrgType) -> OrgInfo {
     }
 }
 
-pub fn sc(ods: &str, round: &str, pillar: &str, score: f64, coverage: f64) -> PillarScore {
-    PillarScore {
+pub fn sc(ods: &str, round: &str, pillar: &str, score: f64, coverage: f64) -> PillarObservation {
+    PillarObservation {
         ods: ods.to_owned(),
         round: round.to_owned(),
         pillar: pillar.to_owned(),
@@ -25,7 +25,7 @@ pub fn sc(ods: &str, round: &str, pillar: &str, score: f64, coverage: f64) -> Pi
     }
 }
 
-pub fn input(rounds: &[&str], orgs: Vec<OrgInfo>, scores: Vec<PillarScore>) -> EngineInput {
+pub fn input(rounds: &[&str], orgs: Vec<OrgInfo>, scores: Vec<PillarObservation>) -> EngineInput {
     EngineInput {
         rounds: rounds.iter().map(|r| r.to_string()).collect(),
         previous_round: (rounds.len() > 1).then(|| rounds[rounds.len() - 2].to_string()),

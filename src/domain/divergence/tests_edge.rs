@@ -89,7 +89,7 @@ fn b11_4_low_coverage_is_returned_but_excluded() {
         .iter()
         .map(|o| org(o, Acute))
         .collect();
-    let mut scores: Vec<PillarScore> = [1.4, 3.1, 3.4, 3.3, 4.3, 3.0]
+    let mut scores: Vec<PillarObservation> = [1.4, 3.1, 3.4, 3.3, 4.3, 3.0]
         .iter()
         .zip(&orgs)
         .map(|(v, o)| sc(&o.ods, "2025", "p", *v, 1.0))

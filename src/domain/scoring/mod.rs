@@ -68,6 +68,29 @@ impl Scores {
     pub fn domains(&self) -> impl Iterator<Item = &DomainScore> {
         self.pillars.iter().flat_map(|p| &p.domains)
     }
+
+    /// This tree (e.g. as stored, in storage order) restricted to the pillars and domains that
+    /// `framework` asks of `org_type`, in framework order.
+    pub fn in_framework_order(&self, framework: &Framework, org_type: OrgType) -> Scores {
+        let pillars = framework
+            .pillars_for(org_type)
+            .filter_map(|fp| {
+                let p = self.pillars.iter().find(|p| p.pillar == fp.key)?;
+                let domains = fp
+                    .domains_for(org_type)
+                    .filter_map(|fd| p.domains.iter().find(|d| d.domain == fd.key).cloned())
+                    .collect();
+                Some(PillarScore {
+                    domains,
+                    ..p.clone()
+                })
+            })
+            .collect();
+        Scores {
+            pillars,
+            ..self.clone()
+        }
+    }
 }
 
 /// Scores a return. The rules (a contract):

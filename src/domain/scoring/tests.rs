@@ -373,3 +373,21 @@ fn scores_serialize() {
     let back: Scores = serde_json::from_value(wire).unwrap();
     assert_eq!(back, scores);
 }
+
+#[test]
+fn in_framework_order_restores_order_and_drops_what_the_type_is_not_asked() {
+    let f = scored();
+    let scores = score(&f, OrgType::Acute, &full_scored());
+    let mut shuffled = scores.clone();
+    shuffled.pillars.reverse();
+    for p in &mut shuffled.pillars {
+        p.domains.reverse();
+    }
+    assert_ne!(shuffled, scores);
+    assert_eq!(shuffled.in_framework_order(&f, OrgType::Acute), scores);
+    // A mental health trust is asked only `strategy`: `workforce` and whole pillars go.
+    let mh = scores.in_framework_order(&f, OrgType::MentalHealth);
+    let kept: Vec<&str> = mh.domains().map(|d| d.domain.as_str()).collect();
+    assert_eq!(kept, ["strategy"]);
+    assert_eq!((mh.score, mh.coverage), (scores.score, scores.coverage));
+}
