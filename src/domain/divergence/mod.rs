@@ -8,6 +8,8 @@
 //! groups, B3, and one value against its reference), `metrics` (per-pillar metric inputs),
 //! `engine` (rows), `verdict` (BH families and flags), `reasons` (plain-English sentences),
 //! `aggregate` (B7 ICB and region comparison), `filter` (which rows a reader asked for).
+//! Preparing an analysis: `rounds` (the comparable chain of rounds), `items` (item matching
+//! between framework versions, B2).
 //!
 //! Decisions where the spec leaves room (each is repeated where it is implemented):
 //! - Rows exist for every organisation with an [`OrgInfo`] and at least one stored pillar score in
@@ -32,11 +34,13 @@
 mod aggregate;
 mod engine;
 mod filter;
+pub mod items;
 mod metrics;
 mod options;
 mod prepare;
 mod reasons;
 mod reference;
+pub mod rounds;
 mod stats;
 mod types;
 mod verdict;
