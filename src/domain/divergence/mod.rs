@@ -55,7 +55,7 @@ mod tests_props;
 pub use aggregate::{AggregateBy, AggregateMetric, AggregateRow, aggregate};
 pub use engine::analyse;
 pub use filter::FlagFilter;
-pub use options::{Options, PMethod};
+pub use options::{OptionError, Options, OptionsPatch, PMethod};
 pub use stats::{bh_adjust, percentile_rank, quantile_type7};
 pub use types::{
     Analysis, ChangeBlock, Confidence, ConfigHash, DivergenceRow, FamilySizes, Flag, LevelBlock,
