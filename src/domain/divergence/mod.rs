@@ -8,8 +8,9 @@
 //! groups, B3, and one value against its reference), `metrics` (per-pillar metric inputs),
 //! `engine` (rows), `verdict` (BH families and flags), `reasons` (plain-English sentences),
 //! `aggregate` (B7 ICB and region comparison), `filter` (which rows a reader asked for).
-//! Preparing an analysis: `rounds` (the comparable chain of rounds), `items` (item matching
-//! between framework versions, B2).
+//! Preparing an analysis and reading it out: `rounds` (the comparable chain of rounds), `items`
+//! (item matching between framework versions, B2), `disclosure` (what a submitter may see, and
+//! the distribution of the reference a row used).
 //!
 //! Decisions where the spec leaves room (each is repeated where it is implemented):
 //! - Rows exist for every organisation with an [`OrgInfo`] and at least one stored pillar score in
@@ -32,6 +33,7 @@
 //!   `aggregate` for the rest.
 
 mod aggregate;
+pub mod disclosure;
 mod engine;
 mod filter;
 pub mod items;
