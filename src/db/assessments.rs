@@ -414,7 +414,7 @@ pub fn submitted_of_round(conn: &mut DbConnection, round: &str) -> QueryResult<V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::framework::fixtures::{answers, choices, num, scored, text, yes};
+    use crate::domain::fixtures::{answers, choices, num, scored, text, yes};
     use crate::domain::organisation::OrgType;
     use crate::domain::scoring::score;
 

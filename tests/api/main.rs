@@ -11,4 +11,5 @@ mod frameworks;
 mod harness;
 mod operations;
 mod organisations;
+mod peer_groups;
 mod scores;

@@ -20,12 +20,13 @@ use crate::api::problems::{BadRequest, Forbidden, NotFound, Unauthorized, Unproc
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::DbConnection;
+use crate::domain::divergence::disclosure::{self, Audience, DISCLOSURE_MIN_N};
 use crate::domain::divergence::{
     AggregateBy, AggregateRow, Analysis, DivergenceRow, FamilySizes, FlagFilter, OVERALL, Options,
-    aggregate, analyse,
+    OptionsPatch, aggregate, analyse,
 };
 use crate::error::{AppError, AppResult};
-use load::{Loaded, OptionOverrides};
+use load::Loaded;
 pub use view::{OrganisationDivergence, PillarDistribution};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -136,9 +137,14 @@ pub struct AggregateReport {
     pub rows: Vec<AggregateRow>,
 }
 
-/// The smallest reference a submitter may be shown statistics of (the spec's default
-/// `min_ref_n`): with its own score known, fewer values would give away the others' scores.
-pub(super) const DISCLOSURE_MIN_N: usize = 5;
+/// Who is reading, for the disclosure rules of `domain::divergence::disclosure`.
+fn audience(who: &Principal) -> Audience {
+    if who.is_national_reader() {
+        Audience::National
+    } else {
+        Audience::Submitter
+    }
+}
 
 fn method_block(a: &Analysis) -> MethodBlock {
     MethodBlock {
@@ -155,9 +161,9 @@ fn run(
     who: &Principal,
     round: &str,
     q: &AnalysisQuery,
-    o: &OptionOverrides,
+    o: &OptionsPatch,
 ) -> AppResult<(Loaded, Analysis)> {
-    if !who.is_national_reader() && o.min_ref_n.is_some_and(|n| n < DISCLOSURE_MIN_N) {
+    if !disclosure::may_set_min_ref_n(audience(who), o.min_ref_n) {
         return Err(AppError::Forbidden(format!(
             "min_ref_n below {DISCLOSURE_MIN_N} is for analysts and admins: smaller references \
              would give away other organisations' scores"
@@ -189,7 +195,7 @@ fn check_filters(q: &mut DivergenceQuery) -> AppResult<bool> {
 
 /// Every organisation × pillar of a round (plus `overall`), with level, change and trend blocks,
 /// flags and reasons. Filters apply after the analysis, so q-values never depend on them.
-#[utoipa::path(operation_id = "getRoundDivergence", tag = "divergence", params(("round" = String, Path), AnalysisQuery, DivergenceQuery, FlagQuery, OptionOverrides), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getRoundDivergence", tag = "divergence", params(("round" = String, Path), AnalysisQuery, DivergenceQuery, FlagQuery, OptionsPatch), security(("bearer" = [])), responses(
     (status = 200, description = "Every organisation × pillar row with its flags and reasons: JSON by default, or CSV with `format=csv`",
         content((DivergenceReport = "application/json"), (String = "text/csv"))),
     (status = 400, response = BadRequest),
@@ -206,7 +212,7 @@ async fn round_view(
     analysis_query: web::Query<AnalysisQuery>,
     query: web::Query<DivergenceQuery>,
     flag_query: web::Query<FlagQuery>,
-    overrides: web::Query<OptionOverrides>,
+    overrides: web::Query<OptionsPatch>,
 ) -> AppResult<HttpResponse> {
     let round = path.into_inner();
     let a = analysis_query.into_inner();
@@ -271,7 +277,7 @@ fn keep(r: &DivergenceRow, q: &DivergenceQuery, who: &Principal, loaded: &Loaded
 }
 
 /// One organisation: every pillar and metric, its lineage and its peers' distribution.
-#[utoipa::path(operation_id = "getOrganisationDivergence", tag = "divergence", params(("round" = String, Path), ("ods" = String, Path), AnalysisQuery, OptionOverrides), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getOrganisationDivergence", tag = "divergence", params(("round" = String, Path), ("ods" = String, Path), AnalysisQuery, OptionsPatch), security(("bearer" = [])), responses(
     (status = 200, description = "The organisation's divergence in every pillar and metric, with its peers' distribution", body = OrganisationDivergence),
     (status = 400, response = BadRequest),
     (status = 401, response = Unauthorized),
@@ -285,7 +291,7 @@ async fn organisation_view(
     who: Principal,
     path: web::Path<(String, String)>,
     query: web::Query<AnalysisQuery>,
-    overrides: web::Query<OptionOverrides>,
+    overrides: web::Query<OptionsPatch>,
 ) -> AppResult<web::Json<OrganisationDivergence>> {
     let (round, ods) = path.into_inner();
     if !who.may_read_org(&ods) {
@@ -302,7 +308,7 @@ async fn organisation_view(
             .get(&ods)
             .cloned()
             .ok_or_else(|| not_found("organisation", &ods))?;
-        view::organisation(c, &loaded, analysis, org, who.is_national_reader())
+        view::organisation(c, &loaded, analysis, org, audience(&who))
     })
     .await?;
     Ok(web::Json(out))
@@ -313,7 +319,7 @@ async fn aggregate_view(
     who: Principal,
     round: String,
     (a, mut q, f): (AnalysisQuery, AggregateQuery, FlagQuery),
-    o: OptionOverrides,
+    o: OptionsPatch,
     by: AggregateBy,
 ) -> AppResult<web::Json<AggregateReport>> {
     who.require_national_reader()?;
@@ -356,7 +362,7 @@ async fn aggregate_view(
 
 /// ICBs compared with each other on the indirectly standardised gap (mean of each member's gap to
 /// its own type's median), so the mix of trust types does not decide (analysts and admins).
-#[utoipa::path(operation_id = "getIcbDivergence", tag = "divergence", params(("round" = String, Path), AnalysisQuery, AggregateQuery, FlagQuery, OptionOverrides), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getIcbDivergence", tag = "divergence", params(("round" = String, Path), AnalysisQuery, AggregateQuery, FlagQuery, OptionsPatch), security(("bearer" = [])), responses(
     (status = 200, description = "ICBs compared on the indirectly standardised gap", body = AggregateReport),
     (status = 400, response = BadRequest),
     (status = 401, response = Unauthorized),
@@ -372,7 +378,7 @@ async fn icbs(
     analysis_query: web::Query<AnalysisQuery>,
     query: web::Query<AggregateQuery>,
     flag_query: web::Query<FlagQuery>,
-    overrides: web::Query<OptionOverrides>,
+    overrides: web::Query<OptionsPatch>,
 ) -> AppResult<web::Json<AggregateReport>> {
     aggregate_view(
         state,
@@ -390,7 +396,7 @@ async fn icbs(
 }
 
 /// Regions compared with each other on the indirectly standardised gap (analysts and admins).
-#[utoipa::path(operation_id = "getRegionDivergence", tag = "divergence", params(("round" = String, Path), AnalysisQuery, AggregateQuery, FlagQuery, OptionOverrides), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getRegionDivergence", tag = "divergence", params(("round" = String, Path), AnalysisQuery, AggregateQuery, FlagQuery, OptionsPatch), security(("bearer" = [])), responses(
     (status = 200, description = "Regions compared on the indirectly standardised gap", body = AggregateReport),
     (status = 400, response = BadRequest),
     (status = 401, response = Unauthorized),
@@ -406,7 +412,7 @@ async fn regions(
     analysis_query: web::Query<AnalysisQuery>,
     query: web::Query<AggregateQuery>,
     flag_query: web::Query<FlagQuery>,
-    overrides: web::Query<OptionOverrides>,
+    overrides: web::Query<OptionsPatch>,
 ) -> AppResult<web::Json<AggregateReport>> {
     aggregate_view(
         state,

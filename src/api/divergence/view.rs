@@ -5,12 +5,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::load::Loaded;
-use super::{DISCLOSURE_MIN_N, MethodBlock, method_block};
+use super::{MethodBlock, method_block};
 use crate::api::organisations::LineageLink;
 use crate::db::DbConnection;
 use crate::db::organisations::{self, NamedOrganisation};
-use crate::domain::divergence::{Analysis, DivergenceRow, RefKind, Reference, quantile_type7};
-use crate::domain::figures::zero_noise;
+use crate::domain::divergence::disclosure::{self, Audience, Distribution};
+use crate::domain::divergence::{Analysis, DivergenceRow};
 use crate::error::AppResult;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -56,15 +56,20 @@ pub struct OrganisationDivergence {
     pub flags: Vec<String>,
 }
 
-fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
-    (!sorted.is_empty()).then(|| quantile_type7(sorted, p))
-}
-
-fn label<T: Serialize>(t: &T) -> String {
-    serde_json::to_value(t)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+impl From<Distribution> for PillarDistribution {
+    fn from(d: Distribution) -> Self {
+        Self {
+            pillar: d.pillar,
+            n: d.n,
+            min: d.min,
+            q1: d.q1,
+            median: d.median,
+            q3: d.q3,
+            max: d.max,
+            values: d.values,
+            score: d.score,
+        }
+    }
 }
 
 pub fn organisation(
@@ -72,61 +77,32 @@ pub fn organisation(
     loaded: &Loaded,
     analysis: Analysis,
     named: NamedOrganisation,
-    detailed: bool,
+    audience: Audience,
 ) -> AppResult<OrganisationDivergence> {
     let org = &named.row;
     let region_name = named.region_name.clone();
     let icb_name = named.icb_name.clone();
     let method = method_block(&analysis);
-    let members: Option<&Vec<String>> = match &loaded.input.reference {
-        Reference::PeerGroup {
-            members, org_type, ..
-        } if org_type.as_str() == org.org_type => Some(members),
-        _ => None,
-    };
-    let mut distributions = Vec::new();
     let own: Vec<&DivergenceRow> = analysis
         .rows
         .iter()
         .filter(|r| r.org_id.as_str() == org.ods_code)
         .collect();
-    for row in &own {
-        // The reference the row actually used: a peer group that fell back to the national
-        // type reference (too few members) is shown as that type reference.
-        let group = members.filter(|_| row.reference.kind == RefKind::PeerGroup);
-        let mut values: Vec<f64> = analysis
-            .rows
-            .iter()
-            .filter(|r| {
-                r.pillar.as_str() == row.pillar.as_str()
-                    && r.org_type.as_str() == org.org_type
-                    && r.level.valid
-            })
-            .filter(|r| {
-                group.is_none_or(|m| {
-                    m.iter().any(|x| x == r.org_id.as_str()) || r.org_id.as_str() == org.ods_code
-                })
-            })
-            .filter_map(|r| r.level.score)
-            .collect();
-        values.sort_by(f64::total_cmp);
-        let shown = detailed || values.len() >= DISCLOSURE_MIN_N;
-        let q = |p: f64| quantile(&values, p).filter(|_| shown).map(zero_noise);
-        distributions.push(PillarDistribution {
-            pillar: row.pillar.as_str().to_owned(),
-            n: values.len(),
-            min: values.first().copied().filter(|_| detailed),
-            q1: q(0.25),
-            median: q(0.5),
-            q3: q(0.75),
-            max: values.last().copied().filter(|_| detailed),
-            score: row.level.score,
-            values: if detailed { values } else { Vec::new() },
-        });
-    }
-    let mut flags: Vec<String> = own.iter().flat_map(|r| r.flags.iter().map(label)).collect();
-    flags.sort();
+    // Each row's distribution is that of the reference the row used (a peer group that fell
+    // back is shown as the national type reference), as this reader may see it.
+    let distributions = own
+        .iter()
+        .map(|row| {
+            disclosure::distribution(&analysis.rows, row, &loaded.input.reference, audience).into()
+        })
+        .collect();
+    let mut flags: Vec<&str> = own
+        .iter()
+        .flat_map(|r| r.flags.iter().map(|f| f.as_str()))
+        .collect();
+    flags.sort_unstable();
     flags.dedup();
+    let flags = flags.into_iter().map(str::to_owned).collect();
     let predecessors = organisations::predecessors(conn, &org.ods_code)?
         .into_iter()
         .map(|(e, name)| LineageLink {

@@ -8,6 +8,9 @@
 //! groups, B3, and one value against its reference), `metrics` (per-pillar metric inputs),
 //! `engine` (rows), `verdict` (BH families and flags), `reasons` (plain-English sentences),
 //! `aggregate` (B7 ICB and region comparison), `filter` (which rows a reader asked for).
+//! Preparing an analysis and reading it out: `rounds` (the comparable chain of rounds), `items`
+//! (item matching between framework versions, B2), `disclosure` (what a submitter may see, and
+//! the distribution of the reference a row used).
 //!
 //! Decisions where the spec leaves room (each is repeated where it is implemented):
 //! - Rows exist for every organisation with an [`OrgInfo`] and at least one stored pillar score in
@@ -30,13 +33,16 @@
 //!   `aggregate` for the rest.
 
 mod aggregate;
+pub mod disclosure;
 mod engine;
 mod filter;
+pub mod items;
 mod metrics;
 mod options;
 mod prepare;
 mod reasons;
 mod reference;
+pub mod rounds;
 mod stats;
 mod types;
 mod verdict;
@@ -51,7 +57,7 @@ mod tests_props;
 pub use aggregate::{AggregateBy, AggregateMetric, AggregateRow, aggregate};
 pub use engine::analyse;
 pub use filter::FlagFilter;
-pub use options::{Options, PMethod};
+pub use options::{OptionError, Options, OptionsPatch, PMethod};
 pub use stats::{bh_adjust, percentile_rank, quantile_type7};
 pub use types::{
     Analysis, ChangeBlock, Confidence, ConfigHash, DivergenceRow, FamilySizes, Flag, LevelBlock,

@@ -18,6 +18,37 @@ use super::types::{Confidence, RefKind, ReferenceSummary, Status};
 use crate::domain::organisation::OrgType;
 use std::borrow::Cow;
 
+impl Reference {
+    /// The peer group's key, type and listed members; `None` for a type-national reference.
+    fn peer_group(&self) -> Option<(&str, OrgType, &[String])> {
+        match self {
+            Reference::TypeNational => None,
+            Reference::PeerGroup {
+                key,
+                org_type,
+                members,
+            } => Some((key, *org_type, members)),
+        }
+    }
+
+    /// Whether `candidate` (of type `t`) is a member of the peer group: listed and of the
+    /// group's type (as [`PeerSpec`] marks them). Always false for a type-national reference.
+    pub fn is_peer_member(&self, candidate: &str, t: OrgType) -> bool {
+        self.peer_group().is_some_and(|(_, group_type, members)| {
+            group_type == t && members.iter().any(|m| m == candidate)
+        })
+    }
+
+    /// Whether `candidate`'s value (an organisation of type `t`) is part of the peer-group
+    /// reference of `focal` (an organisation of the group's type): the members plus `focal`
+    /// itself (include-self). Only meaningful for a row whose reference is the peer group (not
+    /// one that fell back to type_national).
+    pub fn in_peer_reference_of(&self, focal: &str, candidate: &str, t: OrgType) -> bool {
+        self.is_peer_member(candidate, t)
+            || (candidate == focal && self.peer_group().is_some_and(|(_, g, _)| g == t))
+    }
+}
+
 /// The peer group as indices: which organisations are members (of the group's type).
 pub struct PeerSpec<'a> {
     pub key: &'a str,
@@ -27,27 +58,20 @@ pub struct PeerSpec<'a> {
 
 impl<'a> PeerSpec<'a> {
     pub fn new(reference: &'a Reference, prepared: &super::prepare::Prepared) -> Option<Self> {
-        let Reference::PeerGroup {
-            key,
-            org_type,
-            members,
-        } = reference
-        else {
-            return None;
-        };
+        let (key, org_type, members) = reference.peer_group()?;
         let mut is_member = vec![false; prepared.orgs.len()];
         for m in members {
             if let Some(&i) = prepared.index.get(m.as_str())
                 && prepared.orgs[i]
                     .info
-                    .is_some_and(|info| info.org_type == *org_type)
+                    .is_some_and(|info| info.org_type == org_type)
             {
                 is_member[i] = true;
             }
         }
         Some(Self {
             key,
-            org_type: *org_type,
+            org_type,
             is_member,
         })
     }
