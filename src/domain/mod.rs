@@ -5,5 +5,6 @@ pub mod answers;
 pub mod divergence;
 pub mod figures;
 pub mod framework;
+pub mod lifecycle;
 pub mod organisation;
 pub mod scoring;
