@@ -21,6 +21,7 @@ use crate::db::audit::{self, Actor, NewAuditEvent};
 use crate::db::rounds::{self as store, RoundRow};
 use crate::db::{DbConnection, assessments, frameworks, now, organisations};
 use crate::domain::framework::Framework;
+use crate::domain::lifecycle::{AssessmentStatus, LifecycleError, RoundStatus, RoundTransition};
 use crate::domain::organisation::OrgType;
 use crate::error::{AppError, AppResult, FieldError};
 
@@ -44,7 +45,7 @@ pub struct Round {
     pub opens_at: DateTime<Utc>,
     pub closes_at: DateTime<Utc>,
     /// `planned`, `open`, `closed` or `published`.
-    pub status: String,
+    pub status: RoundStatus,
     /// Synthetic (demonstration) data, not a real collection.
     pub synthetic: bool,
     pub created_at: DateTime<Utc>,
@@ -199,7 +200,7 @@ pub fn create_round(
         framework_key: input.framework.clone(),
         opens_at: input.opens_at.naive_utc(),
         closes_at: input.closes_at.naive_utc(),
-        status: "planned".into(),
+        status: RoundStatus::Planned,
         synthetic: input.synthetic,
         created_at: t,
         updated_at: t,
@@ -231,31 +232,33 @@ pub fn transition(
     conn: &mut DbConnection,
     actor: &Actor,
     key: &str,
-    from: &str,
-    to: &str,
+    action: RoundTransition,
 ) -> AppResult<RoundRow> {
+    let (from, to) = (action.from(), action.to());
     crate::db::write_transaction(conn, |c| {
         let round = find_round(c, key)?;
-        if to == "published" {
-            let reopened = crate::db::assessments::count_in_status(c, key, "reopened")?;
-            if reopened > 0 {
-                return Err(AppError::Conflict(format!(
-                    "round `{key}` has {reopened} re-opened return(s); they must be submitted \
-                     again before its results are published"
-                )));
-            }
+        let refused = |e| AppError::lifecycle(key, e);
+        if action == RoundTransition::Publish {
+            let reopened = assessments::count_in_status(c, key, AssessmentStatus::Reopened)?;
+            round
+                .status
+                .publishable(u64::try_from(reopened).unwrap_or(0))
+                .map_err(refused)?;
         }
+        action.check(round.status).map_err(refused)?;
+        // Compare-and-set: a concurrent move between the read and this write is refused too.
         if store::transition(c, key, from, to, now())? == 0 {
-            return Err(AppError::Conflict(format!(
-                "round `{key}` is {}; only a {from} round can become {to}",
-                round.status
-            )));
+            return Err(refused(LifecycleError::WrongRoundStatus {
+                current: round.status,
+                from,
+                to,
+            }));
         }
         audit::record(
             c,
             &NewAuditEvent::new(
                 actor,
-                to,
+                to.as_str(),
                 "round",
                 key,
                 serde_json::json!({ "before": from, "after": to }),
@@ -269,11 +272,10 @@ async fn respond_transition(
     state: &AppState,
     who: Principal,
     key: String,
-    from: &'static str,
-    to: &'static str,
+    action: RoundTransition,
 ) -> AppResult<web::Json<Round>> {
     who.require_admin()?;
-    let row = db(state, move |c| transition(c, &who.actor(), &key, from, to)).await?;
+    let row = db(state, move |c| transition(c, &who.actor(), &key, action)).await?;
     Ok(web::Json(row.into()))
 }
 
@@ -291,7 +293,7 @@ async fn open(
     who: Principal,
     path: web::Path<String>,
 ) -> AppResult<web::Json<Round>> {
-    respond_transition(&state, who, path.into_inner(), "planned", "open").await
+    respond_transition(&state, who, path.into_inner(), RoundTransition::Open).await
 }
 
 /// Close an open round (admin).
@@ -308,7 +310,7 @@ async fn close(
     who: Principal,
     path: web::Path<String>,
 ) -> AppResult<web::Json<Round>> {
-    respond_transition(&state, who, path.into_inner(), "open", "closed").await
+    respond_transition(&state, who, path.into_inner(), RoundTransition::Close).await
 }
 
 /// Publish a closed round's results (admin).
@@ -325,7 +327,7 @@ async fn publish(
     who: Principal,
     path: web::Path<String>,
 ) -> AppResult<web::Json<Round>> {
-    respond_transition(&state, who, path.into_inner(), "closed", "published").await
+    respond_transition(&state, who, path.into_inner(), RoundTransition::Publish).await
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
@@ -338,13 +340,13 @@ pub struct StatusCounts {
 }
 
 impl StatusCounts {
-    fn add(&mut self, status: &str) {
+    fn add(&mut self, status: AssessmentStatus) {
         self.total += 1;
         match status {
-            "draft" => self.draft += 1,
-            "submitted" => self.submitted += 1,
-            "reopened" => self.reopened += 1,
-            _ => self.not_started += 1,
+            AssessmentStatus::NotStarted => self.not_started += 1,
+            AssessmentStatus::Draft => self.draft += 1,
+            AssessmentStatus::Submitted => self.submitted += 1,
+            AssessmentStatus::Reopened => self.reopened += 1,
         }
     }
 }
@@ -357,7 +359,7 @@ pub struct CompletionEntry {
     pub region_code: Option<String>,
     pub icb_code: Option<String>,
     /// `not_started`, `draft`, `submitted` or `reopened`.
-    pub status: String,
+    pub status: AssessmentStatus,
     pub updated_at: Option<DateTime<Utc>>,
     pub submitted_at: Option<DateTime<Utc>>,
 }
@@ -414,15 +416,15 @@ fn completion_of(conn: &mut DbConnection, key: &str) -> AppResult<Completion> {
             continue;
         }
         let a = returns.get(&org.ods_code);
-        let status = a.map_or("not_started", |a| a.status.as_str()).to_owned();
-        report.counts.add(&status);
+        let status = AssessmentStatus::of(a.map(|a| a.status));
+        report.counts.add(status);
         report
             .by_type
             .entry(org.org_type.clone())
             .or_default()
-            .add(&status);
+            .add(status);
         let region = org.region_code.clone().unwrap_or_else(|| "national".into());
-        report.by_region.entry(region).or_default().add(&status);
+        report.by_region.entry(region).or_default().add(status);
         report.organisations.push(CompletionEntry {
             ods_code: org.ods_code,
             name: org.name,

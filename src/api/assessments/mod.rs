@@ -26,6 +26,7 @@ use crate::db::organisations::{self, OrganisationRow};
 use crate::db::rounds::RoundRow;
 use crate::domain::answers::{Answer, Answers, missing_mandatory};
 use crate::domain::framework::Framework;
+use crate::domain::lifecycle::AssessmentStatus;
 use crate::domain::organisation::OrgType;
 use crate::domain::scoring::{DomainScore, PillarScore, Scores};
 use crate::error::{AppError, AppResult};
@@ -48,7 +49,7 @@ pub struct AssessmentView {
     pub organisation_name: String,
     pub org_type: String,
     /// `not_started`, `draft`, `submitted` or `reopened`.
-    pub status: String,
+    pub status: AssessmentStatus,
     /// Increases with every change; the `ETag` is this number in quotes.
     pub version: i32,
     pub answers: BTreeMap<String, Answer>,
@@ -100,6 +101,13 @@ pub(crate) fn load(conn: &mut DbConnection, round: &str, ods: &str) -> AppResult
         org_type,
         assessment,
     })
+}
+
+impl Context {
+    /// The status of the return (`not_started` while nothing is stored).
+    pub fn status(&self) -> AssessmentStatus {
+        AssessmentStatus::of(self.assessment.as_ref().map(|a| a.status))
+    }
 }
 
 pub(crate) fn parse_answers(row: &AssessmentRow) -> AppResult<Answers> {
@@ -189,7 +197,7 @@ pub(crate) fn view(conn: &mut DbConnection, ctx: &Context) -> AppResult<Assessme
         None => (Answers::new(), None),
     };
     let scores = match row {
-        Some(a) if a.status == "submitted" => scores_from_rows(
+        Some(a) if a.status == AssessmentStatus::Submitted => scores_from_rows(
             &ctx.framework,
             ctx.org_type,
             &store::scores_of(conn, &a.id)?,
@@ -201,7 +209,7 @@ pub(crate) fn view(conn: &mut DbConnection, ctx: &Context) -> AppResult<Assessme
         ods_code: ctx.org.ods_code.clone(),
         organisation_name: ctx.org.name.clone(),
         org_type: ctx.org.org_type.clone(),
-        status: row.map_or("not_started".into(), |a| a.status.clone()),
+        status: ctx.status(),
         version: row.map_or(0, |a| a.version),
         missing_mandatory: missing_mandatory(&ctx.framework, ctx.org_type, &answers),
         answers,

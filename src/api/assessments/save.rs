@@ -23,6 +23,7 @@ use crate::db::assessments::{self as store, AssessmentRow};
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::{DbConnection, now};
 use crate::domain::answers::{Answer, AnswerValue, Answers, check_answer};
+use crate::domain::lifecycle::AssessmentStatus;
 use crate::error::{AppError, AppResult, FieldError};
 
 /// One answer to change, with JSON merge-patch semantics per member: `value` and `evidence` are
@@ -76,25 +77,11 @@ pub struct SaveAnswers {
     pub answers: Vec<AnswerInput>,
 }
 
-/// Whether answers may change now: the round is open, or an admin re-opened this return and the
-/// round's results are not yet published.
+/// Whether answers may change now (the rule: [`AssessmentStatus::editable`]).
 pub(crate) fn ensure_editable(ctx: &Context) -> AppResult<()> {
-    let status = ctx.assessment.as_ref().map(|a| a.status.as_str());
-    if status == Some("submitted") {
-        return Err(AppError::Conflict(
-            "this return is submitted and read-only; a national admin can re-open it".into(),
-        ));
-    }
-    let round_open = ctx.round.status == "open";
-    let reopened_late = status == Some("reopened") && ctx.round.status != "published";
-    if round_open || reopened_late {
-        Ok(())
-    } else {
-        Err(AppError::Conflict(format!(
-            "round `{}` is {}, not open",
-            ctx.round.key, ctx.round.status
-        )))
-    }
+    ctx.status()
+        .editable(ctx.round.status)
+        .map_err(|e| AppError::lifecycle(&ctx.round.key, e))
 }
 
 /// Parses the raw JSON value of one answer (`None` = clear).
@@ -292,7 +279,7 @@ fn try_save(
                     id: uuid::Uuid::new_v4().to_string(),
                     round_key: round.to_owned(),
                     ods_code: ods.to_owned(),
-                    status: "draft".into(),
+                    status: AssessmentStatus::Draft,
                     version: 1,
                     answers: document.clone(),
                     created_at: t,

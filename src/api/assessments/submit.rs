@@ -20,6 +20,7 @@ use crate::db::assessments::{self as store, ScoreRow};
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::now;
 use crate::domain::answers::missing_mandatory;
+use crate::domain::lifecycle::AssessmentStatus;
 use crate::domain::scoring::{Scores, score};
 use crate::error::{AppError, AppResult, FieldError};
 
@@ -117,15 +118,16 @@ pub(super) async fn submit(
                 errors,
             ));
         }
+        ctx.status().submittable(ctx.round.status).map_err(|e| AppError::lifecycle(&round, e))?;
         let Some(a) = &ctx.assessment else {
-            return Err(AppError::Conflict("nothing has been saved for this return yet".into()));
+            return Err(AppError::internal("a submittable return has a stored row"));
         };
         let scores = score(&ctx.framework, ctx.org_type, &answers);
         let rows = scores_to_rows(&a.id, &round, &ods, &scores);
         let t = now();
         crate::db::write_transaction(c, |c| {
             let submitted = Some((t, who.subject.clone()));
-            if store::set_status(c, &a.id, a.version, "submitted", submitted, t)? == 0 {
+            if store::set_status(c, &a.id, a.version, AssessmentStatus::Submitted, submitted, t)? == 0 {
                 return Err(AppError::PreconditionFailed("the return changed while submitting; reload it and try again".into()));
             }
             store::replace_scores(c, &a.id, &rows)?;
@@ -178,22 +180,15 @@ pub(super) async fn reopen(
     let input: Reopen = validated(body.parse()?)?;
     let view = db(&state, move |c| {
         let ctx = load(c, &round, &ods)?;
-        let a = match &ctx.assessment {
-            Some(a) if a.status == "submitted" => a,
-            _ => {
-                return Err(AppError::Conflict(
-                    "only a submitted return can be re-opened".into(),
-                ));
-            }
+        ctx.status()
+            .reopenable(ctx.round.status)
+            .map_err(|e| AppError::lifecycle(&round, e))?;
+        let Some(a) = &ctx.assessment else {
+            return Err(AppError::internal("a re-openable return has a stored row"));
         };
-        if ctx.round.status == "published" {
-            return Err(AppError::Conflict(
-                "the round's results are published; returns are final".into(),
-            ));
-        }
         let t = now();
         crate::db::write_transaction(c, |c| {
-            if store::set_status(c, &a.id, a.version, "reopened", None, t)? == 0 {
+            if store::set_status(c, &a.id, a.version, AssessmentStatus::Reopened, None, t)? == 0 {
                 return Err(AppError::Conflict(
                     "the return changed meanwhile; try again".into(),
                 ));
