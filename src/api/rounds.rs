@@ -2,6 +2,7 @@
 //! and the completion view of who has and has not submitted.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
@@ -18,6 +19,7 @@ use crate::api::problems::{
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::audit::{self, Actor, NewAuditEvent};
+use crate::db::frameworks::FrameworkCache;
 use crate::db::rounds::{self as store, RoundRow};
 use crate::db::{DbConnection, assessments, frameworks, now, organisations};
 use crate::domain::framework::Framework;
@@ -142,6 +144,17 @@ pub fn round_framework(conn: &mut DbConnection, round: &RoundRow) -> AppResult<F
         .ok_or_else(|| AppError::internal("round without framework"))?
         .framework()
         .map_err(AppError::internal)
+}
+
+/// The framework of a round, parsed once per process (a round's framework is published).
+pub fn cached_round_framework(
+    conn: &mut DbConnection,
+    cache: &FrameworkCache,
+    round: &RoundRow,
+) -> AppResult<Arc<Framework>> {
+    cache
+        .get(conn, &round.framework_key)?
+        .ok_or_else(|| AppError::internal("round without framework"))
 }
 
 /// Create a round on a published framework (admin); it starts `planned`.
@@ -390,13 +403,18 @@ async fn completion(
 ) -> AppResult<web::Json<Completion>> {
     who.require_national_reader()?;
     let key = path.into_inner();
-    let report = db(&state, move |c| completion_of(c, &key)).await?;
+    let cache = state.frameworks.clone();
+    let report = db(&state, move |c| completion_of(c, &cache, &key)).await?;
     Ok(web::Json(report))
 }
 
-fn completion_of(conn: &mut DbConnection, key: &str) -> AppResult<Completion> {
+fn completion_of(
+    conn: &mut DbConnection,
+    cache: &FrameworkCache,
+    key: &str,
+) -> AppResult<Completion> {
     let round = find_round(conn, key)?;
-    let framework = round_framework(conn, &round)?;
+    let framework = cached_round_framework(conn, cache, &round)?;
     let day = round.opens_at.date();
     let returns: BTreeMap<String, _> = assessments::for_round(conn, key)?
         .into_iter()

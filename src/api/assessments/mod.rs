@@ -6,6 +6,7 @@ mod save;
 mod submit;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, get, web};
@@ -14,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::rounds::{find_round, round_framework};
+use super::rounds::{cached_round_framework, find_round};
 use super::{db, not_found};
 use crate::api::problems::{Forbidden, NotFound, Unauthorized};
 use crate::app::AppState;
@@ -22,6 +23,7 @@ use crate::auth::Principal;
 use crate::db::DbConnection;
 use crate::db::assessments::{self as store, AssessmentRow, ScoreRow};
 use crate::db::audit::{self, AuditFilter};
+use crate::db::frameworks::FrameworkCache;
 use crate::db::organisations::{self, OrganisationRow};
 use crate::db::rounds::RoundRow;
 use crate::domain::answers::{Answer, Answers, missing_mandatory};
@@ -63,10 +65,11 @@ pub struct AssessmentView {
     pub submitted_by: Option<String>,
 }
 
-/// Everything a request about one return needs, loaded once.
+/// Everything a request about one return needs, loaded once per request (the framework parsed
+/// once per process: it is published). Only `assessment` is re-read, after a write or a lost race.
 pub(crate) struct Context {
     pub round: RoundRow,
-    pub framework: Framework,
+    pub framework: Arc<Framework>,
     pub org: OrganisationRow,
     pub org_type: OrgType,
     pub assessment: Option<AssessmentRow>,
@@ -87,9 +90,14 @@ pub(crate) fn authorise(who: &Principal, ods: &str, write: bool) -> AppResult<()
     }
 }
 
-pub(crate) fn load(conn: &mut DbConnection, round: &str, ods: &str) -> AppResult<Context> {
+pub(crate) fn load(
+    conn: &mut DbConnection,
+    frameworks: &FrameworkCache,
+    round: &str,
+    ods: &str,
+) -> AppResult<Context> {
     let round = find_round(conn, round)?;
-    let framework = round_framework(conn, &round)?;
+    let framework = cached_round_framework(conn, frameworks, &round)?;
     let org = organisations::find(conn, ods)?.ok_or_else(|| not_found("organisation", ods))?;
     let org_type = OrgType::parse(&org.org_type)
         .ok_or_else(|| AppError::internal("stored organisation type invalid"))?;
@@ -107,6 +115,12 @@ impl Context {
     /// The status of the return (`not_started` while nothing is stored).
     pub fn status(&self) -> AssessmentStatus {
         AssessmentStatus::of(self.assessment.as_ref().map(|a| a.status))
+    }
+
+    /// Re-reads the stored return (after a write, or after losing a race to another writer).
+    pub fn reload_assessment(&mut self, conn: &mut DbConnection) -> AppResult<()> {
+        self.assessment = store::find(conn, &self.round.key, &self.org.ods_code)?;
+        Ok(())
     }
 }
 
@@ -255,8 +269,9 @@ async fn get_one(
 ) -> AppResult<HttpResponse> {
     let (round, ods) = path.into_inner();
     authorise(&who, &ods, false)?;
+    let frameworks = state.frameworks.clone();
     let view = db(&state, move |c| {
-        let ctx = load(c, &round, &ods)?;
+        let ctx = load(c, &frameworks, &round, &ods)?;
         view(c, &ctx)
     })
     .await?;
@@ -288,8 +303,9 @@ async fn history(
 ) -> AppResult<web::Json<Vec<HistoryEvent>>> {
     let (round, ods) = path.into_inner();
     authorise(&who, &ods, false)?;
+    let frameworks = state.frameworks.clone();
     let events = db(&state, move |c| {
-        load(c, &round, &ods)?;
+        load(c, &frameworks, &round, &ods)?;
         let filter = AuditFilter {
             entity_type: Some("assessment".into()),
             entity_key: Some(entity_key(&round, &ods)),

@@ -102,8 +102,9 @@ pub(super) async fn submit(
     let (round, ods) = path.into_inner();
     authorise(&who, &ods, true)?;
     let raw_if_match = if_match_header(&req);
+    let frameworks = state.frameworks.clone();
     let view = db(&state, move |c| {
-        let ctx = load(c, &round, &ods)?;
+        let mut ctx = load(c, &frameworks, &round, &ods)?;
         ensure_editable(&ctx)?;
         if_match(raw_if_match.as_deref(), ctx.assessment.as_ref().map(|a| a.version))?;
         let answers = match &ctx.assessment {
@@ -135,7 +136,7 @@ pub(super) async fn submit(
             audit::record(c, &NewAuditEvent::new(&who.actor(), "submit", "assessment", &entity_key(&round, &ods), summary))?;
             Ok::<_, AppError>(())
         })?;
-        let ctx = load(c, &round, &ods)?;
+        ctx.reload_assessment(c)?;
         view(c, &ctx)
     })
     .await?;
@@ -178,8 +179,9 @@ pub(super) async fn reopen(
     let (round, ods) = path.into_inner();
     who.require_admin()?;
     let input: Reopen = validated(body.parse()?)?;
+    let frameworks = state.frameworks.clone();
     let view = db(&state, move |c| {
-        let ctx = load(c, &round, &ods)?;
+        let mut ctx = load(c, &frameworks, &round, &ods)?;
         ctx.status()
             .reopenable(ctx.round.status)
             .map_err(|e| AppError::lifecycle(&round, e))?;
@@ -206,7 +208,7 @@ pub(super) async fn reopen(
             )?;
             Ok::<_, AppError>(())
         })?;
-        let ctx = load(c, &round, &ods)?;
+        ctx.reload_assessment(c)?;
         view(c, &ctx)
     })
     .await?;
