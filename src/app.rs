@@ -29,6 +29,8 @@ pub struct AppState {
     /// Bounds the argon2 verifications running at once (one per core): each costs tens of
     /// milliseconds of CPU and memory, and must never hold a database connection.
     pub secret_checks: tokio::sync::Semaphore,
+    /// Parsed published frameworks, so a request does not re-parse the round's framework.
+    pub frameworks: db::frameworks::FrameworkCache,
     routes: RouteTable,
 }
 
@@ -64,6 +66,7 @@ impl AppState {
             secret_checks: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             ),
+            frameworks: db::frameworks::FrameworkCache::default(),
             routes: RouteTable::from_openapi(&openapi()),
         })
     }

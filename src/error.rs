@@ -71,6 +71,11 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// A lifecycle rule's refusal (a conflict with the current state), naming the round.
+    pub fn lifecycle(round: &str, e: crate::domain::lifecycle::LifecycleError) -> Self {
+        AppError::Conflict(e.describe(round))
+    }
+
     pub fn unprocessable(detail: impl Into<String>, errors: Vec<FieldError>) -> Self {
         AppError::Unprocessable {
             detail: detail.into(),

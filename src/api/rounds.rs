@@ -2,6 +2,7 @@
 //! and the completion view of who has and has not submitted.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
@@ -18,9 +19,11 @@ use crate::api::problems::{
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::audit::{self, Actor, NewAuditEvent};
+use crate::db::frameworks::FrameworkCache;
 use crate::db::rounds::{self as store, RoundRow};
 use crate::db::{DbConnection, assessments, frameworks, now, organisations};
 use crate::domain::framework::Framework;
+use crate::domain::lifecycle::{AssessmentStatus, LifecycleError, RoundStatus, RoundTransition};
 use crate::domain::organisation::OrgType;
 use crate::error::{AppError, AppResult, FieldError};
 
@@ -44,7 +47,7 @@ pub struct Round {
     pub opens_at: DateTime<Utc>,
     pub closes_at: DateTime<Utc>,
     /// `planned`, `open`, `closed` or `published`.
-    pub status: String,
+    pub status: RoundStatus,
     /// Synthetic (demonstration) data, not a real collection.
     pub synthetic: bool,
     pub created_at: DateTime<Utc>,
@@ -143,6 +146,17 @@ pub fn round_framework(conn: &mut DbConnection, round: &RoundRow) -> AppResult<F
         .map_err(AppError::internal)
 }
 
+/// The framework of a round, parsed once per process (a round's framework is published).
+pub fn cached_round_framework(
+    conn: &mut DbConnection,
+    cache: &FrameworkCache,
+    round: &RoundRow,
+) -> AppResult<Arc<Framework>> {
+    cache
+        .get(conn, &round.framework_key)?
+        .ok_or_else(|| AppError::internal("round without framework"))
+}
+
 /// Create a round on a published framework (admin); it starts `planned`.
 #[utoipa::path(operation_id = "createRound", tag = "rounds", request_body = NewRound, security(("bearer" = [])), responses(
     (status = 201, description = "The round as created, `planned`", body = Round),
@@ -199,7 +213,7 @@ pub fn create_round(
         framework_key: input.framework.clone(),
         opens_at: input.opens_at.naive_utc(),
         closes_at: input.closes_at.naive_utc(),
-        status: "planned".into(),
+        status: RoundStatus::Planned,
         synthetic: input.synthetic,
         created_at: t,
         updated_at: t,
@@ -231,31 +245,33 @@ pub fn transition(
     conn: &mut DbConnection,
     actor: &Actor,
     key: &str,
-    from: &str,
-    to: &str,
+    action: RoundTransition,
 ) -> AppResult<RoundRow> {
+    let (from, to) = (action.from(), action.to());
     crate::db::write_transaction(conn, |c| {
         let round = find_round(c, key)?;
-        if to == "published" {
-            let reopened = crate::db::assessments::count_in_status(c, key, "reopened")?;
-            if reopened > 0 {
-                return Err(AppError::Conflict(format!(
-                    "round `{key}` has {reopened} re-opened return(s); they must be submitted \
-                     again before its results are published"
-                )));
-            }
+        let refused = |e| AppError::lifecycle(key, e);
+        if action == RoundTransition::Publish {
+            let reopened = assessments::count_in_status(c, key, AssessmentStatus::Reopened)?;
+            round
+                .status
+                .publishable(u64::try_from(reopened).unwrap_or(0))
+                .map_err(refused)?;
         }
+        action.check(round.status).map_err(refused)?;
+        // Compare-and-set: a concurrent move between the read and this write is refused too.
         if store::transition(c, key, from, to, now())? == 0 {
-            return Err(AppError::Conflict(format!(
-                "round `{key}` is {}; only a {from} round can become {to}",
-                round.status
-            )));
+            return Err(refused(LifecycleError::WrongRoundStatus {
+                current: round.status,
+                from,
+                to,
+            }));
         }
         audit::record(
             c,
             &NewAuditEvent::new(
                 actor,
-                to,
+                to.as_str(),
                 "round",
                 key,
                 serde_json::json!({ "before": from, "after": to }),
@@ -269,11 +285,10 @@ async fn respond_transition(
     state: &AppState,
     who: Principal,
     key: String,
-    from: &'static str,
-    to: &'static str,
+    action: RoundTransition,
 ) -> AppResult<web::Json<Round>> {
     who.require_admin()?;
-    let row = db(state, move |c| transition(c, &who.actor(), &key, from, to)).await?;
+    let row = db(state, move |c| transition(c, &who.actor(), &key, action)).await?;
     Ok(web::Json(row.into()))
 }
 
@@ -291,7 +306,7 @@ async fn open(
     who: Principal,
     path: web::Path<String>,
 ) -> AppResult<web::Json<Round>> {
-    respond_transition(&state, who, path.into_inner(), "planned", "open").await
+    respond_transition(&state, who, path.into_inner(), RoundTransition::Open).await
 }
 
 /// Close an open round (admin).
@@ -308,7 +323,7 @@ async fn close(
     who: Principal,
     path: web::Path<String>,
 ) -> AppResult<web::Json<Round>> {
-    respond_transition(&state, who, path.into_inner(), "open", "closed").await
+    respond_transition(&state, who, path.into_inner(), RoundTransition::Close).await
 }
 
 /// Publish a closed round's results (admin).
@@ -325,7 +340,7 @@ async fn publish(
     who: Principal,
     path: web::Path<String>,
 ) -> AppResult<web::Json<Round>> {
-    respond_transition(&state, who, path.into_inner(), "closed", "published").await
+    respond_transition(&state, who, path.into_inner(), RoundTransition::Publish).await
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
@@ -338,13 +353,13 @@ pub struct StatusCounts {
 }
 
 impl StatusCounts {
-    fn add(&mut self, status: &str) {
+    fn add(&mut self, status: AssessmentStatus) {
         self.total += 1;
         match status {
-            "draft" => self.draft += 1,
-            "submitted" => self.submitted += 1,
-            "reopened" => self.reopened += 1,
-            _ => self.not_started += 1,
+            AssessmentStatus::NotStarted => self.not_started += 1,
+            AssessmentStatus::Draft => self.draft += 1,
+            AssessmentStatus::Submitted => self.submitted += 1,
+            AssessmentStatus::Reopened => self.reopened += 1,
         }
     }
 }
@@ -357,7 +372,7 @@ pub struct CompletionEntry {
     pub region_code: Option<String>,
     pub icb_code: Option<String>,
     /// `not_started`, `draft`, `submitted` or `reopened`.
-    pub status: String,
+    pub status: AssessmentStatus,
     pub updated_at: Option<DateTime<Utc>>,
     pub submitted_at: Option<DateTime<Utc>>,
 }
@@ -388,13 +403,18 @@ async fn completion(
 ) -> AppResult<web::Json<Completion>> {
     who.require_national_reader()?;
     let key = path.into_inner();
-    let report = db(&state, move |c| completion_of(c, &key)).await?;
+    let cache = state.frameworks.clone();
+    let report = db(&state, move |c| completion_of(c, &cache, &key)).await?;
     Ok(web::Json(report))
 }
 
-fn completion_of(conn: &mut DbConnection, key: &str) -> AppResult<Completion> {
+fn completion_of(
+    conn: &mut DbConnection,
+    cache: &FrameworkCache,
+    key: &str,
+) -> AppResult<Completion> {
     let round = find_round(conn, key)?;
-    let framework = round_framework(conn, &round)?;
+    let framework = cached_round_framework(conn, cache, &round)?;
     let day = round.opens_at.date();
     let returns: BTreeMap<String, _> = assessments::for_round(conn, key)?
         .into_iter()
@@ -414,15 +434,15 @@ fn completion_of(conn: &mut DbConnection, key: &str) -> AppResult<Completion> {
             continue;
         }
         let a = returns.get(&org.ods_code);
-        let status = a.map_or("not_started", |a| a.status.as_str()).to_owned();
-        report.counts.add(&status);
+        let status = AssessmentStatus::of(a.map(|a| a.status));
+        report.counts.add(status);
         report
             .by_type
             .entry(org.org_type.clone())
             .or_default()
-            .add(&status);
+            .add(status);
         let region = org.region_code.clone().unwrap_or_else(|| "national".into());
-        report.by_region.entry(region).or_default().add(&status);
+        report.by_region.entry(region).or_default().add(status);
         report.organisations.push(CompletionEntry {
             ods_code: org.ods_code,
             name: org.name,

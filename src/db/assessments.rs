@@ -13,6 +13,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::{assessments, scores};
 use crate::domain::divergence::PillarObservation;
+use crate::domain::lifecycle::AssessmentStatus;
 use crate::domain::scoring::{DomainScore, PillarScore, Scores};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -21,7 +22,7 @@ pub struct AssessmentRow {
     pub id: String,
     pub round_key: String,
     pub ods_code: String,
-    pub status: String,
+    pub status: AssessmentStatus,
     pub version: i32,
     /// JSON object: question key → `{value, evidence}`.
     pub answers: String,
@@ -96,7 +97,11 @@ pub fn for_round(conn: &mut DbConnection, round: &str) -> QueryResult<Vec<Assess
 }
 
 /// How many returns of a round are in this status.
-pub fn count_in_status(conn: &mut DbConnection, round: &str, status: &str) -> QueryResult<i64> {
+pub fn count_in_status(
+    conn: &mut DbConnection,
+    round: &str,
+    status: AssessmentStatus,
+) -> QueryResult<i64> {
     assessments::table
         .filter(assessments::round_key.eq(round))
         .filter(assessments::status.eq(status))
@@ -137,7 +142,7 @@ pub fn set_status(
     conn: &mut DbConnection,
     id: &str,
     expected: i32,
-    status: &str,
+    status: AssessmentStatus,
     submitted: Option<(NaiveDateTime, String)>,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -241,7 +246,7 @@ fn submitted_rows(
     let mut q = scores::table
         .inner_join(assessments::table)
         .filter(scores::round_key.eq(round))
-        .filter(assessments::status.eq("submitted"))
+        .filter(assessments::status.eq(AssessmentStatus::Submitted))
         .into_boxed();
     if !with_domains {
         q = q.filter(scores::scope.ne(Scope::Domain.as_str()));
@@ -260,7 +265,7 @@ fn submitted_rows_of_org(conn: &mut DbConnection, ods: &str) -> QueryResult<Vec<
     scores::table
         .inner_join(assessments::table)
         .filter(scores::ods_code.eq(ods))
-        .filter(assessments::status.eq("submitted"))
+        .filter(assessments::status.eq(AssessmentStatus::Submitted))
         .order((
             scores::round_key.asc(),
             scores::pillar.asc(),
@@ -406,7 +411,7 @@ fn corrupt(r: &ScoreRow, what: &str) -> diesel::result::Error {
 pub fn submitted_of_round(conn: &mut DbConnection, round: &str) -> QueryResult<Vec<AssessmentRow>> {
     assessments::table
         .filter(assessments::round_key.eq(round))
-        .filter(assessments::status.eq("submitted"))
+        .filter(assessments::status.eq(AssessmentStatus::Submitted))
         .select(AssessmentRow::as_select())
         .load(conn)
 }

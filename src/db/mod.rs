@@ -6,6 +6,7 @@ pub mod assessments;
 pub mod audit;
 pub mod clients;
 pub mod frameworks;
+pub mod lifecycle;
 pub mod organisations;
 pub mod peer_groups;
 pub mod rounds;

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::rounds;
+use crate::domain::lifecycle::RoundStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = rounds)]
@@ -14,7 +15,7 @@ pub struct RoundRow {
     pub framework_key: String,
     pub opens_at: NaiveDateTime,
     pub closes_at: NaiveDateTime,
-    pub status: String,
+    pub status: RoundStatus,
     pub synthetic: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -47,8 +48,8 @@ pub fn insert(conn: &mut DbConnection, row: &RoundRow) -> QueryResult<()> {
 pub fn transition(
     conn: &mut DbConnection,
     key: &str,
-    from: &str,
-    to: &str,
+    from: RoundStatus,
+    to: RoundStatus,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(rounds::table.find(key).filter(rounds::status.eq(from)))

@@ -7,6 +7,7 @@ pub mod figures;
 #[cfg(test)]
 pub(crate) mod fixtures;
 pub mod framework;
+pub mod lifecycle;
 pub mod organisation;
 pub mod scoring;
 pub mod value;

@@ -14,6 +14,7 @@ use crate::db::audit::{self, Actor, NewAuditEvent};
 use crate::db::rounds::{self, RoundRow};
 use crate::db::{DbConnection, frameworks, now, organisations};
 use crate::demo::{DEMO_SEED, DemoOrg, DemoRound, designations, generate};
+use crate::domain::lifecycle::{AssessmentStatus, RoundStatus};
 use crate::domain::organisation::OrgType;
 use crate::domain::scoring::score;
 use crate::error::{AppError, AppResult};
@@ -150,7 +151,7 @@ pub fn load_demo(conn: &mut DbConnection) -> AppResult<DemoReport> {
                     framework_key: framework.key.clone(),
                     opens_at,
                     closes_at,
-                    status: "published".into(),
+                    status: RoundStatus::Published,
                     synthetic: true,
                     created_at: t,
                     updated_at: t,
@@ -168,7 +169,11 @@ pub fn load_demo(conn: &mut DbConnection) -> AppResult<DemoReport> {
                         id: id.clone(),
                         round_key: key.into(),
                         ods_code: r.ods.clone(),
-                        status: if r.submitted { "submitted" } else { "draft" }.into(),
+                        status: if r.submitted {
+                            AssessmentStatus::Submitted
+                        } else {
+                            AssessmentStatus::Draft
+                        },
                         version: if r.submitted { 2 } else { 1 },
                         answers: serde_json::to_string(&r.answers).map_err(AppError::internal)?,
                         created_at: opens_at,

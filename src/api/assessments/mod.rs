@@ -6,6 +6,7 @@ mod save;
 mod submit;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, get, web};
@@ -14,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::rounds::{find_round, round_framework};
+use super::rounds::{cached_round_framework, find_round};
 use super::{db, not_found};
 use crate::api::problems::{Forbidden, NotFound, Unauthorized};
 use crate::app::AppState;
@@ -22,10 +23,12 @@ use crate::auth::Principal;
 use crate::db::DbConnection;
 use crate::db::assessments::{self as store, AssessmentRow};
 use crate::db::audit::{self, AuditFilter};
+use crate::db::frameworks::FrameworkCache;
 use crate::db::organisations::{self, OrganisationRow};
 use crate::db::rounds::RoundRow;
 use crate::domain::answers::{Answer, Answers, missing_mandatory};
 use crate::domain::framework::Framework;
+use crate::domain::lifecycle::AssessmentStatus;
 use crate::domain::organisation::OrgType;
 use crate::domain::scoring::Scores;
 use crate::error::{AppError, AppResult};
@@ -46,7 +49,7 @@ pub struct AssessmentView {
     pub organisation_name: String,
     pub org_type: String,
     /// `not_started`, `draft`, `submitted` or `reopened`.
-    pub status: String,
+    pub status: AssessmentStatus,
     /// Increases with every change; the `ETag` is this number in quotes.
     pub version: i32,
     pub answers: BTreeMap<String, Answer>,
@@ -60,10 +63,11 @@ pub struct AssessmentView {
     pub submitted_by: Option<String>,
 }
 
-/// Everything a request about one return needs, loaded once.
+/// Everything a request about one return needs, loaded once per request (the framework parsed
+/// once per process: it is published). Only `assessment` is re-read, after a write or a lost race.
 pub(crate) struct Context {
     pub round: RoundRow,
-    pub framework: Framework,
+    pub framework: Arc<Framework>,
     pub org: OrganisationRow,
     pub org_type: OrgType,
     pub assessment: Option<AssessmentRow>,
@@ -84,9 +88,14 @@ pub(crate) fn authorise(who: &Principal, ods: &str, write: bool) -> AppResult<()
     }
 }
 
-pub(crate) fn load(conn: &mut DbConnection, round: &str, ods: &str) -> AppResult<Context> {
+pub(crate) fn load(
+    conn: &mut DbConnection,
+    frameworks: &FrameworkCache,
+    round: &str,
+    ods: &str,
+) -> AppResult<Context> {
     let round = find_round(conn, round)?;
-    let framework = round_framework(conn, &round)?;
+    let framework = cached_round_framework(conn, frameworks, &round)?;
     let org = organisations::find(conn, ods)?.ok_or_else(|| not_found("organisation", ods))?;
     let org_type = OrgType::parse(&org.org_type)
         .ok_or_else(|| AppError::internal("stored organisation type invalid"))?;
@@ -98,6 +107,19 @@ pub(crate) fn load(conn: &mut DbConnection, round: &str, ods: &str) -> AppResult
         org_type,
         assessment,
     })
+}
+
+impl Context {
+    /// The status of the return (`not_started` while nothing is stored).
+    pub fn status(&self) -> AssessmentStatus {
+        AssessmentStatus::of(self.assessment.as_ref().map(|a| a.status))
+    }
+
+    /// Re-reads the stored return (after a write, or after losing a race to another writer).
+    pub fn reload_assessment(&mut self, conn: &mut DbConnection) -> AppResult<()> {
+        self.assessment = store::find(conn, &self.round.key, &self.org.ods_code)?;
+        Ok(())
+    }
 }
 
 pub(crate) fn parse_answers(row: &AssessmentRow) -> AppResult<Answers> {
@@ -155,7 +177,7 @@ pub(crate) fn view(conn: &mut DbConnection, ctx: &Context) -> AppResult<Assessme
         None => (Answers::new(), None),
     };
     let scores = match row {
-        Some(a) if a.status == "submitted" => scores_from_rows(
+        Some(a) if a.status == AssessmentStatus::Submitted => scores_from_rows(
             &ctx.framework,
             ctx.org_type,
             &store::scores_of(conn, &a.id)?,
@@ -167,7 +189,7 @@ pub(crate) fn view(conn: &mut DbConnection, ctx: &Context) -> AppResult<Assessme
         ods_code: ctx.org.ods_code.clone(),
         organisation_name: ctx.org.name.clone(),
         org_type: ctx.org.org_type.clone(),
-        status: row.map_or("not_started".into(), |a| a.status.clone()),
+        status: ctx.status(),
         version: row.map_or(0, |a| a.version),
         missing_mandatory: missing_mandatory(&ctx.framework, ctx.org_type, &answers),
         answers,
@@ -213,8 +235,9 @@ async fn get_one(
 ) -> AppResult<HttpResponse> {
     let (round, ods) = path.into_inner();
     authorise(&who, &ods, false)?;
+    let frameworks = state.frameworks.clone();
     let view = db(&state, move |c| {
-        let ctx = load(c, &round, &ods)?;
+        let ctx = load(c, &frameworks, &round, &ods)?;
         view(c, &ctx)
     })
     .await?;
@@ -246,8 +269,9 @@ async fn history(
 ) -> AppResult<web::Json<Vec<HistoryEvent>>> {
     let (round, ods) = path.into_inner();
     authorise(&who, &ods, false)?;
+    let frameworks = state.frameworks.clone();
     let events = db(&state, move |c| {
-        load(c, &round, &ods)?;
+        load(c, &frameworks, &round, &ods)?;
         let filter = AuditFilter {
             entity_type: Some("assessment".into()),
             entity_key: Some(entity_key(&round, &ods)),

@@ -23,6 +23,7 @@ use crate::db::assessments::{self as store, AssessmentRow};
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::{DbConnection, now};
 use crate::domain::answers::{Answer, AnswerValue, Answers, check_answer};
+use crate::domain::lifecycle::AssessmentStatus;
 use crate::error::{AppError, AppResult, FieldError};
 
 /// One answer to change, with JSON merge-patch semantics per member: `value` and `evidence` are
@@ -76,25 +77,11 @@ pub struct SaveAnswers {
     pub answers: Vec<AnswerInput>,
 }
 
-/// Whether answers may change now: the round is open, or an admin re-opened this return and the
-/// round's results are not yet published.
+/// Whether answers may change now (the rule: [`AssessmentStatus::editable`]).
 pub(crate) fn ensure_editable(ctx: &Context) -> AppResult<()> {
-    let status = ctx.assessment.as_ref().map(|a| a.status.as_str());
-    if status == Some("submitted") {
-        return Err(AppError::Conflict(
-            "this return is submitted and read-only; a national admin can re-open it".into(),
-        ));
-    }
-    let round_open = ctx.round.status == "open";
-    let reopened_late = status == Some("reopened") && ctx.round.status != "published";
-    if round_open || reopened_late {
-        Ok(())
-    } else {
-        Err(AppError::Conflict(format!(
-            "round `{}` is {}, not open",
-            ctx.round.key, ctx.round.status
-        )))
-    }
+    ctx.status()
+        .editable(ctx.round.status)
+        .map_err(|e| AppError::lifecycle(&ctx.round.key, e))
 }
 
 /// Parses the raw JSON value of one answer (`None` = clear).
@@ -254,33 +241,27 @@ enum Outcome {
     LostRace,
 }
 
+/// One attempt at the compare-and-set write, against the return as `ctx` holds it. On success
+/// `ctx` holds the return as written.
 fn try_save(
     conn: &mut DbConnection,
     who: &Principal,
-    round: &str,
-    ods: &str,
-    expected: Option<i32>,
+    ctx: &mut Context,
     input: &SaveAnswers,
 ) -> AppResult<Outcome> {
-    let ctx = load(conn, round, ods)?;
-    ensure_editable(&ctx)?;
-    let current_version = ctx.assessment.as_ref().map(|a| a.version);
-    if let Some(v) = expected
-        && Some(v) != current_version
-        && !(v == 0 && current_version.is_none())
-    {
-        return Err(AppError::PreconditionFailed(
-            "the return has changed; reload it and try again".into(),
-        ));
-    }
+    ensure_editable(ctx)?;
+    // `expected` was read from this same `ctx` (and a lost race with it is a 412 before any
+    // retry), so the version written against is the one the client named; the compare-and-set
+    // below catches anyone who wrote in between.
+    let (round, ods) = (ctx.round.key.clone(), ctx.org.ods_code.clone());
     let mut answers = match &ctx.assessment {
         Some(a) => parse_answers(a)?,
         None => Answers::new(),
     };
-    let changes = apply(&ctx, &mut answers, input)?;
+    let changes = apply(ctx, &mut answers, input)?;
     let document = serde_json::to_string(&answers).map_err(AppError::internal)?;
     let t = now();
-    let key = entity_key(round, ods);
+    let key = entity_key(&round, &ods);
     let written = crate::db::write_transaction(conn, |c| {
         let (changed, version) = match &ctx.assessment {
             Some(a) => (
@@ -290,9 +271,9 @@ fn try_save(
             None => {
                 let row = AssessmentRow {
                     id: uuid::Uuid::new_v4().to_string(),
-                    round_key: round.to_owned(),
-                    ods_code: ods.to_owned(),
-                    status: "draft".into(),
+                    round_key: round.clone(),
+                    ods_code: ods.clone(),
+                    status: AssessmentStatus::Draft,
                     version: 1,
                     answers: document.clone(),
                     created_at: t,
@@ -327,8 +308,8 @@ fn try_save(
     });
     match written {
         Ok(true) => {
-            let ctx = load(conn, round, ods)?;
-            Ok(Outcome::Saved(Box::new(view(conn, &ctx)?)))
+            ctx.reload_assessment(conn)?;
+            Ok(Outcome::Saved(Box::new(view(conn, ctx)?)))
         }
         Ok(false) => Ok(Outcome::LostRace),
         Err(e) => Err(e),
@@ -365,8 +346,9 @@ pub(super) async fn save_answers(
     authorise(&who, &ods, true)?;
     let input: SaveAnswers = validated(body.parse()?)?;
     let raw_if_match = if_match_header(&req);
+    let frameworks = state.frameworks.clone();
     let view = db(&state, move |c| {
-        let ctx = load(c, &round, &ods)?;
+        let mut ctx = load(c, &frameworks, &round, &ods)?;
         let expected = if_match(
             raw_if_match.as_deref(),
             ctx.assessment.as_ref().map(|a| a.version),
@@ -374,14 +356,15 @@ pub(super) async fn save_answers(
         // Without If-Match a lost race is retried on the fresh version (answers merge);
         // with it, the client asked for exactly that version, so a lost race is a 412.
         for _ in 0..5 {
-            match try_save(c, &who, &round, &ods, expected, &input)? {
+            match try_save(c, &who, &mut ctx, &input)? {
                 Outcome::Saved(v) => return Ok(*v),
                 Outcome::LostRace if expected.is_some() => {
                     return Err(AppError::PreconditionFailed(
                         "the return changed while saving; reload it and try again".into(),
                     ));
                 }
-                Outcome::LostRace => continue,
+                // The round, organisation and framework stand; only the return moved on.
+                Outcome::LostRace => ctx.reload_assessment(c)?,
             }
         }
         Err(AppError::Conflict(

@@ -20,6 +20,7 @@ use crate::db::assessments as store;
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::now;
 use crate::domain::answers::missing_mandatory;
+use crate::domain::lifecycle::AssessmentStatus;
 use crate::domain::scoring::score;
 use crate::error::{AppError, AppResult, FieldError};
 
@@ -47,8 +48,9 @@ pub(super) async fn submit(
     let (round, ods) = path.into_inner();
     authorise(&who, &ods, true)?;
     let raw_if_match = if_match_header(&req);
+    let frameworks = state.frameworks.clone();
     let view = db(&state, move |c| {
-        let ctx = load(c, &round, &ods)?;
+        let mut ctx = load(c, &frameworks, &round, &ods)?;
         ensure_editable(&ctx)?;
         if_match(raw_if_match.as_deref(), ctx.assessment.as_ref().map(|a| a.version))?;
         let answers = match &ctx.assessment {
@@ -63,14 +65,15 @@ pub(super) async fn submit(
                 errors,
             ));
         }
+        ctx.status().submittable(ctx.round.status).map_err(|e| AppError::lifecycle(&round, e))?;
         let Some(a) = &ctx.assessment else {
-            return Err(AppError::Conflict("nothing has been saved for this return yet".into()));
+            return Err(AppError::internal("a submittable return has a stored row"));
         };
         let scores = score(&ctx.framework, ctx.org_type, &answers);
         let t = now();
         crate::db::write_transaction(c, |c| {
             let submitted = Some((t, who.subject.clone()));
-            if store::set_status(c, &a.id, a.version, "submitted", submitted, t)? == 0 {
+            if store::set_status(c, &a.id, a.version, AssessmentStatus::Submitted, submitted, t)? == 0 {
                 return Err(AppError::PreconditionFailed("the return changed while submitting; reload it and try again".into()));
             }
             store::store_scores(c, &a.id, &round, &ods, &scores)?;
@@ -78,7 +81,7 @@ pub(super) async fn submit(
             audit::record(c, &NewAuditEvent::new(&who.actor(), "submit", "assessment", &entity_key(&round, &ods), summary))?;
             Ok::<_, AppError>(())
         })?;
-        let ctx = load(c, &round, &ods)?;
+        ctx.reload_assessment(c)?;
         view(c, &ctx)
     })
     .await?;
@@ -121,24 +124,18 @@ pub(super) async fn reopen(
     let (round, ods) = path.into_inner();
     who.require_admin()?;
     let input: Reopen = validated(body.parse()?)?;
+    let frameworks = state.frameworks.clone();
     let view = db(&state, move |c| {
-        let ctx = load(c, &round, &ods)?;
-        let a = match &ctx.assessment {
-            Some(a) if a.status == "submitted" => a,
-            _ => {
-                return Err(AppError::Conflict(
-                    "only a submitted return can be re-opened".into(),
-                ));
-            }
+        let mut ctx = load(c, &frameworks, &round, &ods)?;
+        ctx.status()
+            .reopenable(ctx.round.status)
+            .map_err(|e| AppError::lifecycle(&round, e))?;
+        let Some(a) = &ctx.assessment else {
+            return Err(AppError::internal("a re-openable return has a stored row"));
         };
-        if ctx.round.status == "published" {
-            return Err(AppError::Conflict(
-                "the round's results are published; returns are final".into(),
-            ));
-        }
         let t = now();
         crate::db::write_transaction(c, |c| {
-            if store::set_status(c, &a.id, a.version, "reopened", None, t)? == 0 {
+            if store::set_status(c, &a.id, a.version, AssessmentStatus::Reopened, None, t)? == 0 {
                 return Err(AppError::Conflict(
                     "the return changed meanwhile; try again".into(),
                 ));
@@ -156,7 +153,7 @@ pub(super) async fn reopen(
             )?;
             Ok::<_, AppError>(())
         })?;
-        let ctx = load(c, &round, &ods)?;
+        ctx.reload_assessment(c)?;
         view(c, &ctx)
     })
     .await?;

@@ -12,8 +12,8 @@ use crate::db::{DbConnection, peer_groups, rounds};
 use crate::domain::answers::Answers;
 use crate::domain::divergence::rounds::{comparable_chain, precedes};
 use crate::domain::divergence::{
-    EngineInput, ItemMatched, OptionError, Options, OptionsPatch, OrgInfo, PillarObservation, Reference,
-    items,
+    EngineInput, ItemMatched, OptionError, Options, OptionsPatch, OrgInfo, PillarObservation,
+    Reference, items,
 };
 use crate::domain::framework::Framework;
 use crate::domain::organisation::OrgType;

@@ -25,6 +25,7 @@ use crate::domain::divergence::{
     AggregateBy, AggregateRow, Analysis, DivergenceRow, FamilySizes, FlagFilter, OVERALL, Options,
     OptionsPatch, aggregate, analyse,
 };
+use crate::domain::lifecycle::RoundStatus;
 use crate::error::{AppError, AppResult};
 use load::Loaded;
 pub use view::{OrganisationDivergence, PillarDistribution};
@@ -170,7 +171,7 @@ fn run(
         )));
     }
     let focal = find_round(conn, round)?;
-    if focal.status != "published" && !who.is_national_reader() {
+    if focal.status != RoundStatus::Published && !who.is_national_reader() {
         return Err(AppError::Forbidden(format!(
             "round `{round}` is not yet published; its divergence is visible to analysts and admins only"
         )));

@@ -115,8 +115,8 @@ pub fn changed_item_sets(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::framework::CarriesOver;
     use crate::domain::fixtures::{answers, scored, yes};
+    use crate::domain::framework::CarriesOver;
     use crate::domain::organisation::OrgType::{Acute, Community, MentalHealth};
     use proptest::prelude::*;
 

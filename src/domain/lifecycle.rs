@@ -1,0 +1,414 @@
+//! The lifecycle of rounds and returns: their statuses (with the wire and stored spellings) and the
+//! rules that say what may happen in each. Storage of the statuses lives in `db::lifecycle`; the
+//! HTTP problem each refusal becomes lives in `error.rs`.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use utoipa::ToSchema;
+
+/// Where a round (a collection window) stands: `planned → open → closed → published`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundStatus {
+    /// Created, not yet taking returns.
+    Planned,
+    /// Taking returns.
+    Open,
+    /// No longer taking returns; re-opened returns may still change.
+    Closed,
+    /// Results published: every return is final.
+    Published,
+}
+
+impl RoundStatus {
+    pub const ALL: [RoundStatus; 4] = [
+        RoundStatus::Planned,
+        RoundStatus::Open,
+        RoundStatus::Closed,
+        RoundStatus::Published,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoundStatus::Planned => "planned",
+            RoundStatus::Open => "open",
+            RoundStatus::Closed => "closed",
+            RoundStatus::Published => "published",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// Whether a round's results may be published now: it is closed and no return of it is
+    /// re-opened (those must be submitted again first).
+    pub fn publishable(self, reopened_returns: u64) -> Result<(), LifecycleError> {
+        if reopened_returns > 0 {
+            return Err(LifecycleError::ReturnsReopened(reopened_returns));
+        }
+        RoundTransition::Publish.check(self).map(drop)
+    }
+}
+
+/// An admin's move of a round to its next status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RoundTransition {
+    Open,
+    Close,
+    Publish,
+}
+
+impl RoundTransition {
+    /// The only status this move starts from.
+    pub fn from(self) -> RoundStatus {
+        match self {
+            RoundTransition::Open => RoundStatus::Planned,
+            RoundTransition::Close => RoundStatus::Open,
+            RoundTransition::Publish => RoundStatus::Closed,
+        }
+    }
+
+    /// The status the round has after the move.
+    pub fn to(self) -> RoundStatus {
+        match self {
+            RoundTransition::Open => RoundStatus::Open,
+            RoundTransition::Close => RoundStatus::Closed,
+            RoundTransition::Publish => RoundStatus::Published,
+        }
+    }
+
+    /// The round's next status if it may make this move from `current`.
+    pub fn check(self, current: RoundStatus) -> Result<RoundStatus, LifecycleError> {
+        if current == self.from() {
+            Ok(self.to())
+        } else {
+            Err(LifecycleError::WrongRoundStatus {
+                current,
+                from: self.from(),
+                to: self.to(),
+            })
+        }
+    }
+}
+
+/// Where one organisation's return for a round stands. `not_started` means no return is stored
+/// yet; it is shown, never stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AssessmentStatus {
+    /// Nothing saved yet (never stored).
+    NotStarted,
+    /// Saved, not submitted.
+    Draft,
+    /// Submitted: read-only, scores stored.
+    Submitted,
+    /// Submitted, then re-opened by an admin: editable until the round is published.
+    Reopened,
+}
+
+impl AssessmentStatus {
+    pub const ALL: [AssessmentStatus; 4] = [
+        AssessmentStatus::NotStarted,
+        AssessmentStatus::Draft,
+        AssessmentStatus::Submitted,
+        AssessmentStatus::Reopened,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssessmentStatus::NotStarted => "not_started",
+            AssessmentStatus::Draft => "draft",
+            AssessmentStatus::Submitted => "submitted",
+            AssessmentStatus::Reopened => "reopened",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// The status of a return that may not be stored (`None` → `not_started`).
+    pub fn of(stored: Option<AssessmentStatus>) -> Self {
+        stored.unwrap_or(AssessmentStatus::NotStarted)
+    }
+
+    /// Whether answers may change now: never once submitted; otherwise while the round is open,
+    /// or, for a return an admin re-opened, until the round's results are published.
+    pub fn editable(self, round: RoundStatus) -> Result<(), LifecycleError> {
+        if self == AssessmentStatus::Submitted {
+            return Err(LifecycleError::ReadOnly);
+        }
+        let round_open = round == RoundStatus::Open;
+        let reopened_late = self == AssessmentStatus::Reopened && round != RoundStatus::Published;
+        if round_open || reopened_late {
+            Ok(())
+        } else {
+            Err(LifecycleError::RoundNotOpen(round))
+        }
+    }
+
+    /// Whether the return may be submitted (its completeness is checked apart): it is editable
+    /// and something has been saved.
+    pub fn submittable(self, round: RoundStatus) -> Result<(), LifecycleError> {
+        self.editable(round)?;
+        if self == AssessmentStatus::NotStarted {
+            return Err(LifecycleError::NothingSaved);
+        }
+        Ok(())
+    }
+
+    /// Whether an admin may re-open the return: only a submitted one, and only until the round's
+    /// results are published.
+    pub fn reopenable(self, round: RoundStatus) -> Result<(), LifecycleError> {
+        if self != AssessmentStatus::Submitted {
+            return Err(LifecycleError::NotSubmitted);
+        }
+        if round == RoundStatus::Published {
+            return Err(LifecycleError::ResultsPublished);
+        }
+        Ok(())
+    }
+}
+
+/// Why a lifecycle rule refuses (each is a conflict with the current state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LifecycleError {
+    /// The return is submitted and read-only.
+    ReadOnly,
+    /// The round is not open (and the return was not re-opened late).
+    RoundNotOpen(RoundStatus),
+    /// Nothing has been saved for the return.
+    NothingSaved,
+    /// Only a submitted return can be re-opened.
+    NotSubmitted,
+    /// The round's results are published; returns are final.
+    ResultsPublished,
+    /// This many returns of the round are re-opened.
+    ReturnsReopened(u64),
+    /// The round is not in the status the move starts from.
+    WrongRoundStatus {
+        current: RoundStatus,
+        from: RoundStatus,
+        to: RoundStatus,
+    },
+}
+
+impl LifecycleError {
+    /// The explanation shown to the client, naming the round by its key.
+    pub fn describe(&self, round: &str) -> String {
+        match self {
+            LifecycleError::ReadOnly => {
+                "this return is submitted and read-only; a national admin can re-open it".into()
+            }
+            LifecycleError::RoundNotOpen(status) => {
+                format!("round `{round}` is {status}, not open")
+            }
+            LifecycleError::NothingSaved => "nothing has been saved for this return yet".into(),
+            LifecycleError::NotSubmitted => "only a submitted return can be re-opened".into(),
+            LifecycleError::ResultsPublished => {
+                "the round's results are published; returns are final".into()
+            }
+            LifecycleError::ReturnsReopened(n) => format!(
+                "round `{round}` has {n} re-opened return(s); they must be submitted again \
+                 before its results are published"
+            ),
+            LifecycleError::WrongRoundStatus { current, from, to } => {
+                format!("round `{round}` is {current}; only a {from} round can become {to}")
+            }
+        }
+    }
+}
+
+/// A stored or sent status that is not one of the known spellings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownStatus(pub String);
+
+impl fmt::Display for UnknownStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown status `{}`", self.0)
+    }
+}
+
+impl std::error::Error for UnknownStatus {}
+
+impl fmt::Display for RoundStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for AssessmentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RoundStatus {
+    type Err = UnknownStatus;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s).ok_or_else(|| UnknownStatus(s.to_owned()))
+    }
+}
+
+impl FromStr for AssessmentStatus {
+    type Err = UnknownStatus;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s).ok_or_else(|| UnknownStatus(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AssessmentStatus::{Draft, NotStarted, Reopened, Submitted};
+    use super::RoundStatus::{Closed, Open, Planned, Published};
+    use super::*;
+
+    #[test]
+    fn spellings_round_trip_and_match_serde() {
+        for s in RoundStatus::ALL {
+            assert_eq!(RoundStatus::parse(s.as_str()), Some(s));
+            assert_eq!(s.to_string().parse::<RoundStatus>(), Ok(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        for s in AssessmentStatus::ALL {
+            assert_eq!(AssessmentStatus::parse(s.as_str()), Some(s));
+            assert_eq!(s.to_string().parse::<AssessmentStatus>(), Ok(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert_eq!(
+            serde_json::from_str::<AssessmentStatus>("\"not_started\"").unwrap(),
+            NotStarted
+        );
+        assert!(RoundStatus::parse("Open").is_none());
+        assert_eq!(
+            "draftish".parse::<AssessmentStatus>(),
+            Err(UnknownStatus("draftish".into()))
+        );
+    }
+
+    #[test]
+    fn a_missing_return_is_not_started() {
+        assert_eq!(AssessmentStatus::of(None), NotStarted);
+        assert_eq!(AssessmentStatus::of(Some(Reopened)), Reopened);
+    }
+
+    #[test]
+    fn editable_while_open_or_reopened_before_publication() {
+        for a in [NotStarted, Draft, Reopened] {
+            assert_eq!(a.editable(Open), Ok(()));
+        }
+        for r in RoundStatus::ALL {
+            assert_eq!(Submitted.editable(r), Err(LifecycleError::ReadOnly));
+        }
+        for r in [Planned, Closed, Published] {
+            assert_eq!(NotStarted.editable(r), Err(LifecycleError::RoundNotOpen(r)));
+            assert_eq!(Draft.editable(r), Err(LifecycleError::RoundNotOpen(r)));
+        }
+        assert_eq!(Reopened.editable(Closed), Ok(()));
+        assert_eq!(Reopened.editable(Planned), Ok(()));
+        assert_eq!(
+            Reopened.editable(Published),
+            Err(LifecycleError::RoundNotOpen(Published))
+        );
+    }
+
+    #[test]
+    fn submittable_when_editable_and_saved() {
+        assert_eq!(Draft.submittable(Open), Ok(()));
+        assert_eq!(Reopened.submittable(Closed), Ok(()));
+        assert_eq!(
+            NotStarted.submittable(Open),
+            Err(LifecycleError::NothingSaved)
+        );
+        assert_eq!(
+            NotStarted.submittable(Closed),
+            Err(LifecycleError::RoundNotOpen(Closed))
+        );
+        assert_eq!(Submitted.submittable(Open), Err(LifecycleError::ReadOnly));
+        assert_eq!(
+            Draft.submittable(Published),
+            Err(LifecycleError::RoundNotOpen(Published))
+        );
+    }
+
+    #[test]
+    fn reopenable_only_when_submitted_and_unpublished() {
+        for r in [Planned, Open, Closed] {
+            assert_eq!(Submitted.reopenable(r), Ok(()));
+        }
+        assert_eq!(
+            Submitted.reopenable(Published),
+            Err(LifecycleError::ResultsPublished)
+        );
+        for a in [NotStarted, Draft, Reopened] {
+            for r in RoundStatus::ALL {
+                assert_eq!(a.reopenable(r), Err(LifecycleError::NotSubmitted));
+            }
+        }
+    }
+
+    #[test]
+    fn transitions_go_one_step_forward_only() {
+        use RoundTransition as T;
+        assert_eq!(T::Open.check(Planned), Ok(Open));
+        assert_eq!(T::Close.check(Open), Ok(Closed));
+        assert_eq!(T::Publish.check(Closed), Ok(Published));
+        for t in [T::Open, T::Close, T::Publish] {
+            for s in RoundStatus::ALL {
+                if s != t.from() {
+                    assert_eq!(
+                        t.check(s),
+                        Err(LifecycleError::WrongRoundStatus {
+                            current: s,
+                            from: t.from(),
+                            to: t.to()
+                        })
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn publishable_when_closed_and_nothing_reopened() {
+        assert_eq!(Closed.publishable(0), Ok(()));
+        assert_eq!(
+            Closed.publishable(2),
+            Err(LifecycleError::ReturnsReopened(2))
+        );
+        // The re-opened returns are named before the round's status.
+        assert_eq!(Open.publishable(1), Err(LifecycleError::ReturnsReopened(1)));
+        assert_eq!(
+            Open.publishable(0),
+            Err(LifecycleError::WrongRoundStatus {
+                current: Open,
+                from: Closed,
+                to: Published
+            })
+        );
+    }
+
+    #[test]
+    fn refusals_read_as_before() {
+        assert_eq!(
+            LifecycleError::RoundNotOpen(Closed).describe("2025-26"),
+            "round `2025-26` is closed, not open"
+        );
+        assert_eq!(
+            LifecycleError::WrongRoundStatus {
+                current: Planned,
+                from: Open,
+                to: Closed
+            }
+            .describe("r"),
+            "round `r` is planned; only a open round can become closed"
+        );
+        assert!(
+            LifecycleError::ReturnsReopened(3)
+                .describe("r")
+                .contains("has 3 re-opened return(s)")
+        );
+    }
+}
