@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{Page, Pagination, db};
+use super::{Page, Pagination, with_conn};
 use crate::api::problems::{BadRequest, Forbidden, Unauthorized, Unprocessable};
 use crate::app::AppState;
 use crate::auth::Principal;
@@ -75,7 +75,7 @@ async fn list(
         since: q.since.map(|t| t.naive_utc()),
         until: q.until.map(|t| t.naive_utc()),
     };
-    let (rows, total) = db(&state, move |c| {
+    let (rows, total) = with_conn(&state, move |c| {
         Ok(audit::list(c, &filter, page, per_page)?)
     })
     .await?;

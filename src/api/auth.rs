@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::parse_json;
-use super::db;
+use super::with_conn;
 use crate::api::problems::{
     BadRequest, PayloadTooLarge, ServiceUnavailable, Unauthorized, Unprocessable,
 };
@@ -103,7 +103,7 @@ async fn token(
     };
     // Look the client up and give the connection back before hashing: verification is slow by
     // design and must not let unauthenticated callers drain the pool.
-    let found = db(&state, move |c| Ok(clients::find(c, &id)?)).await?;
+    let found = with_conn(&state, move |c| Ok(clients::find(c, &id)?)).await?;
     // Verify against a throwaway hash when the id is unknown, so timing does not tell.
     let hash = found.as_ref().map_or_else(
         || state.unknown_client_hash.clone(),

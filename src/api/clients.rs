@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{db, validated};
+use super::{validated, with_conn};
 use crate::api::body::JsonBody;
 use crate::api::problems::{
     BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
@@ -42,7 +42,7 @@ async fn create(
 ) -> AppResult<HttpResponse> {
     who.require_admin()?;
     let input: NewClient = validated(body.parse()?)?;
-    let created = db(&state, move |c| create_client(c, &who.actor(), &input)).await?;
+    let created = with_conn(&state, move |c| create_client(c, &who.actor(), &input)).await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -60,7 +60,7 @@ async fn create(
 #[get("/clients")]
 async fn list(state: web::Data<AppState>, who: Principal) -> AppResult<web::Json<Vec<Client>>> {
     who.require_admin()?;
-    let rows = db(&state, |c| Ok(clients::list(c)?)).await?;
+    let rows = with_conn(&state, |c| Ok(clients::list(c)?)).await?;
     Ok(web::Json(
         rows.into_iter()
             .map(Client::try_from)
@@ -89,6 +89,6 @@ async fn revoke(
 ) -> AppResult<web::Json<Client>> {
     who.require_admin()?;
     let id = path.into_inner();
-    let client = db(&state, move |c| revoke_client(c, &who.actor(), &id)).await?;
+    let client = with_conn(&state, move |c| revoke_client(c, &who.actor(), &id)).await?;
     Ok(web::Json(client))
 }

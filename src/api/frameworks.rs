@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{db, not_found};
+use super::{not_found, with_conn};
 use crate::api::body::JsonBody;
 use crate::api::problems::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
@@ -130,7 +130,7 @@ async fn list(
     state: web::Data<AppState>,
     _who: Principal,
 ) -> AppResult<web::Json<Vec<FrameworkSummary>>> {
-    let rows = db(&state, |c| Ok(store::list(c)?)).await?;
+    let rows = with_conn(&state, |c| Ok(store::list(c)?)).await?;
     Ok(web::Json(
         rows.iter().map(summary).collect::<AppResult<_>>()?,
     ))
@@ -149,7 +149,7 @@ async fn get_one(
     path: web::Path<String>,
 ) -> AppResult<web::Json<FrameworkDetail>> {
     let key = path.into_inner();
-    let row = db(&state, move |c| {
+    let row = with_conn(&state, move |c| {
         store::find(c, &key)?.ok_or_else(|| not_found("framework", &key))
     })
     .await?;
@@ -174,7 +174,7 @@ async fn create(
 ) -> AppResult<HttpResponse> {
     who.require_admin()?;
     let framework: Framework = body.parse()?;
-    let row = db(&state, move |c| {
+    let row = with_conn(&state, move |c| {
         check(c, &framework)?;
         let document = serde_json::to_string(&framework).map_err(AppError::internal)?;
         let row = FrameworkRow::new(&framework, document, now());
@@ -216,7 +216,7 @@ async fn update(
     who.require_admin()?;
     let key = path.into_inner();
     let framework: Framework = body.parse()?;
-    let row = db(&state, move |c| {
+    let row = with_conn(&state, move |c| {
         let existing = store::find(c, &key)?.ok_or_else(|| not_found("framework", &key))?;
         if existing.is_published() {
             return Err(AppError::Conflict(format!(
@@ -259,7 +259,7 @@ async fn publish(
 ) -> AppResult<web::Json<FrameworkDetail>> {
     who.require_admin()?;
     let key = path.into_inner();
-    let row = db(&state, move |c| {
+    let row = with_conn(&state, move |c| {
         crate::db::write_transaction(c, |c| {
             store::find(c, &key)?.ok_or_else(|| not_found("framework", &key))?;
             if store::publish(c, &key, now())? == 0 {

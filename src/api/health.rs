@@ -45,7 +45,7 @@ async fn ready(state: web::Data<AppState>) -> AppResult<web::Json<Health>> {
     } else {
         "sqlite"
     };
-    super::db(&state, |conn| {
+    super::with_conn(&state, |conn| {
         conn.batch_execute("SELECT 1").map_err(|e| {
             // The cause goes to the log only: it can name hosts, users or files.
             tracing::warn!(error = %e, "readiness check failed");

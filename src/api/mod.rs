@@ -97,7 +97,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// Runs blocking database work off the actix workers, on a pooled connection.
-pub async fn db<T, F>(state: &AppState, work: F) -> AppResult<T>
+pub async fn with_conn<T, F>(state: &AppState, work: F) -> AppResult<T>
 where
     F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
     T: Send + 'static,

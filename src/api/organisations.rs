@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
-use super::{Page, Pagination, db, not_found, validated};
+use super::{Page, Pagination, not_found, validated, with_conn};
 use crate::api::body::JsonBody;
 use crate::api::problems::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
@@ -137,7 +137,8 @@ async fn list(
         active: Some(query.active.unwrap_or(true)),
         today: Some(chrono::Utc::now().date_naive()),
     };
-    let (rows, total) = db(&state, move |c| Ok(orgs::list(c, &filter, page, per_page)?)).await?;
+    let (rows, total) =
+        with_conn(&state, move |c| Ok(orgs::list(c, &filter, page, per_page)?)).await?;
     Ok(web::Json(Page {
         items: rows.into_iter().map(Organisation::from).collect(),
         total,
@@ -187,7 +188,7 @@ async fn get_one(
     path: web::Path<String>,
 ) -> AppResult<web::Json<OrganisationDetail>> {
     let ods = path.into_inner();
-    let detail = db(&state, move |c| detail(c, &ods)).await?;
+    let detail = with_conn(&state, move |c| detail(c, &ods)).await?;
     Ok(web::Json(detail))
 }
 
@@ -308,7 +309,7 @@ async fn create(
     let (ods_code, fields) = input.clone().into_parts();
     let fields = validated(fields)?;
     let ods = OdsCode::parse(&ods_code).map_err(|m| AppError::field("ods_code", m))?;
-    let detail = db(&state, move |c| {
+    let detail = with_conn(&state, move |c| {
         crate::db::write_transaction(c, |c| {
             if orgs::exists(c, ods.as_str())? {
                 return Err(AppError::Conflict(format!(
@@ -362,7 +363,7 @@ async fn update(
     who.require_admin()?;
     let ods = path.into_inner();
     let fields: OrganisationFields = validated(body.parse()?)?;
-    let detail = db(&state, move |c| {
+    let detail = with_conn(&state, move |c| {
         crate::db::write_transaction(c, |c| {
             let before = orgs::find(c, &ods)?.ok_or_else(|| not_found("organisation", &ods))?;
             let row = checked_row(c, &ods, &fields, Some(&before))?;

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
-use super::{db, not_found, validated};
+use super::{not_found, validated, with_conn};
 use crate::api::body::JsonBody;
 use crate::api::problems::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
@@ -147,7 +147,7 @@ fn member_type(conn: &mut DbConnection, members: &[String]) -> AppResult<OrgType
 ))]
 #[get("/peer-groups")]
 async fn list(state: web::Data<AppState>, _who: Principal) -> AppResult<web::Json<Vec<PeerGroup>>> {
-    let rows = db(&state, |c| Ok(store::list(c)?)).await?;
+    let rows = with_conn(&state, |c| Ok(store::list(c)?)).await?;
     Ok(web::Json(
         rows.into_iter()
             .map(PeerGroup::try_from)
@@ -168,7 +168,7 @@ async fn get_one(
     path: web::Path<String>,
 ) -> AppResult<web::Json<PeerGroup>> {
     let key = path.into_inner();
-    let row = db(&state, move |c| {
+    let row = with_conn(&state, move |c| {
         store::find(c, &key)?.ok_or_else(|| not_found("peer group", &key))
     })
     .await?;
@@ -193,7 +193,7 @@ async fn create(
 ) -> AppResult<HttpResponse> {
     who.require_admin()?;
     let input: NewPeerGroup = validated(body.parse()?)?;
-    let row = db(&state, move |c| {
+    let row = with_conn(&state, move |c| {
         let org_type = member_type(c, &input.members)?;
         let t = now();
         let row = PeerGroupRow {
@@ -249,7 +249,7 @@ async fn update(
     who.require_admin()?;
     let key = path.into_inner();
     let fields: PeerGroupFields = validated(body.parse()?)?;
-    let row = db(&state, move |c| {
+    let row = with_conn(&state, move |c| {
         let before = store::find(c, &key)?.ok_or_else(|| not_found("peer group", &key))?;
         let org_type = member_type(c, &fields.members)?;
         let row = PeerGroupRow {
@@ -290,7 +290,7 @@ async fn remove(
 ) -> AppResult<HttpResponse> {
     who.require_admin()?;
     let key = path.into_inner();
-    db(&state, move |c| {
+    with_conn(&state, move |c| {
         crate::db::write_transaction(c, |c| {
             let before = store::find(c, &key)?.ok_or_else(|| not_found("peer group", &key))?;
             store::delete(c, &key)?;

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
-use super::{db, not_found, validated};
+use super::{not_found, validated, with_conn};
 use crate::api::body::JsonBody;
 use crate::api::problems::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
@@ -113,7 +113,7 @@ pub struct NewRound {
 ))]
 #[get("/rounds")]
 async fn list(state: web::Data<AppState>, _who: Principal) -> AppResult<web::Json<Vec<Round>>> {
-    let rows = db(&state, |c| Ok(store::list(c)?)).await?;
+    let rows = with_conn(&state, |c| Ok(store::list(c)?)).await?;
     Ok(web::Json(rows.into_iter().map(Round::from).collect()))
 }
 
@@ -130,7 +130,7 @@ async fn get_one(
     path: web::Path<String>,
 ) -> AppResult<web::Json<Round>> {
     let key = path.into_inner();
-    let row = db(&state, move |c| find_round(c, &key)).await?;
+    let row = with_conn(&state, move |c| find_round(c, &key)).await?;
     Ok(web::Json(row.into()))
 }
 
@@ -175,7 +175,7 @@ async fn create(
 ) -> AppResult<HttpResponse> {
     who.require_admin()?;
     let input: NewRound = validated(body.parse()?)?;
-    let row = db(&state, move |c| create_round(c, &who.actor(), &input)).await?;
+    let row = with_conn(&state, move |c| create_round(c, &who.actor(), &input)).await?;
     Ok(HttpResponse::Created().json(Round::from(row)))
 }
 
@@ -288,7 +288,7 @@ async fn respond_transition(
     action: RoundTransition,
 ) -> AppResult<web::Json<Round>> {
     who.require_admin()?;
-    let row = db(state, move |c| transition(c, &who.actor(), &key, action)).await?;
+    let row = with_conn(state, move |c| transition(c, &who.actor(), &key, action)).await?;
     Ok(web::Json(row.into()))
 }
 
@@ -404,7 +404,7 @@ async fn completion(
     who.require_national_reader()?;
     let key = path.into_inner();
     let cache = state.frameworks.clone();
-    let report = db(&state, move |c| completion_of(c, &cache, &key)).await?;
+    let report = with_conn(&state, move |c| completion_of(c, &cache, &key)).await?;
     Ok(web::Json(report))
 }
 

@@ -13,7 +13,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::organisations::{parse_region_filter, parse_type_filter};
 use super::rounds::{find_round, round_framework};
-use super::{db, not_found};
+use super::{not_found, with_conn};
 use crate::api::problems::{BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
 use crate::app::AppState;
 use crate::auth::Principal;
@@ -278,7 +278,7 @@ async fn round_scores(
     q.org_type = parse_type_filter(q.org_type)?;
     q.region = parse_region_filter(q.region)?;
     let csv = super::wants_csv(q.format.as_deref())?;
-    let result = db(&state, move |c| load_round_scores(c, &who, &round, &q)).await?;
+    let result = with_conn(&state, move |c| load_round_scores(c, &who, &round, &q)).await?;
     if csv {
         let file = format!("attachment; filename=\"scores-{}.csv\"", result.round);
         Ok(HttpResponse::Ok()
@@ -332,7 +332,7 @@ async fn organisation_scores(
             "this token does not act for `{ods}`"
         )));
     }
-    let history = db(&state, move |c| {
+    let history = with_conn(&state, move |c| {
         let org =
             organisations::find_named(c, &ods)?.ok_or_else(|| not_found("organisation", &ods))?;
         let mut per_round = store::submitted_scores_of_org(c, &ods)?;

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::rounds::{cached_round_framework, find_round};
-use super::{db, not_found};
+use super::{not_found, with_conn};
 use crate::api::problems::{Forbidden, NotFound, Unauthorized};
 use crate::app::AppState;
 use crate::auth::Principal;
@@ -236,7 +236,7 @@ async fn get_one(
     let (round, ods) = path.into_inner();
     authorise(&who, &ods, false)?;
     let frameworks = state.frameworks.clone();
-    let view = db(&state, move |c| {
+    let view = with_conn(&state, move |c| {
         let ctx = load(c, &frameworks, &round, &ods)?;
         view(c, &ctx)
     })
@@ -270,7 +270,7 @@ async fn history(
     let (round, ods) = path.into_inner();
     authorise(&who, &ods, false)?;
     let frameworks = state.frameworks.clone();
-    let events = db(&state, move |c| {
+    let events = with_conn(&state, move |c| {
         load(c, &frameworks, &round, &ods)?;
         let filter = AuditFilter {
             entity_type: Some("assessment".into()),

@@ -16,7 +16,7 @@ use crate::api::problems::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized,
     Unprocessable,
 };
-use crate::api::{db, validated};
+use crate::api::{validated, with_conn};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::assessments::{self as store, AssessmentRow};
@@ -347,7 +347,7 @@ pub(super) async fn save_answers(
     let input: SaveAnswers = validated(body.parse()?)?;
     let raw_if_match = if_match_header(&req);
     let frameworks = state.frameworks.clone();
-    let view = db(&state, move |c| {
+    let view = with_conn(&state, move |c| {
         let mut ctx = load(c, &frameworks, &round, &ods)?;
         let expected = if_match(
             raw_if_match.as_deref(),

@@ -13,7 +13,7 @@ use crate::api::problems::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized,
     Unprocessable,
 };
-use crate::api::{db, validated};
+use crate::api::{validated, with_conn};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::assessments as store;
@@ -49,7 +49,7 @@ pub(super) async fn submit(
     authorise(&who, &ods, true)?;
     let raw_if_match = if_match_header(&req);
     let frameworks = state.frameworks.clone();
-    let view = db(&state, move |c| {
+    let view = with_conn(&state, move |c| {
         let mut ctx = load(c, &frameworks, &round, &ods)?;
         ensure_editable(&ctx)?;
         if_match(raw_if_match.as_deref(), ctx.assessment.as_ref().map(|a| a.version))?;
@@ -125,7 +125,7 @@ pub(super) async fn reopen(
     who.require_admin()?;
     let input: Reopen = validated(body.parse()?)?;
     let frameworks = state.frameworks.clone();
-    let view = db(&state, move |c| {
+    let view = with_conn(&state, move |c| {
         let mut ctx = load(c, &frameworks, &round, &ods)?;
         ctx.status()
             .reopenable(ctx.round.status)

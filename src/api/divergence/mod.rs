@@ -15,7 +15,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::organisations::{parse_region_filter, parse_type_filter};
 use super::rounds::find_round;
-use super::{db, not_found};
+use super::{not_found, with_conn};
 use crate::api::problems::{BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
 use crate::app::AppState;
 use crate::auth::Principal;
@@ -221,7 +221,7 @@ async fn round_view(
     let csv = check_filters(&mut q)?;
     let flags = flag_query.flag_filter()?;
     let o = overrides.into_inner();
-    let report = db(&state, move |c| {
+    let report = with_conn(&state, move |c| {
         let (loaded, analysis) = run(c, &who, &round, &a, &o)?;
         if let Some(p) = &q.pillar
             && p != OVERALL
@@ -302,7 +302,7 @@ async fn organisation_view(
     }
     let q = query.into_inner();
     let o = overrides.into_inner();
-    let out = db(&state, move |c| {
+    let out = with_conn(&state, move |c| {
         let (loaded, analysis) = run(c, &who, &round, &q, &o)?;
         let org = loaded
             .register
@@ -326,7 +326,7 @@ async fn aggregate_view(
     who.require_national_reader()?;
     q.region = parse_region_filter(q.region.take())?;
     let flags = f.flag_filter()?;
-    let report = db(&state, move |c| {
+    let report = with_conn(&state, move |c| {
         let (loaded, analysis) = run(c, &who, &round, &a, &o)?;
         let mut rows = aggregate(&loaded.input, &analysis, by);
         if let Some(p) = &q.pillar {
