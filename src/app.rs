@@ -1,5 +1,5 @@
-//! Application assembly: state, the actix `App` (routes, extractor configs, middleware, docs),
-//! the OpenAPI document, and the HTTP server with graceful shutdown.
+//! Application assembly: the actix `App` (routes, extractor configs, middleware, docs), the
+//! OpenAPI document, and the HTTP server with graceful shutdown. The shared state is in `state`.
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -11,66 +11,9 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api::{self, ApiDoc};
-use crate::auth::TokenKeys;
-use crate::config::Config;
-use crate::db::{self, DbPool};
 use crate::error::{AppError, PROBLEM_JSON};
-use crate::telemetry::{self, Metrics};
-
-/// Everything a handler may need, shared by all workers.
-pub struct AppState {
-    pub config: Config,
-    pub pool: DbPool,
-    pub keys: TokenKeys,
-    pub metrics: Metrics,
-    /// An argon2 hash of a random secret, verified against when a client id is unknown so that
-    /// the token endpoint takes as long for unknown ids as for wrong secrets.
-    pub unknown_client_hash: String,
-    /// Bounds the argon2 verifications running at once (one per core): each costs tens of
-    /// milliseconds of CPU and memory, and must never hold a database connection.
-    pub secret_checks: tokio::sync::Semaphore,
-    /// Parsed published frameworks, so a request does not re-parse the round's framework.
-    pub frameworks: db::frameworks::FrameworkCache,
-    routes: RouteTable,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    #[error(transparent)]
-    Db(#[from] db::DbSetupError),
-    #[error(transparent)]
-    Keys(#[from] crate::auth::KeyError),
-    #[error("cannot prepare the token endpoint: {0}")]
-    Hash(String),
-}
-
-impl AppState {
-    /// Opens the pool, applies migrations and loads the signing keys.
-    pub fn init(config: Config) -> Result<Self, StartupError> {
-        let pool = db::build_pool(&config.database_url, config.pool_size)?;
-        {
-            let mut conn = pool.get().map_err(db::DbSetupError::Pool)?;
-            let applied = db::run_migrations(&mut conn)?;
-            if applied > 0 {
-                tracing::info!(applied, "database migrations applied");
-            }
-        }
-        let keys = TokenKeys::from_config(&config)?;
-        Ok(Self {
-            config,
-            pool,
-            keys,
-            metrics: Metrics::default(),
-            unknown_client_hash: crate::auth::hash_secret(&crate::auth::new_client_secret())
-                .map_err(|e| StartupError::Hash(e.to_string()))?,
-            secret_checks: tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, |n| n.get()),
-            ),
-            frameworks: db::frameworks::FrameworkCache::default(),
-            routes: RouteTable::from_openapi(&openapi()),
-        })
-    }
-}
+use crate::state::AppState;
+use crate::telemetry;
 
 /// The OpenAPI document of every route, generated from the handlers' annotations.
 pub fn openapi() -> utoipa::openapi::OpenApi {
@@ -95,26 +38,30 @@ pub fn build(
     >,
 > {
     let limit = state.config.body_limit_bytes;
+    let metrics = web::Data::from(state.metrics.clone());
     let (app, doc) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .app_data(state)
+        .app_data(metrics)
         .app_data(api::extractors::query_config())
         .app_data(api::extractors::path_config())
         .app_data(api::extractors::form_config(limit))
         .app_data(web::PayloadConfig::new(limit))
         .configure(api::configure)
         .split_for_parts();
-    app.service(
-        SwaggerUi::new("/docs/{_:.*}")
-            .url("/api-docs/openapi.json", doc)
-            .config(utoipa_swagger_ui::Config::default().validator_url("none")),
-    )
-    .route("/docs", web::get().to(docs_redirect))
-    .default_service(web::to(fallback))
-    .wrap(from_fn(reject_unknown_query_parameters))
-    .wrap(ErrorHandlers::new().default_handler(ensure_problem_json))
-    .wrap(from_fn(telemetry::request_middleware))
+    let routes = web::Data::new(RouteTable::from_openapi(&doc));
+    app.app_data(routes)
+        .service(
+            SwaggerUi::new("/docs/{_:.*}")
+                .url("/api-docs/openapi.json", doc)
+                .config(utoipa_swagger_ui::Config::default().validator_url("none")),
+        )
+        .route("/docs", web::get().to(docs_redirect))
+        .default_service(web::to(fallback))
+        .wrap(from_fn(reject_unknown_query_parameters))
+        .wrap(ErrorHandlers::new().default_handler(ensure_problem_json))
+        .wrap(from_fn(telemetry::request_middleware))
 }
 
 async fn docs_redirect() -> HttpResponse {
@@ -124,8 +71,8 @@ async fn docs_redirect() -> HttpResponse {
 }
 
 /// Unknown paths get 404; known paths with another method get 405 with `Allow`.
-async fn fallback(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let allowed = state.routes.methods_for(req.path());
+async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> HttpResponse {
+    let allowed = routes.methods_for(req.path());
     if allowed.is_empty() {
         return AppError::NotFound(format!("no resource at {}", req.path())).error_response();
     }
@@ -187,7 +134,7 @@ fn ensure_problem_json<B: MessageBody + 'static>(
 /// The documented routes: path templates, their methods, and each operation's query parameters;
 /// for 405 answers and for refusing query parameters an operation does not take.
 #[derive(Debug, Default)]
-struct RouteTable {
+pub struct RouteTable {
     routes: Vec<Route>,
 }
 
@@ -320,13 +267,9 @@ pub async fn reject_unknown_query_parameters(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let unknown = req
-        .app_data::<web::Data<AppState>>()
-        .and_then(|state| {
-            state.routes.unknown_query_parameters(
-                req.method().as_str(),
-                req.path(),
-                req.query_string(),
-            )
+        .app_data::<web::Data<RouteTable>>()
+        .and_then(|routes| {
+            routes.unknown_query_parameters(req.method().as_str(), req.path(), req.query_string())
         })
         .unwrap_or_default();
     if unknown.is_empty() {

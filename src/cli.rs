@@ -2,12 +2,13 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::app::{self, AppState};
+use crate::app;
 use crate::auth::{MissingSecret, Role, TokenKeys};
 use crate::config::Config;
 use crate::db::audit::Actor;
 use crate::domain::organisation::OdsCode;
 use crate::service::clients::{NewClient, create_client, revoke_client};
+use crate::state::AppState;
 use crate::{db, seed, telemetry};
 
 #[derive(Debug, Parser)]

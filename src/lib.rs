@@ -12,4 +12,5 @@ pub mod domain;
 pub mod error;
 pub mod seed;
 pub mod service;
+pub mod state;
 pub mod telemetry;

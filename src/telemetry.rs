@@ -12,7 +12,6 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 use tracing::Instrument;
 
-use crate::app::AppState;
 use crate::config::LogFormat;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -139,7 +138,7 @@ pub async fn request_middleware(
         _ => "OTHER".to_owned(),
     };
     let path = req.path().to_owned();
-    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %path);
     let result = next.call(req).instrument(span.clone()).await;
     let elapsed = started.elapsed().as_secs_f64();
@@ -149,8 +148,8 @@ pub async fn request_middleware(
         .request()
         .match_pattern()
         .unwrap_or_else(|| "unmatched".into());
-    if let Some(state) = state {
-        state.metrics.observe(&method, &route, status, elapsed);
+    if let Some(metrics) = metrics {
+        metrics.observe(&method, &route, status, elapsed);
     }
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID, v);

@@ -9,10 +9,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{Page, Pagination, with_conn};
 use crate::api::problems::{BadRequest, Forbidden, Unauthorized, Unprocessable};
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::audit::{self, AuditFilter};
 use crate::error::AppResult;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list);

@@ -11,10 +11,10 @@ use super::with_conn;
 use crate::api::problems::{
     BadRequest, PayloadTooLarge, ServiceUnavailable, Unauthorized, Unprocessable,
 };
-use crate::app::AppState;
 use crate::auth::{Role, verify_secret};
 use crate::db::clients;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(token);

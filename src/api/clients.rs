@@ -8,12 +8,12 @@ use crate::api::body::JsonBody;
 use crate::api::problems::{
     BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
 };
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::clients;
 use crate::error::AppResult;
 pub use crate::service::clients::{Client, CreatedClient, NewClient};
 use crate::service::clients::{create_client, revoke_client};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create).service(list).service(revoke);

@@ -8,9 +8,9 @@ use std::future::{Ready, ready};
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::AppError;
+use crate::state::AppState;
 
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _req| {

@@ -12,13 +12,13 @@ use crate::api::body::JsonBody;
 use crate::api::problems::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
 };
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::frameworks::{self as store, FrameworkRow};
 use crate::db::{DbConnection, now};
 use crate::domain::framework::Framework;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list)

@@ -23,9 +23,9 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
-use crate::app::AppState;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, Problem};
+use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(

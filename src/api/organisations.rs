@@ -13,13 +13,13 @@ use crate::api::body::JsonBody;
 use crate::api::problems::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
 };
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::organisations::{self as orgs, OrganisationFilter, OrganisationRow, PredecessorRow};
 use crate::db::{DbConnection, now};
 use crate::domain::organisation::{OdsCode, OrgType, region_name};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list)

@@ -13,13 +13,13 @@ use crate::api::body::JsonBody;
 use crate::api::problems::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
 };
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::peer_groups::{self as store, PeerGroupRow};
 use crate::db::{DbConnection, now, organisations};
 use crate::domain::organisation::OrgType;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list)

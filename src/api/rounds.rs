@@ -16,7 +16,6 @@ use crate::api::body::JsonBody;
 use crate::api::problems::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
 };
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::audit::{self, Actor, NewAuditEvent};
 use crate::db::frameworks::FrameworkCache;
@@ -26,6 +25,7 @@ use crate::domain::framework::Framework;
 use crate::domain::lifecycle::{AssessmentStatus, LifecycleError, RoundStatus, RoundTransition};
 use crate::domain::organisation::OrgType;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list)

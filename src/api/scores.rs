@@ -15,7 +15,6 @@ use super::organisations::{parse_region_filter, parse_type_filter};
 use super::rounds::{find_round, round_framework};
 use super::{not_found, with_conn};
 use crate::api::problems::{BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::assessments as store;
 use crate::db::organisations::{self, NamedOrganisation};
@@ -24,6 +23,7 @@ use crate::domain::figures::zero_noise;
 use crate::domain::framework::Pillar;
 use crate::domain::scoring::{DomainScore, PillarScore, Scores};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(round_scores).service(organisation_scores);

@@ -11,9 +11,10 @@ use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use serde_json::Value;
 
-use dma::app::{self, AppState};
+use dma::app;
 use dma::auth::Role;
 use dma::config::Config;
+use dma::state::AppState;
 
 pub const SECRET: &str = "test-signing-secret-of-at-least-32-chars";
 

@@ -18,7 +18,6 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::rounds::{cached_round_framework, find_round};
 use super::{not_found, with_conn};
 use crate::api::problems::{Forbidden, NotFound, Unauthorized};
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::DbConnection;
 use crate::db::assessments::{self as store, AssessmentRow};
@@ -32,6 +31,7 @@ use crate::domain::lifecycle::AssessmentStatus;
 use crate::domain::organisation::OrgType;
 use crate::domain::scoring::Scores;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(get_one)

@@ -17,7 +17,6 @@ use crate::api::problems::{
     Unprocessable,
 };
 use crate::api::{validated, with_conn};
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::assessments::{self as store, AssessmentRow};
 use crate::db::audit::{self, NewAuditEvent};
@@ -25,6 +24,7 @@ use crate::db::{DbConnection, now};
 use crate::domain::answers::{Answer, AnswerValue, Answers, check_answer};
 use crate::domain::lifecycle::AssessmentStatus;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::state::AppState;
 
 /// One answer to change, with JSON merge-patch semantics per member: `value` and `evidence` are
 /// independent; a member that is absent leaves what is stored as it was, `null` clears it.

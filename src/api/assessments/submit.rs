@@ -14,7 +14,6 @@ use crate::api::problems::{
     Unprocessable,
 };
 use crate::api::{validated, with_conn};
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::assessments as store;
 use crate::db::audit::{self, NewAuditEvent};
@@ -23,6 +22,7 @@ use crate::domain::answers::missing_mandatory;
 use crate::domain::lifecycle::AssessmentStatus;
 use crate::domain::scoring::score;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::state::AppState;
 
 /// Submit a return: every applicable mandatory question must be answered (422 listing the
 /// missing keys); scores are computed and stored with it; the return becomes read-only.

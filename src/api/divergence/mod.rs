@@ -17,7 +17,6 @@ use super::organisations::{parse_region_filter, parse_type_filter};
 use super::rounds::find_round;
 use super::{not_found, with_conn};
 use crate::api::problems::{BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::DbConnection;
 use crate::domain::divergence::disclosure::{self, Audience, DISCLOSURE_MIN_N};
@@ -27,6 +26,7 @@ use crate::domain::divergence::{
 };
 use crate::domain::lifecycle::RoundStatus;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use load::Loaded;
 pub use view::{OrganisationDivergence, PillarDistribution};
 

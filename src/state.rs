@@ -1,0 +1,64 @@
+//! The state shared by every worker: configuration, the database pool, signing keys, metrics, the
+//! token endpoint's bounds and the cache of published frameworks. Handlers, extractors and the
+//! command line read it; it depends on none of them.
+
+use std::sync::Arc;
+
+use crate::auth::TokenKeys;
+use crate::config::Config;
+use crate::db::{self, DbPool};
+use crate::telemetry::Metrics;
+
+/// Everything a handler may need, shared by all workers.
+pub struct AppState {
+    pub config: Config,
+    pub pool: DbPool,
+    pub keys: TokenKeys,
+    /// Request counts and latencies, also registered on its own for the request middleware.
+    pub metrics: Arc<Metrics>,
+    /// An argon2 hash of a random secret, verified against when a client id is unknown so that
+    /// the token endpoint takes as long for unknown ids as for wrong secrets.
+    pub unknown_client_hash: String,
+    /// Bounds the argon2 verifications running at once (one per core): each costs tens of
+    /// milliseconds of CPU and memory, and must never hold a database connection.
+    pub secret_checks: tokio::sync::Semaphore,
+    /// Parsed published frameworks, so a request does not re-parse the round's framework.
+    pub frameworks: db::frameworks::FrameworkCache,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Db(#[from] db::DbSetupError),
+    #[error(transparent)]
+    Keys(#[from] crate::auth::KeyError),
+    #[error("cannot prepare the token endpoint: {0}")]
+    Hash(String),
+}
+
+impl AppState {
+    /// Opens the pool, applies migrations and loads the signing keys.
+    pub fn init(config: Config) -> Result<Self, StartupError> {
+        let pool = db::build_pool(&config.database_url, config.pool_size)?;
+        {
+            let mut conn = pool.get().map_err(db::DbSetupError::Pool)?;
+            let applied = db::run_migrations(&mut conn)?;
+            if applied > 0 {
+                tracing::info!(applied, "database migrations applied");
+            }
+        }
+        let keys = TokenKeys::from_config(&config)?;
+        Ok(Self {
+            config,
+            pool,
+            keys,
+            metrics: Arc::new(Metrics::default()),
+            unknown_client_hash: crate::auth::hash_secret(&crate::auth::new_client_secret())
+                .map_err(|e| StartupError::Hash(e.to_string()))?,
+            secret_checks: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
+            frameworks: db::frameworks::FrameworkCache::default(),
+        })
+    }
+}
