@@ -3,7 +3,7 @@
 use actix_web::http::Method;
 use serde_json::json;
 
-use dma::db::{assessments as stored, write_transaction};
+use dma::db::{assessments as stored, scores as stored_scores, write_transaction};
 use dma::domain::divergence::PillarObservation;
 use dma::domain::scoring::{DomainScore, PillarScore, Scores};
 
@@ -286,7 +286,7 @@ async fn stored_score_trees_come_back_whole_from_every_reader() {
     let mut conn = app.state.pool.get().unwrap();
     let c = &mut *conn;
     let rj1 = stored::find(c, "2026-27", "RJ1").unwrap().unwrap();
-    let at_submit = stored::scores_of(c, &rj1.id).unwrap().unwrap();
+    let at_submit = stored_scores::scores_of(c, &rj1.id).unwrap().unwrap();
     assert_eq!(at_submit, by_key(shown));
 
     // Edge values: no overall or pillar score, a third, a count near i32::MAX, tiny noise.
@@ -319,18 +319,21 @@ async fn stored_score_trees_come_back_whole_from_every_reader() {
     };
     let ra7 = stored::find(c, "2026-27", "RA7").unwrap().unwrap();
     write_transaction(c, |c| {
-        stored::store_scores(c, &ra7.id, "2026-27", "RA7", &tree)
+        stored_scores::store_scores(c, &ra7.id, "2026-27", "RA7", &tree)
     })
     .unwrap();
-    assert_eq!(stored::scores_of(c, &ra7.id).unwrap(), Some(tree.clone()));
-    let round = stored::submitted_scores_of_round(c, "2026-27").unwrap();
+    assert_eq!(
+        stored_scores::scores_of(c, &ra7.id).unwrap(),
+        Some(tree.clone())
+    );
+    let round = stored_scores::submitted_scores_of_round(c, "2026-27").unwrap();
     assert_eq!(round.keys().collect::<Vec<_>>(), ["RA7", "RJ1", "RNK"]);
     assert_eq!(round["RA7"], tree);
     assert_eq!(round["RJ1"], at_submit);
-    let history = stored::submitted_scores_of_org(c, "RA7").unwrap();
+    let history = stored_scores::submitted_scores_of_org(c, "RA7").unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(history["2026-27"], tree);
-    let observed: Vec<PillarObservation> = stored::submitted_pillar_scores(c, "2026-27")
+    let observed: Vec<PillarObservation> = stored_scores::submitted_pillar_scores(c, "2026-27")
         .unwrap()
         .into_iter()
         .filter(|o| o.ods == "RA7")
@@ -352,8 +355,8 @@ async fn stored_score_trees_come_back_whole_from_every_reader() {
     let mut smaller = tree.clone();
     smaller.pillars.truncate(1);
     write_transaction(c, |c| {
-        stored::store_scores(c, &ra7.id, "2026-27", "RA7", &smaller)
+        stored_scores::store_scores(c, &ra7.id, "2026-27", "RA7", &smaller)
     })
     .unwrap();
-    assert_eq!(stored::scores_of(c, &ra7.id).unwrap(), Some(smaller));
+    assert_eq!(stored_scores::scores_of(c, &ra7.id).unwrap(), Some(smaller));
 }

@@ -25,6 +25,7 @@ use crate::db::audit::{self, AuditFilter};
 use crate::db::frameworks::FrameworkCache;
 use crate::db::organisations::{self, OrganisationRow};
 use crate::db::rounds::RoundRow;
+use crate::db::scores as stored_scores;
 use crate::domain::answers::{Answer, Answers, missing_mandatory};
 use crate::domain::framework::Framework;
 use crate::domain::lifecycle::AssessmentStatus;
@@ -159,7 +160,7 @@ pub(crate) fn if_match(raw: Option<&str>, current: Option<i32>) -> AppResult<Opt
     }
 }
 
-/// The stored score tree (`store::scores_of` decodes its rows) in framework order, restricted to
+/// The stored score tree (`stored_scores::scores_of` decodes its rows) in framework order, restricted to
 /// the pillars and domains asked of the organisation type.
 fn scores_from_rows(
     framework: &Framework,
@@ -180,7 +181,7 @@ pub(crate) fn view(conn: &mut DbConnection, ctx: &Context) -> AppResult<Assessme
         Some(a) if a.status == AssessmentStatus::Submitted => scores_from_rows(
             &ctx.framework,
             ctx.org_type,
-            &store::scores_of(conn, &a.id)?,
+            &stored_scores::scores_of(conn, &a.id)?,
         ),
         _ => None,
     };

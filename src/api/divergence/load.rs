@@ -8,6 +8,7 @@ use crate::api::rounds::round_framework;
 use crate::db::assessments::{self as store, AssessmentRow};
 use crate::db::organisations::{self, NamedOrganisation};
 use crate::db::rounds::RoundRow;
+use crate::db::scores as stored_scores;
 use crate::db::{DbConnection, peer_groups, rounds};
 use crate::domain::answers::Answers;
 use crate::domain::divergence::rounds::{comparable_chain, precedes};
@@ -80,7 +81,7 @@ pub fn organisations(
 pub fn scores(conn: &mut DbConnection, chain: &Chain) -> AppResult<Vec<PillarObservation>> {
     let mut out = Vec::new();
     for (r, _) in &chain.rounds {
-        out.extend(store::submitted_pillar_scores(conn, &r.key)?);
+        out.extend(stored_scores::submitted_pillar_scores(conn, &r.key)?);
     }
     Ok(out)
 }
