@@ -160,9 +160,9 @@ pub(crate) fn if_match(raw: Option<&str>, current: Option<i32>) -> AppResult<Opt
     }
 }
 
-/// The stored score tree (`stored_scores::scores_of` decodes its rows) in framework order, restricted to
-/// the pillars and domains asked of the organisation type.
-fn scores_from_rows(
+/// A stored score tree (as `stored_scores::scores_of` gives it) put in framework order and
+/// restricted to the pillars and domains asked of the organisation type.
+fn scores_in_framework_order(
     framework: &Framework,
     org_type: OrgType,
     stored: &Option<Scores>,
@@ -178,7 +178,7 @@ pub(crate) fn view(conn: &mut DbConnection, ctx: &Context) -> AppResult<Assessme
         None => (Answers::new(), None),
     };
     let scores = match row {
-        Some(a) if a.status == AssessmentStatus::Submitted => scores_from_rows(
+        Some(a) if a.status == AssessmentStatus::Submitted => scores_in_framework_order(
             &ctx.framework,
             ctx.org_type,
             &stored_scores::scores_of(conn, &a.id)?,

@@ -111,7 +111,8 @@ pub fn find_round(conn: &mut DbConnection, key: &str) -> AppResult<RoundRow> {
     store::find(conn, key)?.ok_or_else(|| not_found("round", key))
 }
 
-/// The framework of a round (stored documents were validated when saved).
+/// The framework of a round, read and parsed afresh (stored documents were validated when saved).
+/// Requests use [`cached_round_framework`].
 pub fn round_framework(conn: &mut DbConnection, round: &RoundRow) -> AppResult<Framework> {
     frameworks::find(conn, &round.framework_key)?
         .ok_or_else(|| AppError::internal("round without framework"))?
