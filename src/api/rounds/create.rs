@@ -1,4 +1,4 @@
-//! Creating a round on a published framework (the endpoint and the demo loader).
+//! Creating a round on a published framework (admin); it starts `planned`.
 
 use actix_web::{HttpResponse, post, web};
 
