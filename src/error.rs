@@ -71,9 +71,10 @@ pub enum AppError {
 }
 
 impl AppError {
-    /// A lifecycle rule's refusal (a conflict with the current state), naming the round.
-    pub fn lifecycle(round: &str, e: crate::domain::lifecycle::LifecycleError) -> Self {
-        AppError::Conflict(e.describe(round))
+    /// A lifecycle rule's refusal (a conflict with the current state), naming the round (or the
+    /// framework) by its key.
+    pub fn lifecycle(key: &str, e: crate::domain::lifecycle::LifecycleError) -> Self {
+        AppError::Conflict(e.describe(key))
     }
 
     pub fn unprocessable(detail: impl Into<String>, errors: Vec<FieldError>) -> Self {

@@ -17,6 +17,7 @@ use crate::db::audit::{self, NewAuditEvent};
 use crate::db::frameworks::{self as store, FrameworkRow};
 use crate::db::{DbConnection, now};
 use crate::domain::framework::Framework;
+use crate::domain::lifecycle::FrameworkStatus;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::state::AppState;
 
@@ -36,7 +37,7 @@ pub struct FrameworkSummary {
     /// `staged` or `scored`.
     pub method: String,
     /// `draft` or `published`.
-    pub status: String,
+    pub status: FrameworkStatus,
     pub pillars: usize,
     pub domains: usize,
     pub questions: usize,
@@ -48,7 +49,7 @@ pub struct FrameworkSummary {
 /// A whole framework (the document as saved) with its status.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct FrameworkDetail {
-    pub status: String,
+    pub status: FrameworkStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
@@ -63,7 +64,7 @@ fn summary(row: &FrameworkRow) -> AppResult<FrameworkSummary> {
         title: row.title.clone(),
         version: row.version.clone(),
         method: row.method.clone(),
-        status: row.status.clone(),
+        status: row.status,
         pillars: f.pillars.len(),
         domains: f.pillars.iter().map(|p| p.domains.len()).sum(),
         questions: f.question_count(),
@@ -218,11 +219,10 @@ async fn update(
     let framework: Framework = body.parse()?;
     let row = with_conn(&state, move |c| {
         let existing = store::find(c, &key)?.ok_or_else(|| not_found("framework", &key))?;
-        if existing.is_published() {
-            return Err(AppError::Conflict(format!(
-                "framework `{key}` is published and cannot change; create a new version"
-            )));
-        }
+        existing
+            .status
+            .editable()
+            .map_err(|e| AppError::lifecycle(&key, e))?;
         if framework.key != key {
             return Err(AppError::field("key", "the key in the body must match the path"));
         }

@@ -12,12 +12,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::organisations::{parse_region_filter, parse_type_filter};
-use super::rounds::{find_round, round_framework};
+use super::rounds::{cached_round_framework, find_round};
 use super::{not_found, with_conn};
 use crate::api::problems::{BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
 use crate::auth::Principal;
-use crate::db::assessments as store;
+use crate::db::frameworks::FrameworkCache;
 use crate::db::organisations::{self, NamedOrganisation};
+use crate::db::scores as store;
 use crate::db::{DbConnection, rounds};
 use crate::domain::figures::zero_noise;
 use crate::domain::framework::Pillar;
@@ -152,12 +153,13 @@ impl PillarValue {
 
 fn load_round_scores(
     conn: &mut DbConnection,
+    cache: &FrameworkCache,
     who: &Principal,
     round: &str,
     q: &ScoresQuery,
 ) -> AppResult<RoundScores> {
     let round_row = find_round(conn, round)?;
-    let framework = round_framework(conn, &round_row)?;
+    let framework = cached_round_framework(conn, cache, &round_row)?;
     let pillars: Vec<&Pillar> = framework
         .pillars
         .iter()
@@ -278,7 +280,11 @@ async fn round_scores(
     q.org_type = parse_type_filter(q.org_type)?;
     q.region = parse_region_filter(q.region)?;
     let csv = super::wants_csv(q.format.as_deref())?;
-    let result = with_conn(&state, move |c| load_round_scores(c, &who, &round, &q)).await?;
+    let cache = state.frameworks.clone();
+    let result = with_conn(&state, move |c| {
+        load_round_scores(c, &cache, &who, &round, &q)
+    })
+    .await?;
     if csv {
         let file = format!("attachment; filename=\"scores-{}.csv\"", result.round);
         Ok(HttpResponse::Ok()
@@ -332,6 +338,7 @@ async fn organisation_scores(
             "this token does not act for `{ods}`"
         )));
     }
+    let cache = state.frameworks.clone();
     let history = with_conn(&state, move |c| {
         let org =
             organisations::find_named(c, &ods)?.ok_or_else(|| not_found("organisation", &ods))?;
@@ -341,7 +348,7 @@ async fn organisation_scores(
             let Some(scores) = per_round.remove(&round.key) else {
                 continue;
             };
-            let framework = round_framework(c, &round)?;
+            let framework = cached_round_framework(c, &cache, &round)?;
             let pillars: Vec<&Pillar> = framework.pillars.iter().collect();
             let g = group(&scores, &org, &pillars);
             entries.push(RoundEntry {

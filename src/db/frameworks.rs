@@ -9,9 +9,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::frameworks;
 use crate::domain::framework::Framework;
-
-pub const DRAFT: &str = "draft";
-pub const PUBLISHED: &str = "published";
+use crate::domain::lifecycle::FrameworkStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = frameworks, treat_none_as_null = true)]
@@ -20,7 +18,7 @@ pub struct FrameworkRow {
     pub title: String,
     pub version: String,
     pub method: String,
-    pub status: String,
+    pub status: FrameworkStatus,
     pub document: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -39,7 +37,7 @@ impl FrameworkRow {
                 "scored"
             }
             .into(),
-            status: DRAFT.into(),
+            status: FrameworkStatus::Draft,
             document,
             created_at: at,
             updated_at: at,
@@ -48,7 +46,7 @@ impl FrameworkRow {
     }
 
     pub fn is_published(&self) -> bool {
-        self.status == PUBLISHED
+        self.status == FrameworkStatus::Published
     }
 
     /// The stored document; it was validated before it was saved.
@@ -84,7 +82,7 @@ pub fn update_draft(conn: &mut DbConnection, row: &FrameworkRow) -> QueryResult<
     diesel::update(
         frameworks::table
             .find(&row.key)
-            .filter(frameworks::status.eq(DRAFT)),
+            .filter(frameworks::status.eq(FrameworkStatus::Draft)),
     )
     .set(row)
     .execute(conn)
@@ -95,10 +93,10 @@ pub fn publish(conn: &mut DbConnection, key: &str, at: NaiveDateTime) -> QueryRe
     diesel::update(
         frameworks::table
             .find(key)
-            .filter(frameworks::status.eq(DRAFT)),
+            .filter(frameworks::status.eq(FrameworkStatus::Draft)),
     )
     .set((
-        frameworks::status.eq(PUBLISHED),
+        frameworks::status.eq(FrameworkStatus::Published),
         frameworks::published_at.eq(Some(at)),
         frameworks::updated_at.eq(at),
     ))
@@ -171,7 +169,7 @@ mod tests {
         let framework: Framework = serde_json::from_str(WGLL_FRAMEWORK).unwrap();
         let t = crate::db::now();
         let mut published = FrameworkRow::new(&framework, WGLL_FRAMEWORK.into(), t);
-        published.status = PUBLISHED.into();
+        published.status = FrameworkStatus::Published;
         insert(&mut c, &published).unwrap();
         let mut draft = FrameworkRow::new(&framework, WGLL_FRAMEWORK.into(), t);
         draft.key = "draft-copy".into();
@@ -192,7 +190,7 @@ mod tests {
         let mut c = conn();
         let framework: Framework = serde_json::from_str(WGLL_FRAMEWORK).unwrap();
         let mut row = FrameworkRow::new(&framework, "{".into(), crate::db::now());
-        row.status = PUBLISHED.into();
+        row.status = FrameworkStatus::Published;
         insert(&mut c, &row).unwrap();
         let cache = FrameworkCache::default();
         assert!(matches!(

@@ -1,4 +1,5 @@
-//! How round and return statuses are stored: as their text spelling (`open`, `submitted`, …) in a
+//! How framework, round and return statuses are stored: as their text spelling (`published`,
+//! `open`, `submitted`, …) in a
 //! `TEXT` column, on both backends and through the shared `DbConnection`. This is the one mapping
 //! between the stored text and `domain::lifecycle`'s enums; a stored value that does not parse is
 //! a deserialisation error (an internal error), never a default.
@@ -15,7 +16,12 @@ use diesel::expression::AsExpression;
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
-use crate::domain::lifecycle::{AssessmentStatus, RoundStatus};
+use crate::domain::lifecycle::{AssessmentStatus, FrameworkStatus, RoundStatus};
+
+#[derive(AsExpression, FromSqlRow)]
+#[diesel(foreign_derive, sql_type = Text)]
+#[allow(dead_code)]
+struct FrameworkStatusColumn(FrameworkStatus);
 
 #[derive(AsExpression, FromSqlRow)]
 #[diesel(foreign_derive, sql_type = Text)]
@@ -26,6 +32,26 @@ struct RoundStatusColumn(RoundStatus);
 #[diesel(foreign_derive, sql_type = Text)]
 #[allow(dead_code)]
 struct AssessmentStatusColumn(AssessmentStatus);
+
+impl<DB> FromSql<Text, DB> for FrameworkStatus
+where
+    DB: Backend,
+    String: FromSql<Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+        Ok(<String as FromSql<Text, DB>>::from_sql(bytes)?.parse()?)
+    }
+}
+
+impl<DB> ToSql<Text, DB> for FrameworkStatus
+where
+    DB: Backend,
+    str: ToSql<Text, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+        <str as ToSql<Text, DB>>::to_sql(self.as_str(), out)
+    }
+}
 
 impl<DB> FromSql<Text, DB> for RoundStatus
 where
@@ -77,9 +103,10 @@ mod tests {
     use diesel::prelude::*;
 
     use crate::db::assessments::{self, AssessmentRow};
+    use crate::db::frameworks::{self, FrameworkRow};
     use crate::db::rounds::{self, RoundRow};
     use crate::db::{DbConnection, now, run_migrations};
-    use crate::domain::lifecycle::{AssessmentStatus, RoundStatus};
+    use crate::domain::lifecycle::{AssessmentStatus, FrameworkStatus, RoundStatus};
 
     /// An in-memory SQLite database through the shared connection type, foreign keys off (these
     /// rows need no framework or organisation). The same mapping runs on PostgreSQL in the API
@@ -175,6 +202,33 @@ mod tests {
         assert!(matches!(
             refused,
             Err(diesel::result::Error::SerializationError(_))
+        ));
+    }
+
+    #[test]
+    fn framework_statuses_are_stored_as_their_spelling_and_publishing_is_compare_and_set() {
+        let mut c = conn();
+        let framework = crate::domain::fixtures::scored();
+        let row = FrameworkRow::new(&framework, "{}".into(), now());
+        frameworks::insert(&mut c, &row).unwrap();
+        let stored = |c: &mut DbConnection| -> String {
+            crate::db::schema::frameworks::table
+                .find(&row.key)
+                .select(crate::db::schema::frameworks::status)
+                .first(c)
+                .unwrap()
+        };
+        assert_eq!(stored(&mut c), FrameworkStatus::Draft.as_str());
+        assert_eq!(frameworks::publish(&mut c, &row.key, now()).unwrap(), 1);
+        assert_eq!(frameworks::publish(&mut c, &row.key, now()).unwrap(), 0);
+        assert_eq!(stored(&mut c), FrameworkStatus::Published.as_str());
+        let back = frameworks::find(&mut c, &row.key).unwrap().unwrap();
+        assert_eq!(back.status, FrameworkStatus::Published);
+        c.batch_execute("UPDATE frameworks SET status = 'retired'")
+            .unwrap();
+        assert!(matches!(
+            frameworks::find(&mut c, &row.key),
+            Err(diesel::result::Error::DeserializationError(_))
         ));
     }
 

@@ -11,6 +11,7 @@ pub mod organisations;
 pub mod peer_groups;
 pub mod rounds;
 pub mod schema;
+pub mod scores;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;

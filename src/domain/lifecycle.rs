@@ -1,5 +1,5 @@
-//! The lifecycle of rounds and returns: their statuses (with the wire and stored spellings) and the
-//! rules that say what may happen in each. Storage of the statuses lives in `db::lifecycle`; the
+//! The lifecycle of frameworks, rounds and returns: their statuses (with the wire and stored
+//! spellings) and the rules that say what may happen in each. Storage of the statuses lives in `db::lifecycle`; the
 //! HTTP problem each refusal becomes lives in `error.rs`.
 
 use serde::{Deserialize, Serialize};
@@ -172,6 +172,40 @@ impl AssessmentStatus {
     }
 }
 
+/// Where a framework stands: `draft → published`. A draft may be replaced; a published
+/// framework is immutable and rounds may collect it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FrameworkStatus {
+    /// Being written: may be replaced, not yet usable by a round.
+    Draft,
+    /// Immutable; rounds may collect it.
+    Published,
+}
+
+impl FrameworkStatus {
+    pub const ALL: [FrameworkStatus; 2] = [FrameworkStatus::Draft, FrameworkStatus::Published];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FrameworkStatus::Draft => "draft",
+            FrameworkStatus::Published => "published",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// Whether the framework may change: only while it is a draft.
+    pub fn editable(self) -> Result<(), LifecycleError> {
+        match self {
+            FrameworkStatus::Draft => Ok(()),
+            FrameworkStatus::Published => Err(LifecycleError::FrameworkPublished),
+        }
+    }
+}
+
 /// Why a lifecycle rule refuses (each is a conflict with the current state).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LifecycleError {
@@ -193,17 +227,20 @@ pub enum LifecycleError {
         from: RoundStatus,
         to: RoundStatus,
     },
+    /// The framework is published and immutable.
+    FrameworkPublished,
 }
 
 impl LifecycleError {
-    /// The explanation shown to the client, naming the round by its key.
-    pub fn describe(&self, round: &str) -> String {
+    /// The explanation shown to the client, naming the round (or, for a framework's refusal, the
+    /// framework) by its key.
+    pub fn describe(&self, key: &str) -> String {
         match self {
             LifecycleError::ReadOnly => {
                 "this return is submitted and read-only; a national admin can re-open it".into()
             }
             LifecycleError::RoundNotOpen(status) => {
-                format!("round `{round}` is {status}, not open")
+                format!("round `{key}` is {status}, not open")
             }
             LifecycleError::NothingSaved => "nothing has been saved for this return yet".into(),
             LifecycleError::NotSubmitted => "only a submitted return can be re-opened".into(),
@@ -211,11 +248,14 @@ impl LifecycleError {
                 "the round's results are published; returns are final".into()
             }
             LifecycleError::ReturnsReopened(n) => format!(
-                "round `{round}` has {n} re-opened return(s); they must be submitted again \
+                "round `{key}` has {n} re-opened return(s); they must be submitted again \
                  before its results are published"
             ),
             LifecycleError::WrongRoundStatus { current, from, to } => {
-                format!("round `{round}` is {current}; only a {from} round can become {to}")
+                format!("round `{key}` is {current}; only a {from} round can become {to}")
+            }
+            LifecycleError::FrameworkPublished => {
+                format!("framework `{key}` is published and cannot change; create a new version")
             }
         }
     }
@@ -245,6 +285,12 @@ impl fmt::Display for AssessmentStatus {
     }
 }
 
+impl fmt::Display for FrameworkStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl FromStr for RoundStatus {
     type Err = UnknownStatus;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -253,6 +299,13 @@ impl FromStr for RoundStatus {
 }
 
 impl FromStr for AssessmentStatus {
+    type Err = UnknownStatus;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s).ok_or_else(|| UnknownStatus(s.to_owned()))
+    }
+}
+
+impl FromStr for FrameworkStatus {
     type Err = UnknownStatus;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::parse(s).ok_or_else(|| UnknownStatus(s.to_owned()))
@@ -277,6 +330,11 @@ mod tests {
             assert_eq!(s.to_string().parse::<AssessmentStatus>(), Ok(s));
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
+        for s in FrameworkStatus::ALL {
+            assert_eq!(FrameworkStatus::parse(s.as_str()), Some(s));
+            assert_eq!(s.to_string().parse::<FrameworkStatus>(), Ok(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
         assert_eq!(
             serde_json::from_str::<AssessmentStatus>("\"not_started\"").unwrap(),
             NotStarted
@@ -285,6 +343,19 @@ mod tests {
         assert_eq!(
             "draftish".parse::<AssessmentStatus>(),
             Err(UnknownStatus("draftish".into()))
+        );
+    }
+
+    #[test]
+    fn only_a_draft_framework_may_change() {
+        assert_eq!(FrameworkStatus::Draft.editable(), Ok(()));
+        assert_eq!(
+            FrameworkStatus::Published.editable(),
+            Err(LifecycleError::FrameworkPublished)
+        );
+        assert_eq!(
+            LifecycleError::FrameworkPublished.describe("wgll-2025"),
+            "framework `wgll-2025` is published and cannot change; create a new version"
         );
     }
 

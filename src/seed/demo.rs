@@ -12,6 +12,7 @@ use super::{TRUSTS_2023, WGLL_FRAMEWORK_KEY};
 use crate::db::assessments::{self, AssessmentRow};
 use crate::db::audit::{self, Actor, NewAuditEvent};
 use crate::db::rounds::{self, RoundRow};
+use crate::db::scores as stored_scores;
 use crate::db::{DbConnection, frameworks, now, organisations};
 use crate::demo::{DEMO_SEED, DemoOrg, DemoRound, designations, generate};
 use crate::domain::lifecycle::{AssessmentStatus, RoundStatus};
@@ -184,7 +185,7 @@ pub fn load_demo(conn: &mut DbConnection) -> AppResult<DemoReport> {
                 )?;
                 if r.submitted {
                     let scores = score(&framework, org_type, &r.answers);
-                    assessments::store_scores(c, &id, key, &r.ods, &scores)?;
+                    stored_scores::store_scores(c, &id, key, &r.ods, &scores)?;
                     report.submitted += 1;
                 }
                 report.returns_added += 1;

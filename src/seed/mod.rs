@@ -8,10 +8,11 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::db::audit::{self, Actor, NewAuditEvent};
-use crate::db::frameworks::{self, FrameworkRow, PUBLISHED};
+use crate::db::frameworks::{self, FrameworkRow};
 use crate::db::organisations::{self as orgs, OrganisationRow, PredecessorRow};
 use crate::db::{DbConnection, now};
 use crate::domain::framework::Framework;
+use crate::domain::lifecycle::FrameworkStatus;
 use crate::error::{AppError, AppResult};
 
 const ICBS: &str = include_str!("../../seeds/organisations/icbs_2023.csv");
@@ -202,7 +203,7 @@ fn load_framework(conn: &mut DbConnection, document: &str) -> AppResult<usize> {
         serde_json::to_string(&framework).map_err(AppError::internal)?,
         t,
     );
-    row.status = PUBLISHED.into();
+    row.status = FrameworkStatus::Published;
     row.published_at = Some(t);
     frameworks::insert(conn, &row)?;
     let summary = serde_json::json!({ "seeded": true, "questions": framework.question_count() });

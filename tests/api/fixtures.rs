@@ -154,3 +154,36 @@ pub async fn submit(app: &TestApp, token: &str, round: &str, ods: &str) -> crate
 pub fn close(a: f64, b: f64) {
     assert!((a - b).abs() < 1e-9, "{a} != {b}");
 }
+
+/// Round `2026-27` on the scored framework with RA7 and RJ1 (acute answers) and RNK submitted.
+pub async fn two_submitted(app: &TestApp) {
+    open_round(app, scored_framework(), "2026-27").await;
+    let t = app.submitter(&["RA7", "RJ1", "RNK"]);
+    let acute = answers(&[
+        ("R1", json!("some")),
+        ("R2", json!(true)),
+        ("R3", json!(5)),
+        ("C1", json!(60)),
+        ("C2", json!(["orders", "results", "eprescribing"])),
+    ]);
+    for ods in ["RA7", "RJ1"] {
+        save(app, &t, "2026-27", ods, acute.clone())
+            .await
+            .assert_ok(200);
+        submit(app, &t, "2026-27", ods).await.assert_ok(200);
+    }
+    save(
+        app,
+        &t,
+        "2026-27",
+        "RNK",
+        answers(&[
+            ("R1", json!("full")),
+            ("R2", json!(false)),
+            ("C3", json!(true)),
+        ]),
+    )
+    .await
+    .assert_ok(200);
+    submit(app, &t, "2026-27", "RNK").await.assert_ok(200);
+}

@@ -2,6 +2,7 @@
 //! fresh database (SQLite by default; PostgreSQL when `TEST_DATABASE_URL` is set).
 
 mod assessments;
+mod audit;
 mod auth;
 mod contract;
 mod demo;

@@ -25,6 +25,7 @@ use crate::db::audit::{self, AuditFilter};
 use crate::db::frameworks::FrameworkCache;
 use crate::db::organisations::{self, OrganisationRow};
 use crate::db::rounds::RoundRow;
+use crate::db::scores as stored_scores;
 use crate::domain::answers::{Answer, Answers, missing_mandatory};
 use crate::domain::framework::Framework;
 use crate::domain::lifecycle::AssessmentStatus;
@@ -159,9 +160,9 @@ pub(crate) fn if_match(raw: Option<&str>, current: Option<i32>) -> AppResult<Opt
     }
 }
 
-/// The stored score tree (`store::scores_of` decodes its rows) in framework order, restricted to
-/// the pillars and domains asked of the organisation type.
-fn scores_from_rows(
+/// A stored score tree (as `stored_scores::scores_of` gives it) put in framework order and
+/// restricted to the pillars and domains asked of the organisation type.
+fn scores_in_framework_order(
     framework: &Framework,
     org_type: OrgType,
     stored: &Option<Scores>,
@@ -177,10 +178,10 @@ pub(crate) fn view(conn: &mut DbConnection, ctx: &Context) -> AppResult<Assessme
         None => (Answers::new(), None),
     };
     let scores = match row {
-        Some(a) if a.status == AssessmentStatus::Submitted => scores_from_rows(
+        Some(a) if a.status == AssessmentStatus::Submitted => scores_in_framework_order(
             &ctx.framework,
             ctx.org_type,
-            &store::scores_of(conn, &a.id)?,
+            &stored_scores::scores_of(conn, &a.id)?,
         ),
         _ => None,
     };

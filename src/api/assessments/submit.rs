@@ -18,6 +18,7 @@ use crate::auth::Principal;
 use crate::db::assessments as store;
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::now;
+use crate::db::scores as stored_scores;
 use crate::domain::answers::missing_mandatory;
 use crate::domain::lifecycle::AssessmentStatus;
 use crate::domain::scoring::score;
@@ -76,7 +77,7 @@ pub(super) async fn submit(
             if store::set_status(c, &a.id, a.version, AssessmentStatus::Submitted, submitted, t)? == 0 {
                 return Err(AppError::PreconditionFailed("the return changed while submitting; reload it and try again".into()));
             }
-            store::store_scores(c, &a.id, &round, &ods, &scores)?;
+            stored_scores::store_scores(c, &a.id, &round, &ods, &scores)?;
             let summary = serde_json::json!({ "version": a.version + 1, "overall": scores.score, "coverage": scores.coverage });
             audit::record(c, &NewAuditEvent::new(&who.actor(), "submit", "assessment", &entity_key(&round, &ods), summary))?;
             Ok::<_, AppError>(())

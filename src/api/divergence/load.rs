@@ -3,11 +3,14 @@
 //! group, item-matched change when the framework changed, and the options.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use crate::api::rounds::round_framework;
+use crate::api::rounds::cached_round_framework;
 use crate::db::assessments::{self as store, AssessmentRow};
+use crate::db::frameworks::FrameworkCache;
 use crate::db::organisations::{self, NamedOrganisation};
 use crate::db::rounds::RoundRow;
+use crate::db::scores as stored_scores;
 use crate::db::{DbConnection, peer_groups, rounds};
 use crate::domain::answers::Answers;
 use crate::domain::divergence::rounds::{comparable_chain, precedes};
@@ -19,17 +22,23 @@ use crate::domain::framework::Framework;
 use crate::domain::organisation::OrgType;
 use crate::error::{AppError, AppResult, FieldError};
 
-/// The focal round, the comparable rounds before it (oldest first) and their frameworks.
-pub type Chain = crate::domain::divergence::rounds::Chain<RoundRow>;
+/// The focal round, the comparable rounds before it (oldest first) and their frameworks (shared
+/// from the cache of published frameworks).
+pub type Chain = crate::domain::divergence::rounds::Chain<RoundRow, Arc<Framework>>;
 
 /// The chain of `focal`: every earlier round with its framework, kept when comparable
 /// (`domain::divergence::rounds`); `previous` names the round change is measured against.
-pub fn chain(conn: &mut DbConnection, focal: RoundRow, previous: Option<&str>) -> AppResult<Chain> {
-    let focal_fw = round_framework(conn, &focal)?;
+pub fn chain(
+    conn: &mut DbConnection,
+    cache: &FrameworkCache,
+    focal: RoundRow,
+    previous: Option<&str>,
+) -> AppResult<Chain> {
+    let focal_fw = cached_round_framework(conn, cache, &focal)?;
     let mut earlier = Vec::new();
     for r in rounds::list(conn)? {
         if precedes((&r.key, r.opens_at), (&focal.key, focal.opens_at)) {
-            let fw = round_framework(conn, &r)?;
+            let fw = cached_round_framework(conn, cache, &r)?;
             earlier.push((r, fw));
         }
     }
@@ -80,7 +89,7 @@ pub fn organisations(
 pub fn scores(conn: &mut DbConnection, chain: &Chain) -> AppResult<Vec<PillarObservation>> {
     let mut out = Vec::new();
     for (r, _) in &chain.rounds {
-        out.extend(store::submitted_pillar_scores(conn, &r.key)?);
+        out.extend(stored_scores::submitted_pillar_scores(conn, &r.key)?);
     }
     Ok(out)
 }
@@ -173,12 +182,13 @@ pub struct Loaded {
 
 pub fn load(
     conn: &mut DbConnection,
+    cache: &FrameworkCache,
     focal: RoundRow,
     previous: Option<&str>,
     reference_raw: Option<&str>,
     overrides: &OptionsPatch,
 ) -> AppResult<Loaded> {
-    let chain = chain(conn, focal, previous)?;
+    let chain = chain(conn, cache, focal, previous)?;
     let options = options(overrides, &chain.focal().1)?;
     let reference = reference(conn, reference_raw)?;
     let (orgs, register) = organisations(conn)?;

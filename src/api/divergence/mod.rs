@@ -19,6 +19,7 @@ use super::{not_found, with_conn};
 use crate::api::problems::{BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
 use crate::auth::Principal;
 use crate::db::DbConnection;
+use crate::db::frameworks::FrameworkCache;
 use crate::domain::divergence::disclosure::{self, Audience, DISCLOSURE_MIN_N};
 use crate::domain::divergence::{
     AggregateBy, AggregateRow, Analysis, DivergenceRow, FamilySizes, FlagFilter, OVERALL, Options,
@@ -159,6 +160,7 @@ fn method_block(a: &Analysis) -> MethodBlock {
 /// Loads and runs the engine for a round the caller may see.
 fn run(
     conn: &mut DbConnection,
+    cache: &FrameworkCache,
     who: &Principal,
     round: &str,
     q: &AnalysisQuery,
@@ -178,6 +180,7 @@ fn run(
     }
     let loaded = load::load(
         conn,
+        cache,
         focal,
         q.previous_round.as_deref(),
         q.reference.as_deref(),
@@ -221,8 +224,9 @@ async fn round_view(
     let csv = check_filters(&mut q)?;
     let flags = flag_query.flag_filter()?;
     let o = overrides.into_inner();
+    let cache = state.frameworks.clone();
     let report = with_conn(&state, move |c| {
-        let (loaded, analysis) = run(c, &who, &round, &a, &o)?;
+        let (loaded, analysis) = run(c, &cache, &who, &round, &a, &o)?;
         if let Some(p) = &q.pillar
             && p != OVERALL
             && !loaded.chain.focal().1.pillars.iter().any(|x| &x.key == p)
@@ -302,8 +306,9 @@ async fn organisation_view(
     }
     let q = query.into_inner();
     let o = overrides.into_inner();
+    let cache = state.frameworks.clone();
     let out = with_conn(&state, move |c| {
-        let (loaded, analysis) = run(c, &who, &round, &q, &o)?;
+        let (loaded, analysis) = run(c, &cache, &who, &round, &q, &o)?;
         let org = loaded
             .register
             .get(&ods)
@@ -326,8 +331,9 @@ async fn aggregate_view(
     who.require_national_reader()?;
     q.region = parse_region_filter(q.region.take())?;
     let flags = f.flag_filter()?;
+    let cache = state.frameworks.clone();
     let report = with_conn(&state, move |c| {
-        let (loaded, analysis) = run(c, &who, &round, &a, &o)?;
+        let (loaded, analysis) = run(c, &cache, &who, &round, &a, &o)?;
         let mut rows = aggregate(&loaded.input, &analysis, by);
         if let Some(p) = &q.pillar {
             rows.retain(|r| r.pillar.as_str() == p);

@@ -8,6 +8,7 @@
 //! - The previous round defaults to the latest comparable earlier round; a named one must be an
 //!   earlier round on a comparable framework.
 
+use std::borrow::Borrow;
 use std::fmt;
 
 use chrono::NaiveDateTime;
@@ -32,17 +33,18 @@ pub fn precedes(round: (&str, NaiveDateTime), focal: (&str, NaiveDateTime)) -> b
 }
 
 /// The focal round, the comparable rounds before it (oldest first) and their frameworks; `R` is
-/// whatever the caller knows a round by.
+/// whatever the caller knows a round by, `F` however it holds a framework (owned, or shared from
+/// a cache).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Chain<R> {
-    pub rounds: Vec<(R, Framework)>,
+pub struct Chain<R, F = Framework> {
+    pub rounds: Vec<(R, F)>,
     /// Index into `rounds` of the round change is measured against.
     pub previous: Option<usize>,
 }
 
-impl<R> Chain<R> {
+impl<R, F> Chain<R, F> {
     /// The focal round: the last of `rounds`.
-    pub fn focal(&self) -> &(R, Framework) {
+    pub fn focal(&self) -> &(R, F) {
         &self.rounds[self.rounds.len() - 1]
     }
 }
@@ -83,21 +85,21 @@ impl std::error::Error for ChainError {}
 /// The chain of `focal` over `earlier` (the rounds that [`precede`](precedes) it, oldest first):
 /// the comparable ones are kept, and `previous` names the round to measure change against
 /// (default: the latest comparable one).
-pub fn comparable_chain<R>(
-    focal: (R, Framework),
-    earlier: Vec<(R, Framework)>,
+pub fn comparable_chain<R, F: Borrow<Framework>>(
+    focal: (R, F),
+    earlier: Vec<(R, F)>,
     key: impl Fn(&R) -> &str,
     previous: Option<&str>,
-) -> Result<Chain<R>, ChainError> {
+) -> Result<Chain<R, F>, ChainError> {
     let mut rounds = Vec::new();
     for (r, fw) in earlier {
-        if comparable(&focal.1, &fw) {
+        if comparable(focal.1.borrow(), fw.borrow()) {
             rounds.push((r, fw));
         } else if previous == Some(key(&r)) {
             return Err(ChainError::NotComparable {
                 round: key(&r).to_owned(),
-                framework: fw.key,
-                focal_framework: focal.1.key,
+                framework: fw.borrow().key.clone(),
+                focal_framework: focal.1.borrow().key.clone(),
             });
         }
     }
