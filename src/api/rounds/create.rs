@@ -38,7 +38,7 @@ pub(super) async fn create(
     Ok(HttpResponse::Created().json(Round::from(row)))
 }
 
-/// Creates a round (the endpoint and the demo loader).
+/// Creates a round after checking its framework and dates, with its audit event.
 pub fn create_round(
     conn: &mut DbConnection,
     actor: &Actor,
