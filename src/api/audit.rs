@@ -81,18 +81,20 @@ async fn list(
     .await?;
     let items = rows
         .into_iter()
-        .map(|e| AuditEvent {
-            id: e.id,
-            occurred_at: e.occurred_at.and_utc(),
-            actor: e.actor,
-            client_id: e.client_id,
-            request_id: e.request_id,
-            action: e.action,
-            entity: e.entity_type,
-            entity_key: e.entity_key,
-            summary: serde_json::from_str(&e.summary).unwrap_or(serde_json::Value::Null),
+        .map(|e| {
+            Ok(AuditEvent {
+                summary: e.summary_json()?,
+                id: e.id,
+                occurred_at: e.occurred_at.and_utc(),
+                actor: e.actor,
+                client_id: e.client_id,
+                request_id: e.request_id,
+                action: e.action,
+                entity: e.entity_type,
+                entity_key: e.entity_key,
+            })
         })
-        .collect();
+        .collect::<Result<_, diesel::result::Error>>()?;
     Ok(web::Json(Page {
         items,
         total,

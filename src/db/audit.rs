@@ -22,6 +22,13 @@ pub struct AuditRow {
     pub client_id: Option<String>,
 }
 
+impl AuditRow {
+    /// The stored summary document; one that does not parse is an error, never `null`.
+    pub fn summary_json(&self) -> QueryResult<serde_json::Value> {
+        super::parse_stored_json(&self.summary, "audit_events.summary")
+    }
+}
+
 /// Who did something, as the audit trail records it: the token subject, the API client the token
 /// was issued to (when known), and the id of the request that did it.
 #[derive(Debug, Clone, PartialEq, Eq)]

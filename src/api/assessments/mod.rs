@@ -284,14 +284,16 @@ async fn history(
     Ok(web::Json(
         events
             .into_iter()
-            .map(|e| HistoryEvent {
-                occurred_at: e.occurred_at.and_utc(),
-                actor: e.actor,
-                client_id: e.client_id,
-                request_id: e.request_id,
-                action: e.action,
-                summary: serde_json::from_str(&e.summary).unwrap_or(serde_json::Value::Null),
+            .map(|e| {
+                Ok(HistoryEvent {
+                    summary: e.summary_json()?,
+                    occurred_at: e.occurred_at.and_utc(),
+                    actor: e.actor,
+                    client_id: e.client_id,
+                    request_id: e.request_id,
+                    action: e.action,
+                })
             })
-            .collect(),
+            .collect::<Result<_, diesel::result::Error>>()?,
     ))
 }

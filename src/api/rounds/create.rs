@@ -92,7 +92,7 @@ pub fn create_round(
                 "create",
                 "round",
                 &row.key,
-                serde_json::to_value(input).unwrap_or_default(),
+                serde_json::to_value(input).map_err(AppError::internal)?,
             ),
         )?;
         Ok(row)
