@@ -71,7 +71,7 @@ request = function()
     {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}, body)
 end
 response = function(status, headers, body)
-  if status >= 300 then io.stderr:write("non-2xx " .. status .. " " .. body:sub(1, 160) .. "\n") end
+  if status >= 300 then io.stderr:write("non-2xx " .. status .. " " .. body:sub(1, 160) .. "\\n") end
 end''')
 PY
   # Warm up, then live and save interleaved at each connection count.
