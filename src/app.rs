@@ -290,10 +290,38 @@ pub async fn reject_unknown_query_parameters(
 pub async fn serve(state: AppState) -> std::io::Result<()> {
     let bind = state.config.bind;
     let state = web::Data::new(state);
+    refresh_revocations(state.clone());
     tracing::info!(%bind, docs = %format!("http://{bind}/docs/"), "listening");
     HttpServer::new(move || build(state.clone()))
         .bind(bind)?
         .shutdown_timeout(30)
         .run()
         .await
+}
+
+/// How often revocations made outside this process (the command line, another instance) are
+/// read; this process's own revocations take effect at once.
+const REVOCATION_REFRESH: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Re-reads the revoked clients every few seconds, on a thread of its own (it ends with the
+/// process).
+fn refresh_revocations(state: web::Data<AppState>) {
+    let spawned = std::thread::Builder::new()
+        .name("revocations".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(REVOCATION_REFRESH);
+                let refreshed = state
+                    .pool
+                    .get()
+                    .map_err(AppError::from)
+                    .and_then(|mut c| state.revoked.refresh(&mut c));
+                if let Err(e) = refreshed {
+                    tracing::warn!(error = %e, "could not refresh the revoked clients");
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the revocation refresh");
+    }
 }

@@ -9,6 +9,9 @@ use utoipa::ToSchema;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// Seconds a client is asked to wait (`Retry-After`) when the database is unavailable.
+const UNAVAILABLE_RETRY_AFTER: &str = "2";
+
 /// One problem with one field of the request (422 responses).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 pub struct FieldError {
@@ -161,18 +164,77 @@ impl ResponseError for AppError {
         }
         let mut res = HttpResponse::build(self.status_code());
         res.content_type(PROBLEM_JSON);
-        if matches!(self, AppError::Unauthorized(_)) {
-            res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        match self {
+            AppError::Unauthorized(_) => {
+                res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            }
+            AppError::Unavailable(_) => {
+                res.insert_header((
+                    header::RETRY_AFTER,
+                    HeaderValue::from_static(UNAVAILABLE_RETRY_AFTER),
+                ));
+            }
+            _ => {}
         }
         res.json(self.problem())
+    }
+}
+
+/// The message of the database's own refusal to change a published round's returns or scores
+/// (the `published_immutable` triggers of both backends raise it).
+const PUBLISHED_IMMUTABLE: &str = "published results cannot change";
+
+/// Whether a database error means the database could not be reached or the connection broke
+/// (rather than that the statement was wrong): the request may succeed if tried again.
+pub fn is_database_unavailable(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection
+            | DatabaseErrorKind::UnableToSendCommand
+            | DatabaseErrorKind::SerializationFailure,
+            _,
+        ) => true,
+        Error::DatabaseError(_, info) => {
+            let message = info.message();
+            // SQLite: another writer held the lock past the busy timeout; the file went away.
+            message.contains("database is locked")
+                || message.contains("database is busy")
+                || message.contains("unable to open database file")
+                || message.contains("disk I/O error")
+                // PostgreSQL: the server is stopping or restarting, or dropped the session.
+                || message.contains("terminating connection")
+                || message.contains("the database system is")
+                || message.contains("server closed the connection")
+                || message.contains("no connection to the server")
+                || message.contains("could not receive data from server")
+        }
+        Error::RollbackErrorOnCommit {
+            rollback_error,
+            commit_error,
+        } => is_database_unavailable(rollback_error) || is_database_unavailable(commit_error),
+        Error::BrokenTransactionManager => true,
+        _ => false,
     }
 }
 
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
+        if is_database_unavailable(&e) {
+            tracing::warn!(error = %e, "database unavailable");
+            return AppError::Unavailable(
+                "the database is not reachable or busy; try again shortly".into(),
+            );
+        }
         match e {
             Error::NotFound => AppError::NotFound("no such record".into()),
+            Error::DatabaseError(_, ref info) if info.message().contains(PUBLISHED_IMMUTABLE) => {
+                AppError::Conflict(
+                    "the round's results are published: its returns and scores cannot change"
+                        .into(),
+                )
+            }
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                 AppError::Conflict("a record with this key already exists".into())
             }
@@ -246,6 +308,49 @@ mod tests {
         let p = AppError::internal("password=hunter2 at db.rs:12").problem();
         assert_eq!(p.status, 500);
         assert!(!p.detail.contains("hunter2"));
+    }
+
+    #[test]
+    fn database_faults_that_may_pass_are_503_and_others_stay_internal() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        let db = |kind, message: &str| Error::DatabaseError(kind, Box::new(message.to_owned()));
+        for unavailable in [
+            db(
+                DatabaseErrorKind::ClosedConnection,
+                "server closed the connection",
+            ),
+            db(
+                DatabaseErrorKind::UnableToSendCommand,
+                "no connection to the server",
+            ),
+            db(
+                DatabaseErrorKind::SerializationFailure,
+                "could not serialize access",
+            ),
+            db(DatabaseErrorKind::Unknown, "database is locked"),
+            db(
+                DatabaseErrorKind::Unknown,
+                "terminating connection due to administrator command",
+            ),
+            db(
+                DatabaseErrorKind::Unknown,
+                "FATAL: the database system is shutting down",
+            ),
+            Error::BrokenTransactionManager,
+        ] {
+            assert_eq!(AppError::from(unavailable).problem().status, 503);
+        }
+        for internal in [
+            db(DatabaseErrorKind::Unknown, "syntax error at or near"),
+            db(DatabaseErrorKind::NotNullViolation, "null value in column"),
+        ] {
+            assert_eq!(AppError::from(internal).problem().status, 500);
+        }
+        let published = db(
+            DatabaseErrorKind::CheckViolation,
+            "published results cannot change (round x)",
+        );
+        assert_eq!(AppError::from(published).problem().status, 409);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::auth::TokenKeys;
 use crate::config::Config;
 use crate::db::{self, DbPool};
+use crate::service::clients::RevokedClients;
 use crate::telemetry::Metrics;
 
 /// Everything a handler may need, shared by all workers.
@@ -24,6 +25,8 @@ pub struct AppState {
     pub secret_checks: tokio::sync::Semaphore,
     /// Parsed published frameworks, so a request does not re-parse the round's framework.
     pub frameworks: db::frameworks::FrameworkCache,
+    /// Revoked API clients: their tokens are refused at once.
+    pub revoked: Arc<RevokedClients>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,18 +37,24 @@ pub enum StartupError {
     Keys(#[from] crate::auth::KeyError),
     #[error("cannot prepare the token endpoint: {0}")]
     Hash(String),
+    #[error("cannot read the revoked clients: {0}")]
+    Revocations(String),
 }
 
 impl AppState {
     /// Opens the pool, applies migrations and loads the signing keys.
     pub fn init(config: Config) -> Result<Self, StartupError> {
         let pool = db::build_pool(&config.database_url, config.pool_size)?;
+        let revoked = Arc::new(RevokedClients::default());
         {
             let mut conn = pool.get().map_err(db::DbSetupError::Pool)?;
             let applied = db::run_migrations(&mut conn)?;
             if applied > 0 {
                 tracing::info!(applied, "database migrations applied");
             }
+            revoked
+                .refresh(&mut conn)
+                .map_err(|e| StartupError::Revocations(e.to_string()))?;
         }
         let keys = TokenKeys::from_config(&config)?;
         Ok(Self {
@@ -59,6 +68,7 @@ impl AppState {
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             ),
             frameworks: db::frameworks::FrameworkCache::default(),
+            revoked,
         })
     }
 }

@@ -89,6 +89,13 @@ async fn revoke(
 ) -> AppResult<web::Json<Client>> {
     who.require_admin()?;
     let id = path.into_inner();
-    let client = with_conn(&state, move |c| revoke_client(c, &who.actor(), &id)).await?;
+    let revoked = state.revoked.clone();
+    let client = with_conn(&state, move |c| {
+        let client = revoke_client(c, &who.actor(), &id)?;
+        // Before the response: the client's tokens are refused from the next request on.
+        revoked.insert(&id);
+        Ok(client)
+    })
+    .await?;
     Ok(web::Json(client))
 }

@@ -66,19 +66,25 @@ fn principal_of(req: &HttpRequest) -> Result<Principal, AppError> {
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
         .ok_or_else(|| AppError::Unauthorized("a bearer token is required".into()))?;
+    // The scheme is case-insensitive (RFC 9110 §11.1): `Bearer`, `bearer`, `BEARER`.
     let token = header
         .to_str()
         .ok()
-        .and_then(|h| {
-            h.strip_prefix("Bearer ")
-                .or_else(|| h.strip_prefix("bearer "))
-        })
-        .map(str::trim)
+        .and_then(|h| h.trim_start().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {
             AppError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
         })?;
     let mut principal = state.keys.verify(token)?;
+    if let Some(client) = &principal.client_id
+        && state.revoked.contains(client)
+    {
+        return Err(AppError::Unauthorized(
+            "the client this token was issued to has been revoked".into(),
+        ));
+    }
     principal.request_id = req
         .extensions()
         .get::<crate::telemetry::RequestId>()

@@ -105,7 +105,18 @@ where
     let pool = state.pool.clone();
     web::block(move || {
         let mut conn = pool.get()?;
-        work(&mut conn)
+        match work(&mut conn) {
+            // An unexpected database error on a connection that no longer answers is the
+            // database going away mid-request (whatever form the error took): 503, and the
+            // pool drops the connection (see `ConnectionManager::has_broken`).
+            Err(AppError::Internal(cause)) if !crate::db::answers(&mut conn) => {
+                tracing::warn!(cause = %cause, "database connection lost during a request");
+                Err(AppError::Unavailable(
+                    "the database is not reachable; try again shortly".into(),
+                ))
+            }
+            other => other,
+        }
     })
     .await?
 }

@@ -141,6 +141,14 @@ impl TokenKeys {
             refused()
         })?;
         let c = data.claims;
+        // jsonwebtoken checks `exp` and `nbf` but not `iat`: a token claiming to be issued later
+        // than now (beyond the leeway) was minted by a wrong clock or a forger.
+        if c.iat.is_some_and(|iat| {
+            iat > jsonwebtoken::get_current_timestamp() as i64 + LEEWAY_SECONDS as i64
+        }) {
+            tracing::debug!("token refused: issued in the future");
+            return Err(refused());
+        }
         Ok(Principal {
             subject: c.sub,
             role: c.role,
@@ -151,9 +159,12 @@ impl TokenKeys {
     }
 }
 
+/// Clock skew tolerated on `exp`, `nbf` and `iat`.
+const LEEWAY_SECONDS: u64 = 30;
+
 fn validation(alg: Algorithm, issuer: &str, audience: &str) -> Validation {
     let mut v = Validation::new(alg);
-    v.leeway = 30;
+    v.leeway = LEEWAY_SECONDS;
     v.validate_nbf = true;
     v.set_issuer(&[issuer]);
     v.set_audience(&[audience]);

@@ -58,3 +58,11 @@ pub fn revoke(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResu
     .set(api_clients::revoked_at.eq(Some(at)))
     .execute(conn)
 }
+
+/// The ids of every revoked client.
+pub fn revoked_ids(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
+    api_clients::table
+        .filter(api_clients::revoked_at.is_not_null())
+        .select(api_clients::id)
+        .load(conn)
+}

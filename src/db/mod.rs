@@ -83,6 +83,13 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
+/// Whether the connection still answers a trivial query (after an unexpected error: a lost
+/// session or a broken transaction answers no).
+pub fn answers(conn: &mut DbConnection) -> bool {
+    use diesel::r2d2::R2D2Connection;
+    !conn.is_broken() && conn.batch_execute("SELECT 1").is_ok()
+}
+
 /// Parses a JSON document stored in a text column. A value that does not parse is corrupt data:
 /// a deserialisation error (an internal error, logged with its cause), never a default.
 pub fn parse_stored_json<T: serde::de::DeserializeOwned>(

@@ -29,6 +29,35 @@ pub fn find(conn: &mut DbConnection, key: &str) -> QueryResult<Option<RoundRow>>
         .optional()
 }
 
+/// How a write transaction holds a round's row while it re-checks the round's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoundLock {
+    /// Writes that depend on the status without changing it (save, submit, re-open): they may
+    /// run side by side, but no status change commits until they have.
+    Share,
+    /// Status changes (open, close, publish): one at a time, after every shared holder.
+    Update,
+}
+
+/// The round's status as it is now, read inside a write transaction so that the status cannot
+/// change before the transaction commits. On PostgreSQL the row is locked (`FOR SHARE` or
+/// `FOR UPDATE`) and the read sees the latest committed status after any wait; on SQLite the
+/// transaction already holds the database's write lock (see [`super::write_transaction`]), so a
+/// plain read is enough. `None` when the round does not exist.
+pub fn locked_status(
+    conn: &mut DbConnection,
+    key: &str,
+    lock: RoundLock,
+) -> QueryResult<Option<RoundStatus>> {
+    let query = rounds::table.find(key).select(rounds::status);
+    match (conn, lock) {
+        (DbConnection::Postgresql(pg), RoundLock::Share) => query.for_share().first(pg),
+        (DbConnection::Postgresql(pg), RoundLock::Update) => query.for_update().first(pg),
+        (DbConnection::Sqlite(lite), _) => query.first(lite),
+    }
+    .optional()
+}
+
 /// Every round, oldest window first.
 pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<RoundRow>> {
     rounds::table

@@ -152,7 +152,9 @@ pub fn load_demo(conn: &mut DbConnection) -> AppResult<DemoReport> {
                     framework_key: framework.key.clone(),
                     opens_at,
                     closes_at,
-                    status: RoundStatus::Published,
+                    // Closed while its returns go in, then published: a published round's
+                    // returns cannot change (the database refuses it).
+                    status: RoundStatus::Closed,
                     synthetic: true,
                     created_at: t,
                     updated_at: t,
@@ -190,6 +192,7 @@ pub fn load_demo(conn: &mut DbConnection) -> AppResult<DemoReport> {
                 }
                 report.returns_added += 1;
             }
+            rounds::transition(c, key, RoundStatus::Closed, RoundStatus::Published, t)?;
             let summary = serde_json::json!({ "synthetic": true, "returns": round_returns.len(), "seed": DEMO_SEED });
             audit::record(
                 c,

@@ -116,7 +116,45 @@ pub fn create_client(
     })
 }
 
-/// Revokes a client: it gets no new tokens.
+/// The ids of revoked API clients, held in memory so that every request's token is checked
+/// against them without a query: loaded at start, updated at once when this process revokes a
+/// client, and refreshed from the database every few seconds for revocations made elsewhere
+/// (the command line, another instance). The database's `revoked_at` is the record, so a
+/// revocation survives a restart.
+#[derive(Debug, Default)]
+pub struct RevokedClients {
+    ids: std::sync::RwLock<std::collections::HashSet<String>>,
+}
+
+impl RevokedClients {
+    /// Replaces the set with what the database holds.
+    pub fn refresh(&self, conn: &mut DbConnection) -> AppResult<()> {
+        let ids = clients::revoked_ids(conn)?;
+        let mut held = self
+            .ids
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *held = ids.into_iter().collect();
+        Ok(())
+    }
+
+    pub fn insert(&self, id: &str) {
+        self.ids
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id.to_owned());
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.ids
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(id)
+    }
+}
+
+/// Revokes a client: it gets no new tokens, and the tokens it holds are refused from now on
+/// (see [`RevokedClients`]).
 pub fn revoke_client(conn: &mut DbConnection, actor: &Actor, id: &str) -> AppResult<Client> {
     crate::db::write_transaction(conn, |c| {
         clients::find(c, id)?.ok_or_else(|| AppError::not_found("client", id))?;

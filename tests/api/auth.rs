@@ -107,6 +107,87 @@ async fn secrets_are_stored_only_as_hashes_and_revoked_clients_get_no_tokens() {
 }
 
 #[actix_web::test]
+async fn a_revoked_clients_tokens_are_refused_at_once_and_after_a_restart() {
+    let app = TestApp::new();
+    let (id, secret) = create_client(&app, json!({"name": "Supplier", "role": "analyst"})).await;
+    let (other, other_secret) =
+        create_client(&app, json!({"name": "Other", "role": "analyst"})).await;
+    let token_of = |id: String, secret: String| {
+        let app = &app;
+        async move {
+            let req = TestRequest::post()
+                .uri("/api/v1/auth/token")
+                .set_json(json!({"client_id": id, "client_secret": secret}));
+            app.call(req).await.assert_ok(200)["access_token"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let (token, other_token) = (
+        token_of(id.clone(), secret).await,
+        token_of(other, other_secret).await,
+    );
+    let path = "/api/v1/organisations/RA7";
+    app.get(path, Some(&token)).await.assert_ok(200);
+    app.send(
+        Method::POST,
+        &format!("/api/v1/clients/{id}/revoke"),
+        Some(&app.admin()),
+        None,
+    )
+    .await
+    .assert_ok(200);
+    let refused = app.get(path, Some(&token)).await;
+    refused.assert_problem(401);
+    assert!(refused.json["detail"].as_str().unwrap().contains("revoked"));
+    app.get(path, Some(&other_token)).await.assert_ok(200);
+
+    // A new process on the same database (a restart) refuses it too.
+    let restarted = dma::state::AppState::init(app.state.config.clone()).unwrap();
+    assert!(restarted.revoked.contains(&id));
+    assert!(
+        restarted.keys.verify(&token).is_ok(),
+        "the token itself is still well signed"
+    );
+}
+
+#[actix_web::test]
+async fn tokens_issued_in_the_future_are_refused_and_the_scheme_is_case_insensitive() {
+    let app = TestApp::new();
+    let path = "/api/v1/organisations/RA7";
+    let now = chrono::Utc::now().timestamp();
+    let mut future = claims("dma", "dma-api", 3600, 0);
+    future["iat"] = json!(now + 600);
+    app.get(path, Some(&hs256(SECRET, &future)))
+        .await
+        .assert_problem(401);
+    let mut skewed = claims("dma", "dma-api", 3600, 0);
+    skewed["iat"] = json!(now + 10);
+    app.get(path, Some(&hs256(SECRET, &skewed)))
+        .await
+        .assert_ok(200);
+
+    let token = app.analyst();
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let req = TestRequest::get()
+            .uri(path)
+            .insert_header(("Authorization", format!("{scheme} {token}")));
+        app.call(req).await.assert_ok(200);
+    }
+    for header in [
+        format!("Basic {token}"),
+        format!("Bearer{token}"),
+        "Bearer ".to_owned(),
+    ] {
+        let req = TestRequest::get()
+            .uri(path)
+            .insert_header(("Authorization", header));
+        app.call(req).await.assert_problem(401);
+    }
+}
+
+#[actix_web::test]
 async fn clients_are_validated_and_admin_only() {
     let app = TestApp::new();
     let a = app.admin();

@@ -13,4 +13,5 @@ mod harness;
 mod operations;
 mod organisations;
 mod peer_groups;
+mod races;
 mod scores;

@@ -206,3 +206,36 @@ async fn a_corrupt_stored_value_is_an_internal_error_not_an_empty_list() {
         .await
         .assert_problem(500);
 }
+
+/// A connection that breaks mid-request (its PostgreSQL session terminated, as when the server
+/// restarts) is a 503 with `Retry-After`, not a 500; the pool replaces the connection and the next
+/// request succeeds. (SQLite has no session to lose; its busy and I/O errors are mapped by the
+/// same function, tested in `error`'s unit tests.)
+#[actix_web::test]
+async fn a_connection_lost_mid_request_is_503_and_the_pool_recovers() {
+    use diesel::prelude::*;
+    let app = TestApp::new();
+    if !app.db.is_postgres() {
+        return;
+    }
+    let mut killer = app.state.pool.get().unwrap();
+    let outcome = dma::api::with_conn(&app.state, move |c| {
+        let pid: i32 = diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>(
+            "pg_backend_pid()",
+        ))
+        .get_result(c)?;
+        diesel::sql_query(format!("SELECT pg_terminate_backend({pid})")).execute(&mut *killer)?;
+        Ok(dma::db::organisations::find(c, "RA7")?)
+    })
+    .await;
+    let err = outcome.expect_err("the session was terminated");
+    assert_eq!(err.problem().status, 503, "{err}");
+    let res = actix_web::ResponseError::error_response(&err);
+    assert_eq!(res.headers().get("retry-after").unwrap(), "2");
+    let a = app.analyst();
+    for _ in 0..4 {
+        app.get("/api/v1/organisations/RA7", Some(&a))
+            .await
+            .assert_ok(200);
+    }
+}

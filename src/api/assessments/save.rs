@@ -16,10 +16,12 @@ use crate::api::problems::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized,
     Unprocessable,
 };
+use crate::api::rounds::locked_round_status;
 use crate::api::{validated, with_conn};
 use crate::auth::Principal;
 use crate::db::assessments::{self as store, AssessmentRow};
 use crate::db::audit::{self, NewAuditEvent};
+use crate::db::rounds::RoundLock;
 use crate::db::{DbConnection, now};
 use crate::domain::answers::{Answer, AnswerValue, Answers, check_answer};
 use crate::domain::lifecycle::AssessmentStatus;
@@ -263,6 +265,12 @@ fn try_save(
     let t = now();
     let key = entity_key(&round, &ods);
     let written = crate::db::write_transaction(conn, |c| {
+        // The round's status again, held until commit: a close that committed since `ctx` was
+        // read is seen here, and one that comes later waits for this save.
+        let round_now = locked_round_status(c, &round, RoundLock::Share)?;
+        ctx.status()
+            .editable(round_now)
+            .map_err(|e| AppError::lifecycle(&round, e))?;
         let (changed, version) = match &ctx.assessment {
             Some(a) => (
                 store::save_answers(c, &a.id, a.version, &document, t)? == 1,

@@ -13,11 +13,13 @@ use crate::api::problems::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized,
     Unprocessable,
 };
+use crate::api::rounds::locked_round_status;
 use crate::api::{validated, with_conn};
 use crate::auth::Principal;
 use crate::db::assessments as store;
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::now;
+use crate::db::rounds::RoundLock;
 use crate::db::scores as stored_scores;
 use crate::domain::answers::missing_mandatory;
 use crate::domain::lifecycle::AssessmentStatus;
@@ -73,6 +75,9 @@ pub(super) async fn submit(
         let scores = score(&ctx.framework, ctx.org_type, &answers);
         let t = now();
         crate::db::write_transaction(c, |c| {
+            // Checked again with the round held until commit (a close may have committed since).
+            let round_now = locked_round_status(c, &round, RoundLock::Share)?;
+            ctx.status().submittable(round_now).map_err(|e| AppError::lifecycle(&round, e))?;
             let submitted = Some((t, who.subject.clone()));
             if store::set_status(c, &a.id, a.version, AssessmentStatus::Submitted, submitted, t)? == 0 {
                 return Err(AppError::PreconditionFailed("the return changed while submitting; reload it and try again".into()));
@@ -136,6 +141,12 @@ pub(super) async fn reopen(
         };
         let t = now();
         crate::db::write_transaction(c, |c| {
+            // Checked again with the round held until commit: a publish that committed since is
+            // seen here, and one that comes later waits and then counts this re-opened return.
+            let round_now = locked_round_status(c, &round, RoundLock::Share)?;
+            ctx.status()
+                .reopenable(round_now)
+                .map_err(|e| AppError::lifecycle(&round, e))?;
             if store::set_status(c, &a.id, a.version, AssessmentStatus::Reopened, None, t)? == 0 {
                 return Err(AppError::Conflict(
                     "the return changed meanwhile; try again".into(),

@@ -111,6 +111,18 @@ pub fn find_round(conn: &mut DbConnection, key: &str) -> AppResult<RoundRow> {
     store::find(conn, key)?.ok_or_else(|| not_found("round", key))
 }
 
+/// The round's status, re-read inside a write transaction with the round held (see
+/// [`store::locked_status`]): every write whose rule depends on the round's status checks the
+/// rule against this, in the transaction that writes, so that no status change can slip between
+/// the check and the write.
+pub fn locked_round_status(
+    conn: &mut DbConnection,
+    key: &str,
+    lock: store::RoundLock,
+) -> AppResult<RoundStatus> {
+    store::locked_status(conn, key, lock)?.ok_or_else(|| not_found("round", key))
+}
+
 /// The framework of a round, read and parsed afresh (stored documents were validated when saved).
 /// Requests use [`cached_round_framework`].
 pub fn round_framework(conn: &mut DbConnection, round: &RoundRow) -> AppResult<Framework> {

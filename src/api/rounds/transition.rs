@@ -2,12 +2,12 @@
 
 use actix_web::{post, web};
 
-use super::{Round, find_round};
+use super::{Round, find_round, locked_round_status};
 use crate::api::problems::{Conflict, Forbidden, NotFound, Unauthorized};
 use crate::api::with_conn;
 use crate::auth::Principal;
 use crate::db::audit::{self, Actor, NewAuditEvent};
-use crate::db::rounds::{self as store, RoundRow};
+use crate::db::rounds::{self as store, RoundLock, RoundRow};
 use crate::db::{DbConnection, assessments, now};
 use crate::domain::lifecycle::{AssessmentStatus, LifecycleError, RoundTransition};
 use crate::error::{AppError, AppResult};
@@ -22,6 +22,9 @@ pub fn transition(
 ) -> AppResult<RoundRow> {
     let (from, to) = (action.from(), action.to());
     crate::db::write_transaction(conn, |c| {
+        // Held until commit: saves, submissions and re-openings of this round's returns that
+        // are in flight finish first, and none starts until this move has committed.
+        locked_round_status(c, key, RoundLock::Update)?;
         let round = find_round(c, key)?;
         let refused = |e| AppError::lifecycle(key, e);
         if action == RoundTransition::Publish {

@@ -1,0 +1,6 @@
+DROP TRIGGER assessments_published_immutable_insert;
+DROP TRIGGER assessments_published_immutable_update;
+DROP TRIGGER assessments_published_immutable_delete;
+DROP TRIGGER scores_published_immutable_insert;
+DROP TRIGGER scores_published_immutable_update;
+DROP TRIGGER scores_published_immutable_delete;
