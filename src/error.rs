@@ -206,6 +206,7 @@ pub fn is_database_unavailable(e: &diesel::result::Error) -> bool {
                 || message.contains("terminating connection")
                 || message.contains("the database system is")
                 || message.contains("server closed the connection")
+                || message.contains("closed unexpectedly")
                 || message.contains("no connection to the server")
                 || message.contains("could not receive data from server")
         }
