@@ -532,3 +532,46 @@ async fn a_body_sent_in_time_is_read_on_a_real_connection() {
     .unwrap();
     assert!(text.starts_with("HTTP/1.1 201"), "{text}");
 }
+
+/// Sends raw bytes on a fresh connection and returns everything the server answers.
+fn exchange(addr: std::net::SocketAddr, request: &[u8]) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let _ = s.write_all(request);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Pins what ARCHITECTURE.md ("Errors at the edge") says: actix-http's HTTP/1 dispatcher answers
+/// a request it cannot parse, or a head over its fixed limits (128 KiB, 96 headers), itself, with an empty body, before
+/// the application (and its problem documents) sees anything. Should actix ever route these
+/// through the service, this test fails and the note should change.
+#[actix_web::test]
+async fn what_actix_answers_before_the_application_has_an_empty_body() {
+    let app = TestApp::new();
+    let addr = serve(&app);
+    let (malformed, huge) = actix_web::rt::task::spawn_blocking(move || {
+        let malformed = exchange(
+            addr,
+            b"GET /api/v1/organisations HTTP/1.1\r\nHost: x\r\nX-Bad: a\0b\r\n\r\n",
+        );
+        let mut head = b"GET /api/v1/organisations HTTP/1.1\r\nHost: x\r\n".to_vec();
+        // More than actix's 96 headers (small, so the server reads them all and closes cleanly).
+        for i in 0..100 {
+            head.extend_from_slice(format!("X-Pad-{i}: p\r\n").as_bytes());
+        }
+        head.extend_from_slice(b"\r\n");
+        (malformed, exchange(addr, &head))
+    })
+    .await
+    .unwrap();
+    for (text, status) in [(malformed, "400"), (huge, "431")] {
+        assert!(text.starts_with(&format!("HTTP/1.1 {status}")), "{text}");
+        assert!(
+            text.to_ascii_lowercase().contains("content-length: 0"),
+            "{text}"
+        );
+        assert!(!text.contains("problem+json"), "{text}");
+    }
+}
