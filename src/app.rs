@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::api::{self, ApiDoc};
+use crate::api::{self, ApiDoc, text};
 use crate::error::{AppError, PROBLEM_JSON};
 use crate::state::AppState;
 use crate::telemetry;
@@ -60,6 +60,7 @@ pub fn build(
         .route("/docs", web::get().to(docs_redirect))
         .default_service(web::to(fallback))
         .wrap(from_fn(reject_unknown_query_parameters))
+        .wrap(from_fn(refuse_unreadable_requests))
         .wrap(ErrorHandlers::new().default_handler(ensure_problem_json))
         .wrap(from_fn(telemetry::request_middleware))
 }
@@ -104,11 +105,17 @@ fn ensure_problem_json<B: MessageBody + 'static>(
     let status = res.status();
     let err = match status.as_u16() {
         400 => AppError::BadRequest("the request is malformed".into()),
+        408 => AppError::RequestTimeout("the request was not received in time".into()),
         401 => AppError::Unauthorized("a valid bearer token is required".into()),
         403 => AppError::Forbidden("not allowed".into()),
         404 => AppError::NotFound("no such resource".into()),
         405 => AppError::MethodNotAllowed("method not allowed".into()),
         413 => AppError::PayloadTooLarge("the request body is too large".into()),
+        414 => AppError::UriTooLong("the request URI is too long".into()),
+        415 => AppError::UnsupportedMediaType(
+            "the request body's content type is not read here".into(),
+        ),
+        431 => AppError::HeaderFieldsTooLarge("the request headers are too large".into()),
         s if s >= 500 => AppError::internal(format!("unhandled {s} response")),
         _ => AppError::BadRequest(status.canonical_reason().unwrap_or("error").into()),
     };
@@ -258,6 +265,80 @@ fn form_urlencoded_keys(query: &str) -> Vec<String> {
                 .map(|p| p.split('=').next().unwrap_or(p).to_owned())
                 .collect()
         })
+}
+
+/// The longest request target (path and query) served: longer is a 414 problem document. (Past
+/// actix's own 128 KiB limit on a request head, actix answers 431 with an empty body; see
+/// ARCHITECTURE.md, "Errors at the edge".)
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// The most header bytes (names, values and separators) served: more is a 431 problem document.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// Refuses, before any extractor or handler sees them, requests whose URI or headers are too long
+/// (414, 431) and any path segment or query parameter name or value that, percent-decoded, is not
+/// UTF-8 or holds a control character (400 naming the parameter: the path template's name, such
+/// as `ods`, or `path[i]` off the documented routes). So no control character reaches the
+/// database through a path or a query, on either backend.
+pub async fn refuse_unreadable_requests(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let refusal = edge_refusal(&req);
+    match refusal {
+        None => Ok(next.call(req).await?.map_into_left_body()),
+        Some(err) => Ok(req
+            .into_response(err.error_response())
+            .map_into_right_body()),
+    }
+}
+
+fn edge_refusal(req: &ServiceRequest) -> Option<AppError> {
+    let target = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    if target > MAX_URI_BYTES {
+        return Some(AppError::UriTooLong(format!(
+            "the request URI is {target} bytes; at most {MAX_URI_BYTES} are served"
+        )));
+    }
+    let header_bytes: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    if header_bytes > MAX_HEADER_BYTES {
+        return Some(AppError::HeaderFieldsTooLarge(format!(
+            "the request headers are {header_bytes} bytes; at most {MAX_HEADER_BYTES} are served"
+        )));
+    }
+    let path = req.uri().path();
+    let template = req
+        .app_data::<web::Data<RouteTable>>()
+        .and_then(|routes| routes.route_for(path));
+    for (i, raw) in path.split('/').enumerate() {
+        if !raw.contains('%') && raw.bytes().all(|b| !b.is_ascii_control()) {
+            continue;
+        }
+        let name = template
+            .and_then(|t| t.segments.get(i))
+            .and_then(|s| s.strip_prefix('{')?.strip_suffix('}'))
+            .map_or_else(|| format!("path[{i}]"), str::to_owned);
+        let decoded = match String::from_utf8(text::percent_decode(raw.as_bytes(), false)) {
+            Ok(d) => d,
+            Err(_) => {
+                return Some(AppError::bad_field(
+                    name.clone(),
+                    format!("the path parameter `{name}` is not UTF-8 once percent-decoded"),
+                ));
+            }
+        };
+        if let Some(c) = text::first_control(&decoded, false) {
+            return Some(AppError::bad_field(
+                name.clone(),
+                format!("the path parameter `{name}` {}", text::control_message(c)),
+            ));
+        }
+    }
+    text::form_pairs(req.query_string().as_bytes(), "query parameter").err()
 }
 
 /// Refuses (400, naming them) query parameters the operation does not declare in the OpenAPI

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// A secret value: `Debug` never prints it.
 #[derive(Clone)]
@@ -53,6 +54,8 @@ pub struct Config {
     pub external_jwt: Option<ExternalJwt>,
     pub token_ttl_seconds: i64,
     pub body_limit_bytes: usize,
+    /// How long reading one request body may take (`DMA_BODY_READ_TIMEOUT_SECS`); slower is a 408.
+    pub body_read_timeout: Duration,
     pub log_format: LogFormat,
     pub pool_size: u32,
     pub load_demo: bool,
@@ -106,6 +109,13 @@ impl Config {
                 "DMA_BODY_LIMIT_BYTES must be at least 1024".into(),
             ));
         }
+        let body_read_timeout_secs = parse_num(&non_empty, "DMA_BODY_READ_TIMEOUT_SECS", 10u64)?;
+        if !(1..=300).contains(&body_read_timeout_secs) {
+            return Err(ConfigError(
+                "DMA_BODY_READ_TIMEOUT_SECS must be between 1 and 300".into(),
+            ));
+        }
+        let body_read_timeout = Duration::from_secs(body_read_timeout_secs);
         let log_format = match non_empty("LOG_FORMAT").as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
@@ -138,6 +148,7 @@ impl Config {
             external_jwt,
             token_ttl_seconds,
             body_limit_bytes,
+            body_read_timeout,
             log_format,
             pool_size,
             load_demo,
@@ -242,6 +253,7 @@ mod tests {
         assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
         assert!(!c.is_postgres());
         assert_eq!(c.body_limit_bytes, 1_048_576);
+        assert_eq!(c.body_read_timeout, Duration::from_secs(10));
         assert!(c.load_demo);
     }
 
@@ -255,6 +267,15 @@ mod tests {
         assert!(e.to_string().contains("LOG_FORMAT"));
         let e = config(&[("DMA_JWT_PUBLIC_KEY", "-----BEGIN PUBLIC KEY-----")]).unwrap_err();
         assert!(e.to_string().contains("DMA_JWT_ISSUER"));
+        for bad in ["0", "301", "soon", "-1"] {
+            let e = config(&[("DMA_BODY_READ_TIMEOUT_SECS", bad)]).unwrap_err();
+            assert!(
+                e.to_string().contains("DMA_BODY_READ_TIMEOUT_SECS"),
+                "{bad}"
+            );
+        }
+        let c = config(&[("DMA_BODY_READ_TIMEOUT_SECS", "2")]).unwrap();
+        assert_eq!(c.body_read_timeout, Duration::from_secs(2));
     }
 
     #[test]

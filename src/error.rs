@@ -38,7 +38,8 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
-    /// Per-field problems (422 only).
+    /// Per-field problems: every 422, and a 400 that is about one named query or path parameter or
+    /// form field (a control character, text that is not UTF-8, a time out of range).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
 }
@@ -47,6 +48,12 @@ pub struct Problem {
 pub enum AppError {
     #[error("{0}")]
     BadRequest(String),
+    /// A 400 about named parameters or form fields (`errors[].field`).
+    #[error("{detail}")]
+    BadInput {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -60,7 +67,15 @@ pub enum AppError {
     #[error("{0}")]
     PreconditionFailed(String),
     #[error("{0}")]
+    RequestTimeout(String),
+    #[error("{0}")]
     PayloadTooLarge(String),
+    #[error("{0}")]
+    UriTooLong(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    HeaderFieldsTooLarge(String),
     #[error("{detail}")]
     Unprocessable {
         detail: String,
@@ -96,6 +111,15 @@ impl AppError {
         }
     }
 
+    /// A 400 about one query or path parameter or form field.
+    pub fn bad_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let e = FieldError::new(field, message);
+        AppError::BadInput {
+            detail: e.message.clone(),
+            errors: vec![e],
+        }
+    }
+
     /// 404 for a missing record, named (`organisation \`RXX\` does not exist`).
     pub fn not_found(what: &str, key: &str) -> Self {
         AppError::NotFound(format!("{what} `{key}` does not exist"))
@@ -107,14 +131,23 @@ impl AppError {
 
     fn slug_and_title(&self) -> (&'static str, &'static str) {
         match self {
-            AppError::BadRequest(_) => ("bad-request", "Bad request"),
+            AppError::BadRequest(_) | AppError::BadInput { .. } => ("bad-request", "Bad request"),
             AppError::Unauthorized(_) => ("unauthorized", "Unauthorized"),
             AppError::Forbidden(_) => ("forbidden", "Forbidden"),
             AppError::NotFound(_) => ("not-found", "Not found"),
             AppError::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
             AppError::Conflict(_) => ("conflict", "Conflict"),
             AppError::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
+            AppError::RequestTimeout(_) => ("request-timeout", "Request timeout"),
             AppError::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
+            AppError::UriTooLong(_) => ("uri-too-long", "URI too long"),
+            AppError::UnsupportedMediaType(_) => {
+                ("unsupported-media-type", "Unsupported media type")
+            }
+            AppError::HeaderFieldsTooLarge(_) => (
+                "request-header-fields-too-large",
+                "Request header fields too large",
+            ),
             AppError::Unprocessable { .. } => ("validation", "Validation failed"),
             AppError::Unavailable(_) => ("unavailable", "Service unavailable"),
             AppError::Internal(_) => ("internal", "Internal server error"),
@@ -128,7 +161,9 @@ impl AppError {
                 "The server could not complete the request; it has been logged.".to_string(),
                 Vec::new(),
             ),
-            AppError::Unprocessable { detail, errors } => (detail.clone(), errors.clone()),
+            AppError::Unprocessable { detail, errors } | AppError::BadInput { detail, errors } => {
+                (detail.clone(), errors.clone())
+            }
             other => (other.to_string(), Vec::new()),
         };
         Problem {
@@ -144,14 +179,18 @@ impl AppError {
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
-            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::BadRequest(_) | AppError::BadInput { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            AppError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::HeaderFieldsTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -175,6 +214,10 @@ impl ResponseError for AppError {
                 ));
             }
             _ => {}
+        }
+        if matches!(self, AppError::RequestTimeout(_)) {
+            // The rest of a slow body may still be on its way: the connection is not reused.
+            res.force_close();
         }
         res.json(self.problem())
     }
@@ -367,6 +410,20 @@ mod tests {
         assert_eq!(
             AppError::Unavailable("x".into()).problem().kind,
             "/problems/unavailable"
+        );
+        let p = AppError::bad_field("since", "out of range").problem();
+        assert_eq!((p.status, p.errors.len()), (400, 1));
+        assert_eq!(p.errors[0].field, "since");
+        let p = AppError::UnsupportedMediaType("x".into()).problem();
+        assert_eq!(
+            (p.status, p.kind.as_str()),
+            (415, "/problems/unsupported-media-type")
+        );
+        assert_eq!(AppError::RequestTimeout("x".into()).problem().status, 408);
+        assert_eq!(AppError::UriTooLong("x".into()).problem().status, 414);
+        assert_eq!(
+            AppError::HeaderFieldsTooLarge("x".into()).problem().status,
+            431
         );
     }
 }

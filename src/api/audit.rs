@@ -11,7 +11,8 @@ use super::{Page, Pagination, with_conn};
 use crate::api::problems::{BadRequest, Forbidden, Unauthorized, Unprocessable};
 use crate::auth::Principal;
 use crate::db::audit::{self, AuditFilter};
-use crate::error::AppResult;
+use crate::domain::dates;
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -44,9 +45,11 @@ pub struct AuditQuery {
     /// Entity key, e.g. `2025-26/RA7`.
     pub entity_key: Option<String>,
     pub actor: Option<String>,
-    /// From this time (inclusive).
+    /// From this time (inclusive); from 2000-01-01T00:00:00Z up to (not including)
+    /// 2101-01-01T00:00:00Z, i.e. in the years 2000–2100.
     pub since: Option<DateTime<Utc>>,
-    /// Before this time.
+    /// Before this time; from 2000-01-01T00:00:00Z up to (not including) 2101-01-01T00:00:00Z,
+    /// i.e. in the years 2000–2100.
     pub until: Option<DateTime<Utc>>,
 }
 
@@ -68,6 +71,16 @@ async fn list(
     who.require_admin()?;
     let (page, per_page) = pagination.resolve()?;
     let q = query.into_inner();
+    for (name, t) in [("since", &q.since), ("until", &q.until)] {
+        if let Some(t) = t
+            && !dates::timestamp_in_range(t)
+        {
+            return Err(AppError::bad_field(
+                name,
+                format!("`{name}` {}", dates::timestamp_range_message()),
+            ));
+        }
+    }
     let filter = AuditFilter {
         entity_type: q.entity,
         entity_key: q.entity_key,

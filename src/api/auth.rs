@@ -6,10 +6,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::body::parse_json;
+use super::body::{Media, RawBody, parse_json};
+use super::text::{control_message, first_control, form_pairs};
 use super::with_conn;
 use crate::api::problems::{
-    BadRequest, PayloadTooLarge, ServiceUnavailable, Unauthorized, Unprocessable,
+    BadRequest, PayloadTooLarge, RequestTimeout, ServiceUnavailable, Unauthorized, Unprocessable,
+    UnsupportedMediaType,
 };
 use crate::auth::{Role, verify_secret};
 use crate::db::clients;
@@ -23,8 +25,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Client credentials, as JSON or as an OAuth 2 form (`grant_type=client_credentials`).
 /// The id and secret may instead come in an HTTP Basic `Authorization` header.
 ///
-/// A JSON body is parsed strictly like every other (an unknown field is a 422); a form body ignores
-/// parameters it does not know, as RFC 6749 §3.2 requires of a token endpoint.
+/// A JSON body (`application/json`, optionally `; charset=utf-8`) is parsed strictly like every
+/// other (an unknown field or a control character is a 422); a form body
+/// (`application/x-www-form-urlencoded`, optionally `; charset=utf-8`) ignores parameters it does
+/// not know, as RFC 6749 §3.2 requires of a token endpoint, but refuses a control character in any
+/// field with a 400 naming it. Any other content type is a 415.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct TokenRequest {
     /// `client_credentials` (optional in JSON).
@@ -73,7 +78,9 @@ pub struct TokenResponse {
         (status = 200, description = "A bearer token for the client, with its lifetime", body = TokenResponse),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 408, response = RequestTimeout),
         (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
         (status = 422, response = Unprocessable),
         (status = 503, response = ServiceUnavailable),
     )
@@ -82,10 +89,10 @@ pub struct TokenResponse {
 async fn token(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Bytes,
+    body: RawBody,
 ) -> AppResult<web::Json<TokenResponse>> {
-    let mut request = parse_request(&req, &body)?;
-    if let Some((id, secret)) = basic_credentials(&req) {
+    let mut request = parse_request(&body)?;
+    if let Some((id, secret)) = basic_credentials(&req)? {
         request.client_id.get_or_insert(id);
         request.client_secret.get_or_insert(secret);
     }
@@ -150,29 +157,44 @@ async fn verify_bounded(state: &AppState, secret: String, hash: String) -> AppRe
     Ok(web::block(move || verify_secret(&secret, &hash)).await?)
 }
 
-fn parse_request(req: &HttpRequest, body: &[u8]) -> AppResult<TokenRequest> {
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if body.is_empty() {
+fn parse_request(body: &RawBody) -> AppResult<TokenRequest> {
+    if body.bytes.is_empty() {
         return Ok(TokenRequest::default());
     }
-    if content_type.starts_with("application/x-www-form-urlencoded") {
-        serde_urlencoded::from_bytes(body)
-            .map_err(|e| AppError::BadRequest(format!("invalid form body: {e}")))
-    } else if content_type.starts_with("application/json") {
-        parse_json::<StrictTokenRequest>(body).map(TokenRequest::from)
-    } else {
-        Err(AppError::BadRequest(
-            "send application/json or application/x-www-form-urlencoded".into(),
-        ))
+    match body.media {
+        Media::Form => {
+            // Every field is checked, known or not, before anything is looked up.
+            form_pairs(&body.bytes, "form field")?;
+            serde_urlencoded::from_bytes(&body.bytes)
+                .map_err(|e| AppError::BadRequest(format!("invalid form body: {e}")))
+        }
+        Media::Json => parse_json::<StrictTokenRequest>(&body.bytes).map(TokenRequest::from),
+        Media::Absent | Media::Other => Err(AppError::UnsupportedMediaType(
+            "send `application/json` or `application/x-www-form-urlencoded` (optionally with \
+             `; charset=utf-8`)"
+                .into(),
+        )),
     }
 }
 
-fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
+/// The id and secret of an HTTP Basic `Authorization` header, if it holds any; a control
+/// character in either is a 400 naming it.
+fn basic_credentials(req: &HttpRequest) -> AppResult<Option<(String, String)>> {
+    let Some((id, secret)) = basic_pair(req) else {
+        return Ok(None);
+    };
+    for (field, text) in [("client_id", &id), ("client_secret", &secret)] {
+        if let Some(c) = first_control(text, false) {
+            return Err(AppError::bad_field(
+                field,
+                format!("the Basic credentials' {field} {}", control_message(c)),
+            ));
+        }
+    }
+    Ok(Some((id, secret)))
+}
+
+fn basic_pair(req: &HttpRequest) -> Option<(String, String)> {
     use base64_decode as b64;
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let encoded = value.strip_prefix("Basic ")?;

@@ -6,7 +6,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{validated, with_conn};
 use crate::api::body::JsonBody;
 use crate::api::problems::{
-    BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+    BadRequest, Forbidden, NotFound, PayloadTooLarge, RequestTimeout, Unauthorized, Unprocessable,
+    UnsupportedMediaType,
 };
 use crate::auth::Principal;
 use crate::db::clients;
@@ -30,7 +31,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
+        (status = 408, response = RequestTimeout),
         (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
         (status = 422, response = Unprocessable),
     )
 )]

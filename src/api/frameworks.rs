@@ -10,7 +10,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{not_found, with_conn};
 use crate::api::body::JsonBody;
 use crate::api::problems::{
-    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, RequestTimeout, Unauthorized,
+    Unprocessable, UnsupportedMediaType,
 };
 use crate::auth::Principal;
 use crate::db::audit::{self, NewAuditEvent};
@@ -164,7 +165,9 @@ async fn get_one(
     (status = 401, response = Unauthorized),
     (status = 403, response = Forbidden),
     (status = 409, response = Conflict),
+    (status = 408, response = RequestTimeout),
     (status = 413, response = PayloadTooLarge),
+    (status = 415, response = UnsupportedMediaType),
     (status = 422, response = Unprocessable),
 ))]
 #[post("/frameworks")]
@@ -204,7 +207,9 @@ async fn create(
     (status = 403, response = Forbidden),
     (status = 404, response = NotFound),
     (status = 409, response = Conflict),
+    (status = 408, response = RequestTimeout),
     (status = 413, response = PayloadTooLarge),
+    (status = 415, response = UnsupportedMediaType),
     (status = 422, response = Unprocessable),
 ))]
 #[put("/frameworks/{key}")]

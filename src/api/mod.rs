@@ -15,6 +15,7 @@ pub mod peer_groups;
 pub mod problems;
 pub mod rounds;
 pub mod scores;
+pub mod text;
 
 use actix_web::web;
 use serde::{Deserialize, Serialize};
@@ -40,7 +41,9 @@ use crate::state::AppState;
             problems::NotFound,
             problems::Conflict,
             problems::PreconditionFailed,
+            problems::RequestTimeout,
             problems::PayloadTooLarge,
+            problems::UnsupportedMediaType,
             problems::Unprocessable,
             problems::ServiceUnavailable,
         )

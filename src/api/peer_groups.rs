@@ -11,7 +11,8 @@ use validator::Validate;
 use super::{not_found, validated, with_conn};
 use crate::api::body::JsonBody;
 use crate::api::problems::{
-    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, RequestTimeout, Unauthorized,
+    Unprocessable, UnsupportedMediaType,
 };
 use crate::auth::Principal;
 use crate::db::audit::{self, NewAuditEvent};
@@ -182,7 +183,9 @@ async fn get_one(
     (status = 401, response = Unauthorized),
     (status = 403, response = Forbidden),
     (status = 409, response = Conflict),
+    (status = 408, response = RequestTimeout),
     (status = 413, response = PayloadTooLarge),
+    (status = 415, response = UnsupportedMediaType),
     (status = 422, response = Unprocessable),
 ))]
 #[post("/peer-groups")]
@@ -236,7 +239,9 @@ async fn create(
     (status = 401, response = Unauthorized),
     (status = 403, response = Forbidden),
     (status = 404, response = NotFound),
+    (status = 408, response = RequestTimeout),
     (status = 413, response = PayloadTooLarge),
+    (status = 415, response = UnsupportedMediaType),
     (status = 422, response = Unprocessable),
 ))]
 #[put("/peer-groups/{key}")]

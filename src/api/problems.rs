@@ -56,3 +56,16 @@ pub struct Unprocessable(pub Problem);
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json")]
 pub struct ServiceUnavailable(pub Problem);
+
+/// Reading the request body took longer than the configured limit (`DMA_BODY_READ_TIMEOUT_SECS`);
+/// the connection is closed after this response.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct RequestTimeout(pub Problem);
+
+/// The request body's `Content-Type` is not one this operation reads: JSON bodies must be
+/// `application/json`, optionally with `charset=utf-8` (the token endpoint also reads
+/// `application/x-www-form-urlencoded`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct UnsupportedMediaType(pub Problem);

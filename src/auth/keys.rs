@@ -149,6 +149,19 @@ impl TokenKeys {
             tracing::debug!("token refused: issued in the future");
             return Err(refused());
         }
+        // Claims become audit actors and organisation filters: a control character in one (an
+        // external issuer's odd `sub`) is refused like one in any other input, on both backends.
+        let texts = [Some(&c.sub), c.client_id.as_ref(), c.azp.as_ref()];
+        if texts
+            .into_iter()
+            .flatten()
+            .chain(c.orgs.iter())
+            .any(|t| t.chars().any(char::is_control))
+        {
+            return Err(AppError::Unauthorized(
+                "the bearer token's claims hold a control character".into(),
+            ));
+        }
         Ok(Principal {
             subject: c.sub,
             role: c.role,
@@ -280,6 +293,19 @@ mod tests {
             good.split('.').nth(1).unwrap()
         );
         assert!(k.verify(&none).is_err());
+    }
+
+    #[test]
+    fn claims_with_control_characters_are_refused() {
+        let k = keys();
+        let t = k.mint("a\u{0}b", None, Role::Admin, vec![], 60).unwrap();
+        assert_eq!(k.verify(&t).unwrap_err().problem().status, 401);
+        let t = k.mint("a", Some("c\n"), Role::Admin, vec![], 60).unwrap();
+        assert_eq!(k.verify(&t).unwrap_err().problem().status, 401);
+        let t = k
+            .mint("a", None, Role::Submitter, vec!["RA\u{7f}".into()], 60)
+            .unwrap();
+        assert_eq!(k.verify(&t).unwrap_err().problem().status, 401);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! wire-visible value types so the published schema is generated from the one definition.)
 
 pub mod answers;
+pub mod dates;
 pub mod divergence;
 pub mod figures;
 #[cfg(test)]

@@ -7,6 +7,7 @@ mod auth;
 mod contract;
 mod demo;
 mod divergence;
+mod edge;
 mod fixtures;
 mod frameworks;
 mod harness;

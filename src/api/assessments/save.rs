@@ -13,8 +13,8 @@ use super::{
 };
 use crate::api::body::JsonBody;
 use crate::api::problems::{
-    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized,
-    Unprocessable,
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, RequestTimeout,
+    Unauthorized, Unprocessable, UnsupportedMediaType,
 };
 use crate::api::rounds::locked_round_status;
 use crate::api::{validated, with_conn};
@@ -339,7 +339,9 @@ fn try_save(
     (status = 404, response = NotFound),
     (status = 409, response = Conflict),
     (status = 412, response = PreconditionFailed),
+    (status = 408, response = RequestTimeout),
     (status = 413, response = PayloadTooLarge),
+    (status = 415, response = UnsupportedMediaType),
     (status = 422, response = Unprocessable),
 ))]
 #[put("/rounds/{round}/assessments/{ods}/answers")]

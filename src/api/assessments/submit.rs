@@ -10,8 +10,8 @@ use super::save::ensure_editable;
 use super::{authorise, entity_key, if_match, if_match_header, load, parse_answers, respond, view};
 use crate::api::body::JsonBody;
 use crate::api::problems::{
-    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized,
-    Unprocessable,
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, RequestTimeout,
+    Unauthorized, Unprocessable, UnsupportedMediaType,
 };
 use crate::api::rounds::locked_round_status;
 use crate::api::{validated, with_conn};
@@ -117,7 +117,9 @@ pub struct Reopen {
     (status = 403, response = Forbidden),
     (status = 404, response = NotFound),
     (status = 409, response = Conflict),
+    (status = 408, response = RequestTimeout),
     (status = 413, response = PayloadTooLarge),
+    (status = 415, response = UnsupportedMediaType),
     (status = 422, response = Unprocessable),
 ))]
 #[post("/rounds/{round}/assessments/{ods}/reopen")]

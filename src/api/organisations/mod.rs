@@ -171,7 +171,9 @@ pub struct OrganisationFields {
     pub region_code: Option<String>,
     /// The ODS code of the organisation's ICB (an organisation of type `icb`).
     pub icb_code: Option<String>,
+    /// A date in the years 1900–2100.
     pub opened_on: Option<NaiveDate>,
+    /// A date in the years 1900–2100, not before `opened_on`.
     pub closed_on: Option<NaiveDate>,
     /// When the organisation closed by merging into another.
     pub successor_code: Option<String>,
@@ -194,7 +196,9 @@ pub struct NewOrganisation {
     pub region_code: Option<String>,
     /// The ODS code of the organisation's ICB (an organisation of type `icb`).
     pub icb_code: Option<String>,
+    /// A date in the years 1900–2100.
     pub opened_on: Option<NaiveDate>,
+    /// A date in the years 1900–2100, not before `opened_on`.
     pub closed_on: Option<NaiveDate>,
     /// When the organisation closed by merging into another.
     pub successor_code: Option<String>,

@@ -6,13 +6,15 @@ use actix_web::{HttpResponse, post, put, web};
 use super::{NewOrganisation, Organisation, OrganisationDetail, OrganisationFields, detail};
 use crate::api::body::JsonBody;
 use crate::api::problems::{
-    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, RequestTimeout, Unauthorized,
+    Unprocessable, UnsupportedMediaType,
 };
 use crate::api::{not_found, validated, with_conn};
 use crate::auth::Principal;
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::organisations::{self as orgs, OrganisationRow, PredecessorRow};
 use crate::db::{DbConnection, now};
+use crate::domain::dates;
 use crate::domain::organisation::{OdsCode, OrgType, region_name};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::state::AppState;
@@ -29,7 +31,9 @@ use crate::state::AppState;
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
+        (status = 408, response = RequestTimeout),
         (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
         (status = 422, response = Unprocessable),
     )
 )]
@@ -84,7 +88,9 @@ pub(super) async fn create(
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
+        (status = 408, response = RequestTimeout),
         (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
         (status = 422, response = Unprocessable),
     )
 )]
@@ -174,6 +180,16 @@ fn checked_row(
             errors.push(FieldError::new(
                 "closed_on",
                 "a successor needs a close date",
+            ));
+        }
+    }
+    for (name, d) in [("opened_on", &f.opened_on), ("closed_on", &f.closed_on)] {
+        if let Some(d) = d
+            && !dates::organisation_date_in_range(d)
+        {
+            errors.push(FieldError::new(
+                name,
+                dates::organisation_date_range_message(),
             ));
         }
     }

@@ -5,7 +5,8 @@ use actix_web::{HttpResponse, post, web};
 use super::{NewRound, Round};
 use crate::api::body::JsonBody;
 use crate::api::problems::{
-    BadRequest, Conflict, Forbidden, PayloadTooLarge, Unauthorized, Unprocessable,
+    BadRequest, Conflict, Forbidden, PayloadTooLarge, RequestTimeout, Unauthorized, Unprocessable,
+    UnsupportedMediaType,
 };
 use crate::api::{validated, with_conn};
 use crate::auth::Principal;
@@ -23,7 +24,9 @@ use crate::state::AppState;
     (status = 401, response = Unauthorized),
     (status = 403, response = Forbidden),
     (status = 409, response = Conflict),
+    (status = 408, response = RequestTimeout),
     (status = 413, response = PayloadTooLarge),
+    (status = 415, response = UnsupportedMediaType),
     (status = 422, response = Unprocessable),
 ))]
 #[post("/rounds")]

@@ -20,6 +20,7 @@ use super::not_found;
 use crate::db::DbConnection;
 use crate::db::frameworks::{self, FrameworkCache};
 use crate::db::rounds::{self as store, RoundRow};
+use crate::domain::dates;
 use crate::domain::framework::Framework;
 use crate::domain::lifecycle::RoundStatus;
 use crate::error::{AppError, AppResult};
@@ -90,6 +91,15 @@ fn valid_round_key(key: &str) -> Result<(), validator::ValidationError> {
     }
 }
 
+fn within_timestamp_range(t: &DateTime<Utc>) -> Result<(), validator::ValidationError> {
+    if dates::timestamp_in_range(t) {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("range")
+            .with_message(dates::timestamp_range_message().into()))
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRound {
@@ -101,7 +111,13 @@ pub struct NewRound {
     pub title: String,
     /// Key of a published framework.
     pub framework: String,
+    /// When the round opens: from 2000-01-01T00:00:00Z up to (not including)
+    /// 2101-01-01T00:00:00Z, i.e. in the years 2000–2100.
+    #[validate(custom(function = within_timestamp_range))]
     pub opens_at: DateTime<Utc>,
+    /// When the round closes, after it opens: from 2000-01-01T00:00:00Z up to (not including)
+    /// 2101-01-01T00:00:00Z, i.e. in the years 2000–2100.
+    #[validate(custom(function = within_timestamp_range))]
     pub closes_at: DateTime<Utc>,
     #[serde(default)]
     pub synthetic: bool,
