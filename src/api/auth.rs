@@ -27,23 +27,39 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// parameters it does not know, as RFC 6749 §3.2 requires of a token endpoint.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct TokenRequest {
-    /// `client_credentials` (optional in JSON).
+    /// `client_credentials` (optional in JSON); any other grant is refused (400).
+    #[schema(value_type = String, pattern = "^client_credentials$")]
     pub grant_type: Option<String>,
+    /// Required here unless the id and secret come in a Basic `Authorization` header (400
+    /// without either).
+    #[schema(value_type = String, required = true)]
     pub client_id: Option<String>,
+    /// Required here unless the id and secret come in a Basic `Authorization` header (400
+    /// without either).
+    #[schema(value_type = String, required = true)]
     pub client_secret: Option<String>,
 }
 
-/// The JSON form of [`TokenRequest`], which refuses unknown fields.
-#[derive(Debug, Deserialize)]
+/// The JSON form of [`TokenRequest`], which refuses unknown fields (documented as its own schema,
+/// with `additionalProperties: false`; the form-encoded body takes any other parameter).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct StrictTokenRequest {
+pub struct TokenRequestJson {
+    /// `client_credentials` (optional); any other grant is refused (400).
+    #[schema(value_type = String, pattern = "^client_credentials$")]
     grant_type: Option<String>,
+    /// Required here unless the id and secret come in a Basic `Authorization` header (400
+    /// without either).
+    #[schema(value_type = String, required = true)]
     client_id: Option<String>,
+    /// Required here unless the id and secret come in a Basic `Authorization` header (400
+    /// without either).
+    #[schema(value_type = String, required = true)]
     client_secret: Option<String>,
 }
 
-impl From<StrictTokenRequest> for TokenRequest {
-    fn from(r: StrictTokenRequest) -> Self {
+impl From<TokenRequestJson> for TokenRequest {
+    fn from(r: TokenRequestJson) -> Self {
         Self {
             grant_type: r.grant_type,
             client_id: r.client_id,
@@ -66,7 +82,7 @@ pub struct TokenResponse {
     operation_id = "issueToken",
     tag = "auth",
     request_body(content(
-        (TokenRequest = "application/json"),
+        (TokenRequestJson = "application/json"),
         (TokenRequest = "application/x-www-form-urlencoded"),
     )),
     responses(
@@ -164,7 +180,7 @@ fn parse_request(req: &HttpRequest, body: &[u8]) -> AppResult<TokenRequest> {
         serde_urlencoded::from_bytes(body)
             .map_err(|e| AppError::BadRequest(format!("invalid form body: {e}")))
     } else if content_type.starts_with("application/json") {
-        parse_json::<StrictTokenRequest>(body).map(TokenRequest::from)
+        parse_json::<TokenRequestJson>(body).map(TokenRequest::from)
     } else {
         Err(AppError::BadRequest(
             "send application/json or application/x-www-form-urlencoded".into(),

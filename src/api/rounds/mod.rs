@@ -99,9 +99,11 @@ pub struct NewRound {
     #[validate(length(min = 1, max = 200, message = "title must be 1 to 200 characters"))]
     #[schema(min_length = 1, max_length = 200)]
     pub title: String,
-    /// Key of a published framework.
+    /// Key of a published framework (422 otherwise).
+    #[schema(pattern = "^[a-z0-9._-]{1,64}$", example = "wgll-2025")]
     pub framework: String,
     pub opens_at: DateTime<Utc>,
+    /// After `opens_at` (422 otherwise).
     pub closes_at: DateTime<Utc>,
     #[serde(default)]
     pub synthetic: bool,
