@@ -6,7 +6,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Next, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
-use utoipa::OpenApi;
+use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -17,12 +17,21 @@ use crate::telemetry;
 
 /// The OpenAPI document of every route, generated from the handlers' annotations.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    App::new()
-        .into_utoipa_app()
-        .openapi(ApiDoc::openapi())
-        .configure(api::configure)
-        .split_for_parts()
-        .1
+    complete(
+        App::new()
+            .into_utoipa_app()
+            .openapi(ApiDoc::openapi())
+            .configure(api::configure)
+            .split_for_parts()
+            .1,
+    )
+}
+
+/// What is added to the document once every route is in it: the responses any operation may give
+/// (400, 413, 415, 429, 503), as references to the shared components.
+fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    api::problems::CommonResponses.modify(&mut doc);
+    doc
 }
 
 /// Builds the application exactly as production serves it (tests call this too).
@@ -50,6 +59,7 @@ pub fn build(
         .app_data(web::PayloadConfig::new(limit))
         .configure(api::configure)
         .split_for_parts();
+    let doc = complete(doc);
     let routes = web::Data::new(RouteTable::from_openapi(&doc));
     app.app_data(routes)
         .service(

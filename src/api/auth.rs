@@ -32,23 +32,39 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// field with a 400 naming it. Any other content type is a 415.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct TokenRequest {
-    /// `client_credentials` (optional in JSON).
+    /// `client_credentials` (optional in JSON); any other grant is refused (400).
+    #[schema(value_type = String, pattern = "^client_credentials$")]
     pub grant_type: Option<String>,
+    /// Required here unless the id and secret come in a Basic `Authorization` header (400
+    /// without either).
+    #[schema(value_type = String, required = true)]
     pub client_id: Option<String>,
+    /// Required here unless the id and secret come in a Basic `Authorization` header (400
+    /// without either).
+    #[schema(value_type = String, required = true)]
     pub client_secret: Option<String>,
 }
 
-/// The JSON form of [`TokenRequest`], which refuses unknown fields.
-#[derive(Debug, Deserialize)]
+/// The JSON form of [`TokenRequest`], which refuses unknown fields (documented as its own schema,
+/// with `additionalProperties: false`; the form-encoded body takes any other parameter).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct StrictTokenRequest {
+pub struct TokenRequestJson {
+    /// `client_credentials` (optional); any other grant is refused (400).
+    #[schema(value_type = String, pattern = "^client_credentials$")]
     grant_type: Option<String>,
+    /// Required here unless the id and secret come in a Basic `Authorization` header (400
+    /// without either).
+    #[schema(value_type = String, required = true)]
     client_id: Option<String>,
+    /// Required here unless the id and secret come in a Basic `Authorization` header (400
+    /// without either).
+    #[schema(value_type = String, required = true)]
     client_secret: Option<String>,
 }
 
-impl From<StrictTokenRequest> for TokenRequest {
-    fn from(r: StrictTokenRequest) -> Self {
+impl From<TokenRequestJson> for TokenRequest {
+    fn from(r: TokenRequestJson) -> Self {
         Self {
             grant_type: r.grant_type,
             client_id: r.client_id,
@@ -71,7 +87,7 @@ pub struct TokenResponse {
     operation_id = "issueToken",
     tag = "auth",
     request_body(content(
-        (TokenRequest = "application/json"),
+        (TokenRequestJson = "application/json"),
         (TokenRequest = "application/x-www-form-urlencoded"),
     )),
     responses(
@@ -168,7 +184,7 @@ fn parse_request(body: &RawBody) -> AppResult<TokenRequest> {
             serde_urlencoded::from_bytes(&body.bytes)
                 .map_err(|e| AppError::BadRequest(format!("invalid form body: {e}")))
         }
-        Media::Json => parse_json::<StrictTokenRequest>(&body.bytes).map(TokenRequest::from),
+        Media::Json => parse_json::<TokenRequestJson>(&body.bytes).map(TokenRequest::from),
         Media::Absent | Media::Other => Err(AppError::UnsupportedMediaType(
             "send `application/json` or `application/x-www-form-urlencoded` (optionally with \
              `; charset=utf-8`)"

@@ -4,7 +4,9 @@
 use actix_web::{HttpResponse, get, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{not_found, with_conn};
@@ -48,7 +50,11 @@ pub struct FrameworkSummary {
 }
 
 /// A whole framework (the document as saved) with its status.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+///
+/// Its schema is written out below rather than derived: the derive would give
+/// `allOf: [Framework, {status…}]`, and `Framework`, a strict request body, carries
+/// `additionalProperties: false`, which no detail (with its `status`) could satisfy.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct FrameworkDetail {
     pub status: FrameworkStatus,
     pub created_at: DateTime<Utc>,
@@ -56,6 +62,58 @@ pub struct FrameworkDetail {
     pub published_at: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub framework: Framework,
+}
+
+impl utoipa::PartialSchema for FrameworkDetail {
+    /// `Framework`'s members (open to these four more) and the status members.
+    fn schema() -> RefOr<Schema> {
+        let mut object = match Framework::schema() {
+            RefOr::T(Schema::Object(object)) => object,
+            // `Framework` derives an object schema; anything else is kept as it is.
+            other => return other,
+        };
+        let date_time = |nullable: bool| {
+            let kind = if nullable {
+                SchemaType::from_iter([Type::String, Type::Null])
+            } else {
+                SchemaType::new(Type::String)
+            };
+            RefOr::T(Schema::Object(
+                ObjectBuilder::new()
+                    .schema_type(kind)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+                    .build(),
+            ))
+        };
+        object.description =
+            Some("A whole framework (the document as saved) with its status.".into());
+        object.additional_properties = None;
+        object.properties.insert(
+            "status".into(),
+            RefOr::Ref(Ref::from_schema_name(FrameworkStatus::name())),
+        );
+        object
+            .properties
+            .insert("created_at".into(), date_time(false));
+        object
+            .properties
+            .insert("updated_at".into(), date_time(false));
+        object
+            .properties
+            .insert("published_at".into(), date_time(true));
+        object
+            .required
+            .extend(["status", "created_at", "updated_at"].map(String::from));
+        RefOr::T(Schema::Object(object))
+    }
+}
+
+impl ToSchema for FrameworkDetail {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((Framework::name().into(), Framework::schema()));
+        Framework::schemas(schemas);
+        schemas.push((FrameworkStatus::name().into(), FrameworkStatus::schema()));
+    }
 }
 
 fn summary(row: &FrameworkRow) -> AppResult<FrameworkSummary> {
@@ -139,7 +197,7 @@ async fn list(
 }
 
 /// One framework: the whole tree.
-#[utoipa::path(operation_id = "getFramework", tag = "frameworks", params(("key" = String, Path)), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getFramework", tag = "frameworks", params(("key" = String, Path, description = "Framework key", pattern = "^[a-z0-9._-]{1,64}$")), security(("bearer" = [])), responses(
     (status = 200, description = "The framework with its pillars, domains and questions", body = FrameworkDetail),
     (status = 401, response = Unauthorized),
     (status = 404, response = NotFound),
@@ -200,7 +258,7 @@ async fn create(
 }
 
 /// Replace a draft framework (admin); a published framework is immutable (409).
-#[utoipa::path(operation_id = "updateFramework", tag = "frameworks", params(("key" = String, Path)), request_body = Framework, security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "updateFramework", tag = "frameworks", params(("key" = String, Path, description = "Framework key", pattern = "^[a-z0-9._-]{1,64}$")), request_body = Framework, security(("bearer" = [])), responses(
     (status = 200, description = "The draft framework as replaced", body = FrameworkDetail),
     (status = 400, response = BadRequest),
     (status = 401, response = Unauthorized),
@@ -249,7 +307,7 @@ async fn update(
 }
 
 /// Publish a draft framework (admin): from now on it is immutable and rounds may use it.
-#[utoipa::path(operation_id = "publishFramework", tag = "frameworks", params(("key" = String, Path)), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "publishFramework", tag = "frameworks", params(("key" = String, Path, description = "Framework key", pattern = "^[a-z0-9._-]{1,64}$")), security(("bearer" = [])), responses(
     (status = 200, description = "The framework, now published and immutable", body = FrameworkDetail),
     (status = 401, response = Unauthorized),
     (status = 403, response = Forbidden),

@@ -33,7 +33,12 @@ use crate::state::AppState;
     info(title = "NHS digital maturity assessment API"),
     modifiers(&BearerAuth),
     components(
-        schemas(Problem),
+        schemas(
+            Problem,
+            crate::domain::organisation::OrgType,
+            organisations::RegionCode,
+            Format
+        ),
         responses(
             problems::BadRequest,
             problems::Unauthorized,
@@ -45,7 +50,9 @@ use crate::state::AppState;
             problems::PayloadTooLarge,
             problems::UnsupportedMediaType,
             problems::Unprocessable,
-            problems::ServiceUnavailable,
+            problems::UnsupportedMediaType,
+            problems::TooManyRequests,
+            problems::Unavailable,
         )
     ),
     tags(
@@ -128,9 +135,13 @@ where
 #[derive(Debug, Clone, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Pagination {
-    /// Page number, from 1.
-    #[validate(range(min = 1, max = 1_000_000, message = "page must be 1 or more"))]
-    #[param(minimum = 1, default = 1)]
+    /// Page number, from 1 (to 1000000).
+    #[validate(range(
+        min = 1,
+        max = 1_000_000,
+        message = "page must be between 1 and 1000000"
+    ))]
+    #[param(minimum = 1, maximum = 1000000, default = 1)]
     pub page: Option<i64>,
     /// Items per page, 1 to 500.
     #[validate(range(min = 1, max = 500, message = "per_page must be between 1 and 500"))]
@@ -158,6 +169,15 @@ pub struct Page<T> {
 pub fn validated<T: Validate>(body: T) -> AppResult<T> {
     body.validate()?;
     Ok(body)
+}
+
+/// The `format` query parameter of the endpoints that offer CSV (documentation of the values
+/// [`wants_csv`] accepts).
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum Format {
+    Json,
+    Csv,
 }
 
 /// Whether a `format` query parameter asks for CSV: `json` (or none) and `csv` are offered by the

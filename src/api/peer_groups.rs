@@ -157,7 +157,7 @@ async fn list(state: web::Data<AppState>, _who: Principal) -> AppResult<web::Jso
 }
 
 /// One peer group.
-#[utoipa::path(operation_id = "getPeerGroup", tag = "peer-groups", params(("key" = String, Path)), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getPeerGroup", tag = "peer-groups", params(("key" = String, Path, description = "Peer group key", pattern = "^[a-z0-9_-]{1,64}$")), security(("bearer" = [])), responses(
     (status = 200, description = "The peer group with its members", body = PeerGroup),
     (status = 401, response = Unauthorized),
     (status = 404, response = NotFound),
@@ -233,7 +233,7 @@ async fn create(
 }
 
 /// Replace a peer group's title and members (admin).
-#[utoipa::path(operation_id = "updatePeerGroup", tag = "peer-groups", params(("key" = String, Path)), request_body = PeerGroupFields, security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "updatePeerGroup", tag = "peer-groups", params(("key" = String, Path, description = "Peer group key", pattern = "^[a-z0-9_-]{1,64}$")), request_body = PeerGroupFields, security(("bearer" = [])), responses(
     (status = 200, description = "The peer group as replaced", body = PeerGroup),
     (status = 400, response = BadRequest),
     (status = 401, response = Unauthorized),
@@ -281,7 +281,7 @@ async fn update(
 }
 
 /// Delete a peer group (admin). The audit trail keeps its history.
-#[utoipa::path(operation_id = "deletePeerGroup", tag = "peer-groups", params(("key" = String, Path)), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "deletePeerGroup", tag = "peer-groups", params(("key" = String, Path, description = "Peer group key", pattern = "^[a-z0-9_-]{1,64}$")), security(("bearer" = [])), responses(
     (status = 204, description = "The peer group is deleted"),
     (status = 401, response = Unauthorized),
     (status = 403, response = Forbidden),

@@ -2,7 +2,8 @@
 //! referenced from each operation (`(status = 404, response = NotFound)`). Each wraps the RFC 9457
 //! [`Problem`] body that `AppError` renders; what turns an error into one of these is `error.rs`.
 
-use utoipa::ToResponse;
+use utoipa::openapi::Ref;
+use utoipa::{Modify, ToResponse};
 
 use crate::error::Problem;
 
@@ -51,12 +52,6 @@ pub struct PayloadTooLarge(pub Problem);
 #[response(content_type = "application/problem+json")]
 pub struct Unprocessable(pub Problem);
 
-/// The service cannot answer now (its database is unreachable, or too many requests wait for the
-/// same resource); retry shortly.
-#[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
-pub struct ServiceUnavailable(pub Problem);
-
 /// Reading the request body took longer than the configured limit (`DMA_BODY_READ_TIMEOUT_SECS`);
 /// the connection is closed after this response.
 #[derive(ToResponse)]
@@ -69,3 +64,69 @@ pub struct RequestTimeout(pub Problem);
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json")]
 pub struct UnsupportedMediaType(pub Problem);
+
+/// Too many requests from this caller in too short a time; wait the `Retry-After` seconds.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("Retry-After" = u32, description = "Seconds to wait before trying again"))
+)]
+pub struct TooManyRequests(pub Problem);
+
+/// The service cannot answer now (its database is unreachable, or too many requests wait for the
+/// same resource); retry shortly, after `Retry-After` seconds when it is sent.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("Retry-After" = u32, description = "Seconds to wait before trying again, when known"))
+)]
+pub struct Unavailable(pub Problem);
+
+/// The former name of [`Unavailable`] (the same component, `#/components/responses/Unavailable`).
+pub type ServiceUnavailable = Unavailable;
+
+/// The responses any operation may give whatever it does, added to every operation of the
+/// document by [`CommonResponses`]: a request that cannot be read (400), a body not received in
+/// time (408), a body over the limit
+/// (413), a body of the wrong content type (415), a caller over its rate (429), a service too busy
+/// or without its database (503).
+pub const COMMON: [(&str, &str); 6] = [
+    ("400", "BadRequest"),
+    ("408", "RequestTimeout"),
+    ("413", "PayloadTooLarge"),
+    ("415", "UnsupportedMediaType"),
+    ("429", "TooManyRequests"),
+    ("503", "Unavailable"),
+];
+
+/// Adds the [`COMMON`] responses, as `$ref`s to the shared components, to every operation that does
+/// not declare that status itself. Applied once to the assembled document (`app::openapi`), after
+/// the routes are collected, so no handler has to list them.
+pub struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                for (status, component) in COMMON {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| Ref::from_response_name(component).into());
+                }
+            }
+        }
+    }
+}

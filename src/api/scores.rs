@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::organisations::{parse_region_filter, parse_type_filter};
+use super::Format;
+use super::organisations::{RegionCode, parse_region_filter, parse_type_filter};
 use super::rounds::{cached_round_framework, find_round};
 use super::{not_found, with_conn};
 use crate::api::problems::{BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
@@ -22,6 +23,7 @@ use crate::db::scores as store;
 use crate::db::{DbConnection, rounds};
 use crate::domain::figures::zero_noise;
 use crate::domain::framework::Pillar;
+use crate::domain::organisation::OrgType;
 use crate::domain::scoring::{DomainScore, PillarScore, Scores};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -84,14 +86,19 @@ pub struct RoundScores {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ScoresQuery {
+    /// Only organisations of this type.
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", value_type = Option<OrgType>)]
     pub org_type: Option<String>,
+    /// Only organisations in this NHS England region.
+    #[param(value_type = Option<RegionCode>)]
     pub region: Option<String>,
+    /// Only organisations of this ICB (its ODS code).
     pub icb: Option<String>,
-    /// Only this pillar.
+    /// Only this pillar; a key that is not a pillar of the round's framework is refused (422).
     pub pillar: Option<String>,
-    /// `json` (default) or `csv`.
+    /// `json` (default) or `csv`; any other value is a 400.
+    #[param(value_type = Option<Format>)]
     pub format: Option<String>,
 }
 
@@ -260,7 +267,7 @@ fn to_csv(s: &RoundScores) -> AppResult<String> {
 
 /// Scores of the submitted returns of a round. `format=csv` gives one row per organisation with a
 /// column per pillar.
-#[utoipa::path(operation_id = "getRoundScores", tag = "scores", params(("round" = String, Path), ScoresQuery), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getRoundScores", tag = "scores", params(("round" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), ScoresQuery), security(("bearer" = [])), responses(
     (status = 200, description = "The round's scores: JSON by default, or CSV (one row per organisation, a column per pillar) with `format=csv`",
         content((RoundScores = "application/json"), (String = "text/csv"))),
     (status = 400, response = BadRequest),
@@ -320,7 +327,7 @@ pub struct OrganisationHistory {
 }
 
 /// One organisation's stored scores in every round it submitted, oldest first.
-#[utoipa::path(operation_id = "getOrganisationScores", tag = "scores", params(("ods" = String, Path)), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getOrganisationScores", tag = "scores", params(("ods" = String, Path, description = "ODS code", pattern = "^[A-Z0-9]{3,6}$")), security(("bearer" = [])), responses(
     (status = 200, description = "The organisation's stored scores in each round it submitted", body = OrganisationHistory),
     (status = 401, response = Unauthorized),
     (status = 403, response = Forbidden),

@@ -22,6 +22,7 @@ pub struct NewClient {
     /// ODS codes a submitter may act for (required for submitters, empty otherwise).
     #[serde(default)]
     #[validate(length(max = 500, message = "at most 500 organisations"))]
+    #[schema(max_items = 500)]
     pub organisations: Vec<String>,
 }
 

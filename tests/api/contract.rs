@@ -342,3 +342,97 @@ fn the_token_command_never_invents_a_signing_secret() {
         "the token is signed with the server's secret"
     );
 }
+
+/// Every operation of the generated document, with its path and method.
+fn operations(doc: &Value) -> Vec<(String, String, &Value)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            if op.get("responses").is_some() {
+                out.push((method.to_uppercase(), path.clone(), op));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn openapi_operations_declare_each_parameter_name_once() {
+    let doc = serde_json::to_value(dma::app::openapi()).unwrap();
+    let ops = operations(&doc);
+    assert!(ops.len() > 30, "{} operations", ops.len());
+    let mut problems = Vec::new();
+    for (method, path, op) in ops {
+        let mut seen = std::collections::BTreeMap::new();
+        for p in op["parameters"].as_array().into_iter().flatten() {
+            let name = p["name"].as_str().expect("a parameter has a name");
+            let at = p["in"].as_str().expect("a parameter has a location");
+            if let Some(before) = seen.insert(name.to_ascii_lowercase(), at) {
+                problems.push(format!(
+                    "{method} {path}: `{name}` declared in {before} and in {at}"
+                ));
+            }
+        }
+        // Every `{name}` of the template is declared, and declared in the path.
+        for segment in path.split('/').filter(|s| s.starts_with('{')) {
+            let name = segment.trim_matches(['{', '}']);
+            if seen.get(name) != Some(&"path") {
+                problems.push(format!("{method} {path}: `{name}` is not a path parameter"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn openapi_every_operation_documents_the_common_problem_responses() {
+    let doc = serde_json::to_value(dma::app::openapi()).unwrap();
+    let components = &doc["components"]["responses"];
+    for (status, name) in dma::api::problems::COMMON {
+        let c = &components[name];
+        assert!(c["description"].is_string(), "{name}: {c}");
+        assert_eq!(
+            c["content"]["application/problem+json"]["schema"]["$ref"],
+            "#/components/schemas/Problem",
+            "{name}"
+        );
+        if matches!(status, "429" | "503") {
+            assert!(c["headers"]["Retry-After"].is_object(), "{name}: {c}");
+        }
+    }
+    let mut missing = Vec::new();
+    for (method, path, op) in operations(&doc) {
+        for (status, name) in dma::api::problems::COMMON {
+            let reference = format!("#/components/responses/{name}");
+            if op["responses"][status]["$ref"] != reference.as_str() {
+                missing.push(format!(
+                    "{method} {path} {status}: {}",
+                    op["responses"][status]
+                ));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+#[test]
+fn openapi_flags_pattern_names_every_flag_code() {
+    let doc = serde_json::to_value(dma::app::openapi()).unwrap();
+    let params = doc["paths"]["/api/v1/rounds/{round}/divergence"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let flags = params.iter().find(|p| p["name"] == "flags").unwrap();
+    let pattern = flags["schema"]["pattern"].as_str().unwrap();
+    // The codes of the pattern: each alternation lists every code once.
+    let mut named: Vec<&str> = pattern
+        .split(|c: char| !(c.is_ascii_uppercase() || c == '_'))
+        .filter(|w| w.len() > 1)
+        .collect();
+    named.sort_unstable();
+    let mut expected: Vec<&str> = dma::domain::divergence::Flag::ALL
+        .iter()
+        .flat_map(|f| [f.as_str(), f.as_str()])
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(named, expected, "{pattern}");
+}

@@ -298,6 +298,16 @@ async fn the_normal_method_and_the_previous_round_follow_the_spec() {
     app.get("/api/v1/rounds/2025/divergence?p_method=bayes", Some(&t))
         .await
         .assert_problem(422);
+    // The bounds the document states for min_ref_n: analysts may go down to 2, nobody above 10000.
+    app.get("/api/v1/rounds/2025/divergence?min_ref_n=10001", Some(&t))
+        .await
+        .assert_problem(422);
+    app.get("/api/v1/rounds/2025/divergence?min_ref_n=1", Some(&t))
+        .await
+        .assert_problem(422);
+    app.get("/api/v1/rounds/2025/divergence?min_ref_n=10000", Some(&t))
+        .await
+        .assert_ok(200);
     app.get("/api/v1/rounds/2025/divergence?pillar=nope", Some(&t))
         .await
         .assert_problem(422);

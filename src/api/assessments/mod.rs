@@ -222,7 +222,7 @@ pub(crate) fn entity_key(round: &str, ods: &str) -> String {
 }
 
 /// One organisation's return for a round, with an `ETag` for conditional saves.
-#[utoipa::path(operation_id = "getAssessment", tag = "assessments", params(("round" = String, Path), ("ods" = String, Path)), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getAssessment", tag = "assessments", params(("round" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), ("ods" = String, Path, description = "ODS code", pattern = "^[A-Z0-9]{3,6}$")), security(("bearer" = [])), responses(
     (status = 200, description = "The return with its answers and status; `ETag` names its version", body = AssessmentView, headers(("ETag" = String))),
     (status = 401, response = Unauthorized),
     (status = 403, response = Forbidden),
@@ -256,7 +256,7 @@ pub struct HistoryEvent {
 }
 
 /// The audit trail of one return, oldest first.
-#[utoipa::path(operation_id = "getAssessmentHistory", tag = "assessments", params(("round" = String, Path), ("ods" = String, Path)), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getAssessmentHistory", tag = "assessments", params(("round" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), ("ods" = String, Path, description = "ODS code", pattern = "^[A-Z0-9]{3,6}$")), security(("bearer" = [])), responses(
     (status = 200, description = "The return's audit trail, oldest first", body = Vec<HistoryEvent>),
     (status = 401, response = Unauthorized),
     (status = 403, response = Forbidden),

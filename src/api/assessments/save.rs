@@ -329,7 +329,7 @@ fn try_save(
 /// and `null` clears it (a `null` value removes the answer with its evidence). Unknown members are
 /// refused (422). With `If-Match` and a stale ETag nothing changes (412). The round must be open (409).
 #[utoipa::path(operation_id = "saveAnswers", tag = "assessments",
-    params(("round" = String, Path), ("ods" = String, Path),
+    params(("round" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), ("ods" = String, Path, description = "ODS code", pattern = "^[A-Z0-9]{3,6}$"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version being edited")),
     request_body = SaveAnswers, security(("bearer" = [])), responses(
     (status = 200, description = "The return with the answers merged in; `ETag` names the new version", body = AssessmentView, headers(("ETag" = String))),

@@ -30,7 +30,7 @@ use crate::state::AppState;
 /// Submit a return: every applicable mandatory question must be answered (422 listing the
 /// missing keys); scores are computed and stored with it; the return becomes read-only.
 #[utoipa::path(operation_id = "submitAssessment", tag = "assessments",
-    params(("round" = String, Path), ("ods" = String, Path),
+    params(("round" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), ("ods" = String, Path, description = "ODS code", pattern = "^[A-Z0-9]{3,6}$"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version being submitted")),
     security(("bearer" = [])), responses(
     (status = 200, description = "The submitted return, its scores now stored; `ETag` names the new version", body = super::AssessmentView, headers(("ETag" = String))),
@@ -109,7 +109,7 @@ pub struct Reopen {
 
 /// Re-open a submitted return (admin, with a reason): it becomes editable again; scores are
 /// replaced when it is submitted again.
-#[utoipa::path(operation_id = "reopenAssessment", tag = "assessments", params(("round" = String, Path), ("ods" = String, Path)),
+#[utoipa::path(operation_id = "reopenAssessment", tag = "assessments", params(("round" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), ("ods" = String, Path, description = "ODS code", pattern = "^[A-Z0-9]{3,6}$")),
     request_body = Reopen, security(("bearer" = [])), responses(
     (status = 200, description = "The return, re-opened and editable again; `ETag` names the new version", body = super::AssessmentView, headers(("ETag" = String))),
     (status = 400, response = BadRequest),

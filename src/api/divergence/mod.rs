@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::organisations::{parse_region_filter, parse_type_filter};
+use super::Format;
+use super::organisations::{RegionCode, parse_region_filter, parse_type_filter};
 use super::rounds::find_round;
 use super::{not_found, with_conn};
 use crate::api::problems::{BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
@@ -26,6 +27,7 @@ use crate::domain::divergence::{
     OptionsPatch, aggregate, analyse,
 };
 use crate::domain::lifecycle::RoundStatus;
+use crate::domain::organisation::OrgType;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use load::Loaded;
@@ -43,9 +45,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AnalysisQuery {
-    /// Round to measure change against (default: the latest earlier round on a comparable framework).
+    /// Round to measure change against (default: the latest earlier round on a comparable
+    /// framework); an unknown or incomparable round is refused (422).
+    #[param(pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", example = "2024-25")]
     pub previous_round: Option<String>,
-    /// `type` (same organisation type nationally, the default) or `peer_group:{key}`.
+    /// `type` (same organisation type nationally, the default) or `peer_group:{key}`; an unknown
+    /// peer group is refused (422).
+    #[param(
+        pattern = "^(type|type_national|peer_group:[a-z0-9_-]{1,64})$",
+        example = "type"
+    )]
     pub reference: Option<String>,
 }
 
@@ -53,16 +62,22 @@ pub struct AnalysisQuery {
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DivergenceQuery {
-    /// Only this pillar (`overall` for the overall score).
+    /// Only this pillar (`overall` for the overall score); a key that is not a pillar of the
+    /// round's framework is refused (422).
     pub pillar: Option<String>,
+    /// Only organisations of this type.
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", value_type = Option<OrgType>)]
     pub org_type: Option<String>,
+    /// Only organisations in this NHS England region.
+    #[param(value_type = Option<RegionCode>)]
     pub region: Option<String>,
+    /// Only organisations of this ICB (its ODS code).
     pub icb: Option<String>,
+    /// Only this organisation (its ODS code).
     pub ods: Option<String>,
     /// `json` (default) or `csv`; any other value is a 400.
-    #[param(pattern = "^(json|csv)$")]
+    #[param(value_type = Option<Format>)]
     pub format: Option<String>,
 }
 
@@ -73,6 +88,7 @@ pub struct AggregateQuery {
     /// Only this pillar (`overall` for the overall score).
     pub pillar: Option<String>,
     /// Only this region (for ICBs: those in the region).
+    #[param(value_type = Option<RegionCode>)]
     pub region: Option<String>,
 }
 
@@ -87,7 +103,11 @@ pub struct FlagQuery {
     /// are left out.
     pub tested_only: Option<bool>,
     /// Only rows carrying at least one of these flag codes, comma-separated (e.g.
-    /// `LEVEL_BELOW_PEERS,PRIORITY_FALLING_BEHIND`); an unknown code is refused (422).
+    /// `LEVEL_BELOW_PEERS,PRIORITY_FALLING_BEHIND`); an unknown code is refused (422). Spaces
+    /// around a code and empty items are ignored.
+    #[param(
+        pattern = "^ *(?:(?:LEVEL_BELOW_PEERS|LEVEL_ABOVE_PEERS|PROGRESS_BELOW_PEERS|PROGRESS_ABOVE_PEERS|TREND_BELOW_PEERS|TREND_ABOVE_PEERS|GAP_WIDENING_BEHIND|GAP_WIDENING_AHEAD|PRIORITY_FALLING_BEHIND) *)?(?:, *(?:(?:LEVEL_BELOW_PEERS|LEVEL_ABOVE_PEERS|PROGRESS_BELOW_PEERS|PROGRESS_ABOVE_PEERS|TREND_BELOW_PEERS|TREND_ABOVE_PEERS|GAP_WIDENING_BEHIND|GAP_WIDENING_AHEAD|PRIORITY_FALLING_BEHIND) *)?)*$"
+    )]
     pub flags: Option<String>,
 }
 
@@ -199,7 +219,7 @@ fn check_filters(q: &mut DivergenceQuery) -> AppResult<bool> {
 
 /// Every organisation × pillar of a round (plus `overall`), with level, change and trend blocks,
 /// flags and reasons. Filters apply after the analysis, so q-values never depend on them.
-#[utoipa::path(operation_id = "getRoundDivergence", tag = "divergence", params(("round" = String, Path), AnalysisQuery, DivergenceQuery, FlagQuery, OptionsPatch), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getRoundDivergence", tag = "divergence", params(("round" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), AnalysisQuery, DivergenceQuery, FlagQuery, OptionsPatch), security(("bearer" = [])), responses(
     (status = 200, description = "Every organisation × pillar row with its flags and reasons: JSON by default, or CSV with `format=csv`",
         content((DivergenceReport = "application/json"), (String = "text/csv"))),
     (status = 400, response = BadRequest),
@@ -282,7 +302,7 @@ fn keep(r: &DivergenceRow, q: &DivergenceQuery, who: &Principal, loaded: &Loaded
 }
 
 /// One organisation: every pillar and metric, its lineage and its peers' distribution.
-#[utoipa::path(operation_id = "getOrganisationDivergence", tag = "divergence", params(("round" = String, Path), ("ods" = String, Path), AnalysisQuery, OptionsPatch), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getOrganisationDivergence", tag = "divergence", params(("round" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), ("ods" = String, Path, description = "ODS code", pattern = "^[A-Z0-9]{3,6}$"), AnalysisQuery, OptionsPatch), security(("bearer" = [])), responses(
     (status = 200, description = "The organisation's divergence in every pillar and metric, with its peers' distribution", body = OrganisationDivergence),
     (status = 400, response = BadRequest),
     (status = 401, response = Unauthorized),
@@ -369,7 +389,7 @@ async fn aggregate_view(
 
 /// ICBs compared with each other on the indirectly standardised gap (mean of each member's gap to
 /// its own type's median), so the mix of trust types does not decide (analysts and admins).
-#[utoipa::path(operation_id = "getIcbDivergence", tag = "divergence", params(("round" = String, Path), AnalysisQuery, AggregateQuery, FlagQuery, OptionsPatch), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getIcbDivergence", tag = "divergence", params(("round" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), AnalysisQuery, AggregateQuery, FlagQuery, OptionsPatch), security(("bearer" = [])), responses(
     (status = 200, description = "ICBs compared on the indirectly standardised gap", body = AggregateReport),
     (status = 400, response = BadRequest),
     (status = 401, response = Unauthorized),
@@ -403,7 +423,7 @@ async fn icbs(
 }
 
 /// Regions compared with each other on the indirectly standardised gap (analysts and admins).
-#[utoipa::path(operation_id = "getRegionDivergence", tag = "divergence", params(("round" = String, Path), AnalysisQuery, AggregateQuery, FlagQuery, OptionsPatch), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getRegionDivergence", tag = "divergence", params(("round" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), AnalysisQuery, AggregateQuery, FlagQuery, OptionsPatch), security(("bearer" = [])), responses(
     (status = 200, description = "Regions compared on the indirectly standardised gap", body = AggregateReport),
     (status = 400, response = BadRequest),
     (status = 401, response = Unauthorized),

@@ -91,9 +91,10 @@ pub struct OrganisationDetail {
 pub struct OrganisationQuery {
     /// Organisation type (care setting), e.g. `acute`.
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", value_type = Option<OrgType>)]
     pub org_type: Option<String>,
     /// NHS England region code, e.g. `Y62`.
+    #[param(value_type = Option<RegionCode>)]
     pub region: Option<String>,
     /// ICB ODS code, e.g. `QOP`.
     pub icb: Option<String>,
@@ -101,6 +102,19 @@ pub struct OrganisationQuery {
     pub q: Option<String>,
     /// `true` (default): open today; `false`: closed.
     pub active: Option<bool>,
+}
+
+/// An NHS England region code, as the `region` filters and `region_code` take it (documentation of
+/// the values [`parse_region_filter`] and the register accept: `domain::organisation::REGIONS`).
+#[derive(Debug, Clone, Copy, ToSchema)]
+pub enum RegionCode {
+    Y56,
+    Y58,
+    Y59,
+    Y60,
+    Y61,
+    Y62,
+    Y63,
 }
 
 /// Checks an optional `type` filter names a known organisation type.
@@ -166,16 +180,21 @@ pub struct OrganisationFields {
     pub name: String,
     /// One of acute, acute_specialist, mental_health, community, ambulance, online, icb,
     /// gp_practice, social_care.
+    #[schema(value_type = OrgType)]
     pub org_type: String,
     /// Region code (Y56, Y58–Y63); null for national organisations.
+    #[schema(value_type = Option<RegionCode>)]
     pub region_code: Option<String>,
-    /// The ODS code of the organisation's ICB (an organisation of type `icb`).
+    /// The ODS code of the organisation's ICB (a registered organisation of type `icb`, else 422).
+    #[schema(pattern = "^[A-Z0-9]{3,6}$")]
     pub icb_code: Option<String>,
     /// A date in the years 1900–2100.
     pub opened_on: Option<NaiveDate>,
-    /// A date in the years 1900–2100, not before `opened_on`.
+    /// A date in the years 1900–2100, not before `opened_on` (422 otherwise).
     pub closed_on: Option<NaiveDate>,
-    /// When the organisation closed by merging into another.
+    /// When the organisation closed by merging into another: that organisation's ODS code (a
+    /// registered organisation, else 422).
+    #[schema(pattern = "^[A-Z0-9]{3,6}$")]
     pub successor_code: Option<String>,
 }
 
@@ -191,16 +210,21 @@ pub struct NewOrganisation {
     pub name: String,
     /// One of acute, acute_specialist, mental_health, community, ambulance, online, icb,
     /// gp_practice, social_care.
+    #[schema(value_type = OrgType)]
     pub org_type: String,
     /// Region code (Y56, Y58–Y63); null for national organisations.
+    #[schema(value_type = Option<RegionCode>)]
     pub region_code: Option<String>,
-    /// The ODS code of the organisation's ICB (an organisation of type `icb`).
+    /// The ODS code of the organisation's ICB (a registered organisation of type `icb`, else 422).
+    #[schema(pattern = "^[A-Z0-9]{3,6}$")]
     pub icb_code: Option<String>,
     /// A date in the years 1900–2100.
     pub opened_on: Option<NaiveDate>,
-    /// A date in the years 1900–2100, not before `opened_on`.
+    /// A date in the years 1900–2100, not before `opened_on` (422 otherwise).
     pub closed_on: Option<NaiveDate>,
-    /// When the organisation closed by merging into another.
+    /// When the organisation closed by merging into another: that organisation's ODS code (a
+    /// registered organisation, else 422).
+    #[schema(pattern = "^[A-Z0-9]{3,6}$")]
     pub successor_code: Option<String>,
 }
 

@@ -57,7 +57,7 @@ pub(super) async fn list(
 #[utoipa::path(
     operation_id = "getOrganisation",
     tag = "organisations",
-    params(("ods" = String, Path, description = "ODS code")),
+    params(("ods" = String, Path, description = "ODS code", pattern = "^[A-Z0-9]{3,6}$")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The organisation with its predecessors and successor", body = OrganisationDetail),

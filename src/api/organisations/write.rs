@@ -79,7 +79,7 @@ pub(super) async fn create(
 #[utoipa::path(
     operation_id = "updateOrganisation",
     tag = "organisations",
-    params(("ods" = String, Path, description = "ODS code")),
+    params(("ods" = String, Path, description = "ODS code", pattern = "^[A-Z0-9]{3,6}$")),
     request_body = OrganisationFields,
     security(("bearer" = [])),
     responses(

@@ -65,7 +65,7 @@ pub struct Completion {
 
 /// Every in-scope organisation with its return's status, and counts by status, type and region
 /// (analysts and admins). In scope: open on the round's `opens_at` and of a type some domain applies to.
-#[utoipa::path(operation_id = "getRoundCompletion", tag = "rounds", params(("key" = String, Path)), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getRoundCompletion", tag = "rounds", params(("key" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")), security(("bearer" = [])), responses(
     (status = 200, description = "Every in-scope organisation with its return's status, and counts", body = Completion),
     (status = 401, response = Unauthorized),
     (status = 403, response = Forbidden),

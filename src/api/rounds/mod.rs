@@ -109,13 +109,14 @@ pub struct NewRound {
     #[validate(length(min = 1, max = 200, message = "title must be 1 to 200 characters"))]
     #[schema(min_length = 1, max_length = 200)]
     pub title: String,
-    /// Key of a published framework.
+    /// Key of a published framework (422 otherwise).
+    #[schema(pattern = "^[a-z0-9._-]{1,64}$", example = "wgll-2025")]
     pub framework: String,
     /// When the round opens: from 2000-01-01T00:00:00Z up to (not including)
     /// 2101-01-01T00:00:00Z, i.e. in the years 2000–2100.
     #[validate(custom(function = within_timestamp_range))]
     pub opens_at: DateTime<Utc>,
-    /// When the round closes, after it opens: from 2000-01-01T00:00:00Z up to (not including)
+    /// When the round closes, after `opens_at` (422 otherwise): from 2000-01-01T00:00:00Z up to (not including)
     /// 2101-01-01T00:00:00Z, i.e. in the years 2000–2100.
     #[validate(custom(function = within_timestamp_range))]
     pub closes_at: DateTime<Utc>,

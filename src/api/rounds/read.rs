@@ -25,7 +25,7 @@ pub(super) async fn list(
 }
 
 /// One round.
-#[utoipa::path(operation_id = "getRound", tag = "rounds", params(("key" = String, Path)), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getRound", tag = "rounds", params(("key" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")), security(("bearer" = [])), responses(
     (status = 200, description = "The round", body = Round),
     (status = 401, response = Unauthorized),
     (status = 404, response = NotFound),

@@ -69,7 +69,7 @@ async fn respond_transition(
 }
 
 /// Open a planned round for returns (admin).
-#[utoipa::path(operation_id = "openRound", tag = "rounds", params(("key" = String, Path)), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "openRound", tag = "rounds", params(("key" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")), security(("bearer" = [])), responses(
     (status = 200, description = "The round, now open for returns", body = Round),
     (status = 401, response = Unauthorized),
     (status = 403, response = Forbidden),
@@ -86,7 +86,7 @@ pub(super) async fn open(
 }
 
 /// Close an open round (admin).
-#[utoipa::path(operation_id = "closeRound", tag = "rounds", params(("key" = String, Path)), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "closeRound", tag = "rounds", params(("key" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")), security(("bearer" = [])), responses(
     (status = 200, description = "The round, now closed", body = Round),
     (status = 401, response = Unauthorized),
     (status = 403, response = Forbidden),
@@ -103,7 +103,7 @@ pub(super) async fn close(
 }
 
 /// Publish a closed round's results (admin).
-#[utoipa::path(operation_id = "publishRound", tag = "rounds", params(("key" = String, Path)), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "publishRound", tag = "rounds", params(("key" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")), security(("bearer" = [])), responses(
     (status = 200, description = "The round, its results now published", body = Round),
     (status = 401, response = Unauthorized),
     (status = 403, response = Forbidden),

@@ -20,11 +20,16 @@ pub struct FlagFilter {
 }
 
 impl FlagFilter {
-    /// Parses comma-separated flag codes (`LEVEL_BELOW_PEERS,TREND_BELOW_PEERS`); blanks around
-    /// and between codes are ignored. The error names the first unknown code.
+    /// Parses comma-separated flag codes (`LEVEL_BELOW_PEERS,TREND_BELOW_PEERS`); spaces around
+    /// codes and empty items are ignored (exactly what the `flags` parameter's pattern in the
+    /// OpenAPI document allows). The error names the first unknown code.
     pub fn parse_codes(raw: &str) -> Result<Vec<Flag>, String> {
         let mut out = Vec::new();
-        for code in raw.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        for code in raw
+            .split(',')
+            .map(|c| c.trim_matches(' '))
+            .filter(|c| !c.is_empty())
+        {
             let flag = Flag::parse(code).ok_or_else(|| {
                 let known: Vec<&str> = Flag::ALL.iter().map(|f| f.as_str()).collect();
                 format!("unknown flag code `{code}` (one of {})", known.join(", "))

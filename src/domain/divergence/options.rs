@@ -32,25 +32,41 @@ impl PMethod {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OptionsPatch {
-    /// Minimum coverage for a score to count (default 0.8).
+    /// Minimum coverage for a score to count, 0 to 1 (default 0.8).
+    #[param(minimum = 0.0, maximum = 1.0)]
     pub min_coverage: Option<f64>,
-    /// Minimum reference size for inference (default 5).
+    /// Minimum reference size for inference (default 5), at most 10000. The schema states the
+    /// bound every caller may use, 5: analysts and admins may also go down to 2, but a submitter
+    /// below 5 is refused (403), since smaller references would give away other organisations'
+    /// scores.
+    #[param(minimum = 5, maximum = 10000)]
     pub min_ref_n: Option<usize>,
     /// `t` (default) or `normal`.
+    #[param(value_type = Option<PMethod>)]
     pub p_method: Option<String>,
-    /// Benjamini–Hochberg false discovery rate (default 0.05).
+    /// Benjamini–Hochberg false discovery rate, strictly between 0 and 1 (default 0.05).
+    #[param(exclusive_minimum = 0.0, exclusive_maximum = 1.0)]
     pub alpha_fdr: Option<f64>,
-    /// Materiality of a level gap on a 1–5 scale (default 0.5).
+    /// Materiality of a level gap on a 1–5 scale, ≥ 0 (default 0.5).
+    #[param(minimum = 0.0)]
     pub delta_level: Option<f64>,
-    /// Materiality of excess progress (default 0.25).
+    /// Materiality of excess progress, ≥ 0 (default 0.25).
+    #[param(minimum = 0.0)]
     pub delta_change: Option<f64>,
-    /// Materiality of a slope difference per round (default 0.15).
+    /// Materiality of a slope difference per round, ≥ 0 (default 0.15).
+    #[param(minimum = 0.0)]
     pub delta_slope: Option<f64>,
-    /// 95% tier p threshold (default 0.05).
+    /// 95% tier p threshold, strictly between 0 and 1 and not below `tier_alarm` (default 0.05).
+    #[param(exclusive_minimum = 0.0, exclusive_maximum = 1.0)]
     pub tier_alert: Option<f64>,
-    /// 99.8% tier p threshold (default 0.002).
+    /// 99.8% tier p threshold, strictly between 0 and 1 and not above `tier_alert` (default
+    /// 0.002).
+    #[param(exclusive_minimum = 0.0, exclusive_maximum = 1.0)]
     pub tier_alarm: Option<f64>,
 }
+
+/// The largest `min_ref_n` a reader may ask for (far above any organisation type's size).
+pub const MAX_MIN_REF_N: usize = 10_000;
 
 /// A problem with one option: the option's name (as in [`Options`] and [`OptionsPatch`]) and a
 /// sentence saying what is wrong.
@@ -186,9 +202,9 @@ impl Options {
             "min_coverage must be between 0 and 1",
         );
         need(
-            self.min_ref_n >= 2,
+            (2..=MAX_MIN_REF_N).contains(&self.min_ref_n),
             "min_ref_n",
-            "min_ref_n must be at least 2",
+            &format!("min_ref_n must be between 2 and {MAX_MIN_REF_N}"),
         );
         for (name, v) in [
             ("s_min_level", self.s_min_level),

@@ -20,7 +20,7 @@ pub use validate::{MAX_BANDS, MAX_OPTIONS, MAX_QUESTIONS, Problem};
 #[serde(deny_unknown_fields)]
 pub struct Framework {
     /// Stable key: lower-case letters, digits, `-`, `.`, `_`; at most 64 characters.
-    #[schema(example = "wgll-2025")]
+    #[schema(example = "wgll-2025", pattern = "^[a-z0-9._-]{1,64}$")]
     pub key: String,
     #[schema(example = "What Good Looks Like DMA 2025")]
     pub title: String,
@@ -70,7 +70,7 @@ pub struct CarriesOver {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Pillar {
-    #[schema(example = "well_led")]
+    #[schema(example = "well_led", pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub key: String,
     #[schema(example = "Well led")]
     pub title: String,
@@ -82,7 +82,7 @@ pub struct Pillar {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Domain {
-    #[schema(example = "leadership")]
+    #[schema(example = "leadership", pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub key: String,
     #[schema(example = "Leadership")]
     pub title: String,
@@ -100,7 +100,7 @@ pub struct Domain {
 #[serde(deny_unknown_fields)]
 pub struct Question {
     /// Stable key (FHIR `linkId`): letters, digits, `-`, `_`, `.`; at most 64 characters.
-    #[schema(example = "WL-01")]
+    #[schema(example = "WL-01", pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub key: String,
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
