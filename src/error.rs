@@ -65,6 +65,13 @@ pub enum AppError {
     },
     #[error("{0}")]
     Unavailable(String),
+    /// The caller is over its rate limit or its share of expensive work; `retry_after` is in
+    /// whole seconds (sent as `Retry-After`).
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after: u64 },
+    /// The service as a whole is at its bound on expensive work: retry after `retry_after` seconds.
+    #[error("{detail}")]
+    Overloaded { detail: String, retry_after: u64 },
     /// The cause is logged, never shown to the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -114,6 +121,8 @@ impl AppError {
             AppError::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
             AppError::Unprocessable { .. } => ("validation", "Validation failed"),
             AppError::Unavailable(_) => ("unavailable", "Service unavailable"),
+            AppError::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
+            AppError::Overloaded { .. } => ("overloaded", "Service overloaded"),
             AppError::Internal(_) => ("internal", "Internal server error"),
         }
     }
@@ -151,6 +160,8 @@ impl ResponseError for AppError {
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -163,6 +174,11 @@ impl ResponseError for AppError {
         res.content_type(PROBLEM_JSON);
         if matches!(self, AppError::Unauthorized(_)) {
             res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        if let AppError::TooManyRequests { retry_after, .. }
+        | AppError::Overloaded { retry_after, .. } = self
+        {
+            res.insert_header((header::RETRY_AFTER, retry_after.max(&1).to_string()));
         }
         res.json(self.problem())
     }
@@ -261,6 +277,29 @@ mod tests {
         assert_eq!(
             AppError::Unavailable("x".into()).problem().kind,
             "/problems/unavailable"
+        );
+        let busy = AppError::TooManyRequests {
+            detail: "x".into(),
+            retry_after: 3,
+        };
+        assert_eq!(busy.problem().status, 429);
+        assert_eq!(busy.problem().kind, "/problems/too-many-requests");
+        assert_eq!(
+            busy.error_response().headers().get(header::RETRY_AFTER),
+            Some(&HeaderValue::from_static("3"))
+        );
+        let overloaded = AppError::Overloaded {
+            detail: "x".into(),
+            retry_after: 0,
+        };
+        assert_eq!(overloaded.problem().status, 503);
+        // Never `Retry-After: 0`, which invites an immediate retry storm.
+        assert_eq!(
+            overloaded
+                .error_response()
+                .headers()
+                .get(header::RETRY_AFTER),
+            Some(&HeaderValue::from_static("1"))
         );
     }
 }

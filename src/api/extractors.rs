@@ -57,28 +57,27 @@ impl FromRequest for Principal {
 }
 
 /// The caller, from its bearer token (401 without a valid one), with the request's id for the
-/// audit trail.
+/// audit trail. A token the rate limiter has already verified (`fair_use`) is not verified again.
 fn principal_of(req: &HttpRequest) -> Result<Principal, AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::internal("application state missing"))?;
-    let header = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .ok_or_else(|| AppError::Unauthorized("a bearer token is required".into()))?;
-    let token = header
-        .to_str()
-        .ok()
-        .and_then(|h| {
-            h.strip_prefix("Bearer ")
-                .or_else(|| h.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            AppError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
-        })?;
-    let mut principal = state.keys.verify(token)?;
+    let verified = req.extensions().get::<Principal>().cloned();
+    let mut principal = match verified {
+        Some(p) => p,
+        None => {
+            if !req
+                .headers()
+                .contains_key(actix_web::http::header::AUTHORIZATION)
+            {
+                return Err(AppError::Unauthorized("a bearer token is required".into()));
+            }
+            let token = super::fair_use::bearer_token(req.headers()).ok_or_else(|| {
+                AppError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
+            })?;
+            state.keys.verify(token)?
+        }
+    };
     principal.request_id = req
         .extensions()
         .get::<crate::telemetry::RequestId>()

@@ -51,8 +51,21 @@ pub struct PayloadTooLarge(pub Problem);
 #[response(content_type = "application/problem+json")]
 pub struct Unprocessable(pub Problem);
 
-/// The service cannot answer now (its database is unreachable, or too many requests wait for the
-/// same resource); retry shortly.
+/// The caller is over its request rate, or already has as many expensive computations (divergence,
+/// round scores, completion) running as it may; retry after `Retry-After` seconds.
 #[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
+#[response(
+    content_type = "application/problem+json",
+    headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))
+)]
+pub struct TooManyRequests(pub Problem);
+
+/// The service cannot answer now (its database is unreachable, it is at its bound on expensive
+/// computations, or too many requests wait for the same resource); retry shortly, after
+/// `Retry-After` seconds when it is sent.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("Retry-After" = u64, description = "Seconds to wait before retrying, when known"))
+)]
 pub struct ServiceUnavailable(pub Problem);

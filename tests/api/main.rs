@@ -7,6 +7,7 @@ mod auth;
 mod contract;
 mod demo;
 mod divergence;
+mod fair_use;
 mod fixtures;
 mod frameworks;
 mod harness;
