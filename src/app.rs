@@ -71,6 +71,7 @@ pub fn build(
         .default_service(web::to(fallback))
         .wrap(from_fn(reject_unknown_query_parameters))
         .wrap(from_fn(refuse_unreadable_requests))
+        .wrap(from_fn(api::fair_use::rate_limit))
         .wrap(ErrorHandlers::new().default_handler(ensure_problem_json))
         .wrap(from_fn(telemetry::request_middleware))
 }
@@ -126,6 +127,10 @@ fn ensure_problem_json<B: MessageBody + 'static>(
             "the request body's content type is not read here".into(),
         ),
         431 => AppError::HeaderFieldsTooLarge("the request headers are too large".into()),
+        429 => AppError::TooManyRequests {
+            detail: "too many requests; slow down".into(),
+            retry_after: 1,
+        },
         s if s >= 500 => AppError::internal(format!("unhandled {s} response")),
         _ => AppError::BadRequest(status.canonical_reason().unwrap_or("error").into()),
     };
@@ -377,13 +382,27 @@ pub async fn reject_unknown_query_parameters(
         .map_into_right_body())
 }
 
-/// Runs the HTTP server until SIGTERM/SIGINT, then drains in-flight requests.
+/// Runs the HTTP server until SIGTERM/SIGINT, then drains in-flight requests. Connections are
+/// bounded (`config::ServerLimits`): a client has `header_timeout_ms` to send a request's head
+/// (actix answers 408 and closes when it does not), idle keep-alive connections close, and each
+/// worker holds at most `max_connections` (further ones wait in the listen backlog).
 pub async fn serve(state: AppState) -> std::io::Result<()> {
+    use std::time::Duration;
     let bind = state.config.bind;
+    let limits = state.config.server;
     let state = web::Data::new(state);
     refresh_revocations(state.clone());
-    tracing::info!(%bind, docs = %format!("http://{bind}/docs/"), "listening");
+    tracing::info!(%bind, docs = %format!("http://{bind}/docs/"), ?limits, "listening");
+    let keep_alive = match limits.keep_alive_seconds {
+        0 => actix_web::http::KeepAlive::Disabled,
+        s => Duration::from_secs(s).into(),
+    };
     HttpServer::new(move || build(state.clone()))
+        .client_request_timeout(Duration::from_millis(limits.header_timeout_ms))
+        .client_disconnect_timeout(Duration::from_millis(limits.disconnect_timeout_ms))
+        .keep_alive(keep_alive)
+        .max_connections(limits.max_connections)
+        .backlog(limits.backlog)
         .bind(bind)?
         .shutdown_timeout(30)
         .run()

@@ -1,7 +1,7 @@
 //! Configuration from environment variables, parsed and validated once at start-up.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -59,6 +59,49 @@ pub struct Config {
     pub log_format: LogFormat,
     pub pool_size: u32,
     pub load_demo: bool,
+    pub fair_use: FairUse,
+    pub server: ServerLimits,
+}
+
+/// A token bucket: `per_second` requests refilled each second, up to `burst` at once; `None` is off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub per_second: u32,
+    pub burst: u32,
+}
+
+/// How much of the service one caller may take (see `limits`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FairUse {
+    /// Per token subject (`DMA_RATE_LIMIT_PER_SECOND`, `DMA_RATE_LIMIT_BURST`).
+    pub per_subject: Option<RateLimit>,
+    /// Per client IP for requests without a valid token (`DMA_ANON_RATE_LIMIT_*`).
+    pub per_ip: Option<RateLimit>,
+    /// Peers whose `X-Forwarded-For` is believed (`DMA_TRUSTED_PROXIES`, comma-separated IPs).
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Expensive computations (divergence, round scores and completion) one subject may run at
+    /// once (`DMA_HEAVY_PER_CALLER`).
+    pub heavy_per_caller: u32,
+    /// Expensive computations running at once in all (`DMA_HEAVY_TOTAL`, default pool size − 2).
+    pub heavy_total: u32,
+    /// How long an expensive request waits for a free slot in the total before a 503
+    /// (`DMA_HEAVY_WAIT_MS`).
+    pub heavy_wait_ms: u64,
+}
+
+/// Bounds on the HTTP server's connections (see `app::serve`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// Time to receive a request's head (`DMA_HEADER_TIMEOUT_MS`); 0 disables it.
+    pub header_timeout_ms: u64,
+    /// Time to close a connection after the response (`DMA_DISCONNECT_TIMEOUT_MS`).
+    pub disconnect_timeout_ms: u64,
+    /// Idle keep-alive (`DMA_KEEP_ALIVE_SECONDS`); 0 closes after each response.
+    pub keep_alive_seconds: u64,
+    /// Open connections per worker (`DMA_MAX_CONNECTIONS`); beyond it, new ones wait in the backlog.
+    pub max_connections: usize,
+    /// The listen socket's backlog (`DMA_BACKLOG`).
+    pub backlog: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +183,8 @@ impl Config {
                 )));
             }
         };
+        let fair_use = fair_use(&non_empty, pool_size)?;
+        let server = server_limits(&non_empty)?;
         Ok(Self {
             database_url,
             data_dir,
@@ -152,6 +197,8 @@ impl Config {
             log_format,
             pool_size,
             load_demo,
+            fair_use,
+            server,
         })
     }
 
@@ -194,6 +241,89 @@ fn parse_num<T: std::str::FromStr>(
             .parse()
             .map_err(|_| ConfigError(format!("{key} must be a whole number, not `{v}`"))),
     }
+}
+
+/// A rate limit from `{prefix}_PER_SECOND` (0 = off) and `{prefix}_BURST`.
+fn rate_limit(
+    get: &impl Fn(&str) -> Option<String>,
+    prefix: &str,
+    (per_second, burst): (u32, u32),
+) -> Result<Option<RateLimit>, ConfigError> {
+    let per_second = parse_num(get, &format!("{prefix}_PER_SECOND"), per_second)?;
+    let burst = parse_num(get, &format!("{prefix}_BURST"), burst)?;
+    if per_second == 0 {
+        return Ok(None);
+    }
+    if burst < per_second {
+        return Err(ConfigError(format!(
+            "{prefix}_BURST ({burst}) must be at least {prefix}_PER_SECOND ({per_second})"
+        )));
+    }
+    Ok(Some(RateLimit { per_second, burst }))
+}
+
+fn fair_use(get: &impl Fn(&str) -> Option<String>, pool_size: u32) -> Result<FairUse, ConfigError> {
+    let per_subject = rate_limit(get, "DMA_RATE_LIMIT", (50, 200))?;
+    let per_ip = rate_limit(get, "DMA_ANON_RATE_LIMIT", (20, 200))?;
+    let trusted_proxies = match get("DMA_TRUSTED_PROXIES") {
+        None => Vec::new(),
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<IpAddr>().map_err(|_| {
+                    ConfigError(format!(
+                        "DMA_TRUSTED_PROXIES must list IP addresses, not `{s}`"
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let heavy_per_caller = parse_num(get, "DMA_HEAVY_PER_CALLER", 2u32)?;
+    // Leave two connections for cheap reads and writes, whatever the expensive work does.
+    let heavy_total = parse_num(get, "DMA_HEAVY_TOTAL", pool_size.saturating_sub(2).max(1))?;
+    if heavy_per_caller == 0 || heavy_total == 0 {
+        return Err(ConfigError(
+            "DMA_HEAVY_PER_CALLER and DMA_HEAVY_TOTAL must be at least 1".into(),
+        ));
+    }
+    let heavy_wait_ms = parse_num(get, "DMA_HEAVY_WAIT_MS", 2_000u64)?;
+    if heavy_wait_ms > 60_000 {
+        return Err(ConfigError(
+            "DMA_HEAVY_WAIT_MS must be at most 60000".into(),
+        ));
+    }
+    Ok(FairUse {
+        per_subject,
+        per_ip,
+        trusted_proxies,
+        heavy_per_caller,
+        heavy_total,
+        heavy_wait_ms,
+    })
+}
+
+fn server_limits(get: &impl Fn(&str) -> Option<String>) -> Result<ServerLimits, ConfigError> {
+    let limits = ServerLimits {
+        header_timeout_ms: parse_num(get, "DMA_HEADER_TIMEOUT_MS", 5_000u64)?,
+        disconnect_timeout_ms: parse_num(get, "DMA_DISCONNECT_TIMEOUT_MS", 1_000u64)?,
+        keep_alive_seconds: parse_num(get, "DMA_KEEP_ALIVE_SECONDS", 5u64)?,
+        max_connections: parse_num(get, "DMA_MAX_CONNECTIONS", 1_024usize)?,
+        backlog: parse_num(get, "DMA_BACKLOG", 1_024u32)?,
+    };
+    if limits.max_connections == 0 || limits.backlog == 0 {
+        return Err(ConfigError(
+            "DMA_MAX_CONNECTIONS and DMA_BACKLOG must be at least 1".into(),
+        ));
+    }
+    if limits.header_timeout_ms > 600_000 || limits.keep_alive_seconds > 3_600 {
+        return Err(ConfigError(
+            "DMA_HEADER_TIMEOUT_MS must be at most 600000 and DMA_KEEP_ALIVE_SECONDS at most 3600"
+                .into(),
+        ));
+    }
+    Ok(limits)
 }
 
 fn external_jwt(
@@ -276,6 +406,51 @@ mod tests {
         }
         let c = config(&[("DMA_BODY_READ_TIMEOUT_SECS", "2")]).unwrap();
         assert_eq!(c.body_read_timeout, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn fair_use_defaults_and_switches() {
+        let c = config(&[]).unwrap();
+        assert_eq!(
+            c.fair_use.per_subject,
+            Some(RateLimit {
+                per_second: 50,
+                burst: 200
+            })
+        );
+        assert_eq!(c.fair_use.heavy_total, 6, "pool of 8 less 2");
+        assert_eq!(c.fair_use.heavy_per_caller, 2);
+        assert!(c.fair_use.trusted_proxies.is_empty());
+        assert_eq!(c.server.header_timeout_ms, 5_000);
+        let c = config(&[
+            ("DMA_RATE_LIMIT_PER_SECOND", "0"),
+            ("DMA_POOL_SIZE", "2"),
+            ("DMA_TRUSTED_PROXIES", "10.0.0.1, ::1"),
+        ])
+        .unwrap();
+        assert_eq!(c.fair_use.per_subject, None);
+        assert!(c.fair_use.per_ip.is_some());
+        assert_eq!(c.fair_use.heavy_total, 1, "never below one");
+        assert_eq!(c.fair_use.trusted_proxies.len(), 2);
+    }
+
+    #[test]
+    fn malformed_fair_use_values_are_clear_errors() {
+        for (k, v, says) in [
+            ("DMA_RATE_LIMIT_BURST", "1", "DMA_RATE_LIMIT_BURST"),
+            (
+                "DMA_ANON_RATE_LIMIT_PER_SECOND",
+                "-3",
+                "DMA_ANON_RATE_LIMIT_PER_SECOND",
+            ),
+            ("DMA_TRUSTED_PROXIES", "proxy.local", "DMA_TRUSTED_PROXIES"),
+            ("DMA_HEAVY_PER_CALLER", "0", "DMA_HEAVY_PER_CALLER"),
+            ("DMA_MAX_CONNECTIONS", "0", "DMA_MAX_CONNECTIONS"),
+            ("DMA_HEADER_TIMEOUT_MS", "soon", "DMA_HEADER_TIMEOUT_MS"),
+        ] {
+            let e = config(&[(k, v)]).unwrap_err();
+            assert!(e.to_string().contains(says), "{k}={v}: {e}");
+        }
     }
 
     #[test]

@@ -83,6 +83,13 @@ pub enum AppError {
     },
     #[error("{0}")]
     Unavailable(String),
+    /// The caller is over its rate limit or its share of expensive work; `retry_after` is in
+    /// whole seconds (sent as `Retry-After`).
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after: u64 },
+    /// The service as a whole is at its bound on expensive work: retry after `retry_after` seconds.
+    #[error("{detail}")]
+    Overloaded { detail: String, retry_after: u64 },
     /// The cause is logged, never shown to the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -150,6 +157,8 @@ impl AppError {
             ),
             AppError::Unprocessable { .. } => ("validation", "Validation failed"),
             AppError::Unavailable(_) => ("unavailable", "Service unavailable"),
+            AppError::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
+            AppError::Overloaded { .. } => ("overloaded", "Service overloaded"),
             AppError::Internal(_) => ("internal", "Internal server error"),
         }
     }
@@ -193,6 +202,8 @@ impl ResponseError for AppError {
             AppError::HeaderFieldsTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -218,6 +229,11 @@ impl ResponseError for AppError {
         if matches!(self, AppError::RequestTimeout(_)) {
             // The rest of a slow body may still be on its way: the connection is not reused.
             res.force_close();
+        }
+        if let AppError::TooManyRequests { retry_after, .. }
+        | AppError::Overloaded { retry_after, .. } = self
+        {
+            res.insert_header((header::RETRY_AFTER, retry_after.max(&1).to_string()));
         }
         res.json(self.problem())
     }
@@ -424,6 +440,29 @@ mod tests {
         assert_eq!(
             AppError::HeaderFieldsTooLarge("x".into()).problem().status,
             431
+        );
+        let busy = AppError::TooManyRequests {
+            detail: "x".into(),
+            retry_after: 3,
+        };
+        assert_eq!(busy.problem().status, 429);
+        assert_eq!(busy.problem().kind, "/problems/too-many-requests");
+        assert_eq!(
+            busy.error_response().headers().get(header::RETRY_AFTER),
+            Some(&HeaderValue::from_static("3"))
+        );
+        let overloaded = AppError::Overloaded {
+            detail: "x".into(),
+            retry_after: 0,
+        };
+        assert_eq!(overloaded.problem().status, 503);
+        // Never `Retry-After: 0`, which invites an immediate retry storm.
+        assert_eq!(
+            overloaded
+                .error_response()
+                .headers()
+                .get(header::RETRY_AFTER),
+            Some(&HeaderValue::from_static("1"))
         );
     }
 }

@@ -1,5 +1,5 @@
 //! The state shared by every worker: configuration, the database pool, signing keys, metrics, the
-//! token endpoint's bounds and the cache of published frameworks. Handlers, extractors and the
+//! token endpoint's bounds, the fair-use limits and the cache of published frameworks. Handlers, extractors and the
 //! command line read it; it depends on none of them.
 
 use std::sync::Arc;
@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::auth::TokenKeys;
 use crate::config::Config;
 use crate::db::{self, DbPool};
+use crate::limits::{HeavyWork, RateLimits};
 use crate::service::clients::RevokedClients;
 use crate::telemetry::Metrics;
 
@@ -23,6 +24,10 @@ pub struct AppState {
     /// Bounds the argon2 verifications running at once (one per core): each costs tens of
     /// milliseconds of CPU and memory, and must never hold a database connection.
     pub secret_checks: tokio::sync::Semaphore,
+    /// Requests per second per token subject and per client address (`api::fair_use`).
+    pub rate_limits: RateLimits,
+    /// Expensive computations running at once, per caller and in all (`api::with_heavy_conn`).
+    pub heavy: HeavyWork,
     /// Parsed published frameworks, so a request does not re-parse the round's framework.
     pub frameworks: db::frameworks::FrameworkCache,
     /// Revoked API clients: their tokens are refused at once.
@@ -58,6 +63,8 @@ impl AppState {
         }
         let keys = TokenKeys::from_config(&config)?;
         Ok(Self {
+            rate_limits: RateLimits::new(&config.fair_use),
+            heavy: HeavyWork::new(&config.fair_use),
             config,
             pool,
             keys,

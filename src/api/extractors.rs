@@ -57,27 +57,27 @@ impl FromRequest for Principal {
 }
 
 /// The caller, from its bearer token (401 without a valid one), with the request's id for the
-/// audit trail.
+/// audit trail. A token the rate limiter has already verified (`fair_use`) is not verified again.
 fn principal_of(req: &HttpRequest) -> Result<Principal, AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::internal("application state missing"))?;
-    let header = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .ok_or_else(|| AppError::Unauthorized("a bearer token is required".into()))?;
-    // The scheme is case-insensitive (RFC 9110 §11.1): `Bearer`, `bearer`, `BEARER`.
-    let token = header
-        .to_str()
-        .ok()
-        .and_then(|h| h.trim_start().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            AppError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
-        })?;
-    let mut principal = state.keys.verify(token)?;
+    let verified = req.extensions().get::<Principal>().cloned();
+    let mut principal = match verified {
+        Some(p) => p,
+        None => {
+            if !req
+                .headers()
+                .contains_key(actix_web::http::header::AUTHORIZATION)
+            {
+                return Err(AppError::Unauthorized("a bearer token is required".into()));
+            }
+            let token = super::fair_use::bearer_token(req.headers()).ok_or_else(|| {
+                AppError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
+            })?;
+            state.keys.verify(token)?
+        }
+    };
     if let Some(client) = &principal.client_id
         && state.revoked.contains(client)
     {

@@ -8,6 +8,7 @@ pub mod body;
 pub mod clients;
 pub mod divergence;
 pub mod extractors;
+pub mod fair_use;
 pub mod frameworks;
 pub mod health;
 pub mod organisations;
@@ -127,6 +128,26 @@ where
             }
             other => other,
         }
+    })
+    .await?
+}
+
+/// [`with_conn`] for an expensive computation (one that loads and analyses a whole round): first
+/// a slot within the caller's share and the service's bound (`limits::HeavyWork`; 429 or 503
+/// when there is none), so one caller cannot hold the pool. The slot moves into the blocking
+/// task and is freed when the work ends, even if the client has gone away before.
+/// `subject` is the caller's (`Principal::subject`).
+pub async fn with_heavy_conn<T, F>(state: &AppState, subject: String, work: F) -> AppResult<T>
+where
+    F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let permit = state.heavy.acquire(&subject).await?;
+    let pool = state.pool.clone();
+    web::block(move || {
+        let _permit = permit;
+        let mut conn = pool.get()?;
+        work(&mut conn)
     })
     .await?
 }

@@ -65,7 +65,8 @@ pub struct RequestTimeout(pub Problem);
 #[response(content_type = "application/problem+json")]
 pub struct UnsupportedMediaType(pub Problem);
 
-/// Too many requests from this caller in too short a time; wait the `Retry-After` seconds.
+/// The caller is over its request rate, or already has as many expensive computations (divergence,
+/// round scores, completion) running as it may; retry after `Retry-After` seconds.
 #[derive(ToResponse)]
 #[response(
     content_type = "application/problem+json",
@@ -73,8 +74,9 @@ pub struct UnsupportedMediaType(pub Problem);
 )]
 pub struct TooManyRequests(pub Problem);
 
-/// The service cannot answer now (its database is unreachable, or too many requests wait for the
-/// same resource); retry shortly, after `Retry-After` seconds when it is sent.
+/// The service cannot answer now (its database is unreachable, it is at its bound on expensive
+/// computations, or too many requests wait for the same resource); retry shortly, after
+/// `Retry-After` seconds when it is sent.
 #[derive(ToResponse)]
 #[response(
     content_type = "application/problem+json",

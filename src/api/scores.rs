@@ -14,7 +14,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::Format;
 use super::organisations::{RegionCode, parse_region_filter, parse_type_filter};
 use super::rounds::{cached_round_framework, find_round};
-use super::{not_found, with_conn};
+use super::{not_found, with_conn, with_heavy_conn};
 use crate::api::problems::{BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
 use crate::auth::Principal;
 use crate::db::frameworks::FrameworkCache;
@@ -288,7 +288,7 @@ async fn round_scores(
     q.region = parse_region_filter(q.region)?;
     let csv = super::wants_csv(q.format.as_deref())?;
     let cache = state.frameworks.clone();
-    let result = with_conn(&state, move |c| {
+    let result = with_heavy_conn(&state, who.subject.clone(), move |c| {
         load_round_scores(c, &cache, &who, &round, &q)
     })
     .await?;

@@ -8,6 +8,7 @@ mod contract;
 mod demo;
 mod divergence;
 mod edge;
+mod fair_use;
 mod fixtures;
 mod frameworks;
 mod harness;

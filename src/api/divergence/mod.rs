@@ -16,7 +16,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::Format;
 use super::organisations::{RegionCode, parse_region_filter, parse_type_filter};
 use super::rounds::find_round;
-use super::{not_found, with_conn};
+use super::{not_found, with_heavy_conn};
 use crate::api::problems::{BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
 use crate::auth::Principal;
 use crate::db::DbConnection;
@@ -245,7 +245,7 @@ async fn round_view(
     let flags = flag_query.flag_filter()?;
     let o = overrides.into_inner();
     let cache = state.frameworks.clone();
-    let report = with_conn(&state, move |c| {
+    let report = with_heavy_conn(&state, who.subject.clone(), move |c| {
         let (loaded, analysis) = run(c, &cache, &who, &round, &a, &o)?;
         if let Some(p) = &q.pillar
             && p != OVERALL
@@ -327,7 +327,7 @@ async fn organisation_view(
     let q = query.into_inner();
     let o = overrides.into_inner();
     let cache = state.frameworks.clone();
-    let out = with_conn(&state, move |c| {
+    let out = with_heavy_conn(&state, who.subject.clone(), move |c| {
         let (loaded, analysis) = run(c, &cache, &who, &round, &q, &o)?;
         let org = loaded
             .register
@@ -352,7 +352,7 @@ async fn aggregate_view(
     q.region = parse_region_filter(q.region.take())?;
     let flags = f.flag_filter()?;
     let cache = state.frameworks.clone();
-    let report = with_conn(&state, move |c| {
+    let report = with_heavy_conn(&state, who.subject.clone(), move |c| {
         let (loaded, analysis) = run(c, &cache, &who, &round, &a, &o)?;
         let mut rows = aggregate(&loaded.input, &analysis, by);
         if let Some(p) = &q.pillar {

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::{cached_round_framework, find_round};
 use crate::api::problems::{Forbidden, NotFound, Unauthorized};
-use crate::api::with_conn;
+use crate::api::with_heavy_conn;
 use crate::auth::Principal;
 use crate::db::frameworks::FrameworkCache;
 use crate::db::{DbConnection, assessments, organisations};
@@ -80,7 +80,10 @@ pub(super) async fn completion(
     who.require_national_reader()?;
     let key = path.into_inner();
     let cache = state.frameworks.clone();
-    let report = with_conn(&state, move |c| completion_of(c, &cache, &key)).await?;
+    let report = with_heavy_conn(&state, who.subject.clone(), move |c| {
+        completion_of(c, &cache, &key)
+    })
+    .await?;
     Ok(web::Json(report))
 }
 
