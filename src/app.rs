@@ -28,9 +28,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// What is added to the document once every route is in it: the responses any operation may give
-/// (400, 413, 415, 429, 503), as references to the shared components.
+/// (400, 408, 413, 415, 429, 503), as references to the shared components, and the text and date
+/// patterns every string input must match.
 fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     api::problems::CommonResponses.modify(&mut doc);
+    api::doc_patterns::TextPatterns.modify(&mut doc);
     doc
 }
 

@@ -7,7 +7,10 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::{Media, RawBody, parse_json};
-use super::text::{control_message, first_control, form_pairs};
+use super::text::{control_message, first_control, known_form_fields};
+
+/// The token request's form fields that the service reads.
+const TOKEN_FORM_FIELDS: &[&str] = &["grant_type", "client_id", "client_secret"];
 use super::with_conn;
 use crate::api::problems::{
     BadRequest, PayloadTooLarge, RequestTimeout, ServiceUnavailable, Unauthorized, Unprocessable,
@@ -28,8 +31,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// A JSON body (`application/json`, optionally `; charset=utf-8`) is parsed strictly like every
 /// other (an unknown field or a control character is a 422); a form body
 /// (`application/x-www-form-urlencoded`, optionally `; charset=utf-8`) ignores parameters it does
-/// not know, as RFC 6749 §3.2 requires of a token endpoint, but refuses a control character in any
-/// field with a 400 naming it. Any other content type is a 415.
+/// not know, unread, as RFC 6749 §3.2 requires of a token endpoint, and refuses a control character
+/// in a field it reads with a 400 naming it. Any other content type is a 415.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct TokenRequest {
     /// `client_credentials` (optional in JSON); any other grant is refused (400).
@@ -179,8 +182,9 @@ fn parse_request(body: &RawBody) -> AppResult<TokenRequest> {
     }
     match body.media {
         Media::Form => {
-            // Every field is checked, known or not, before anything is looked up.
-            form_pairs(&body.bytes, "form field")?;
+            // The fields it reads are checked before anything is looked up; others are ignored
+            // unread, as RFC 6749 §3.2 requires.
+            known_form_fields(&body.bytes, "form field", TOKEN_FORM_FIELDS)?;
             serde_urlencoded::from_bytes(&body.bytes)
                 .map_err(|e| AppError::BadRequest(format!("invalid form body: {e}")))
         }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod body;
 pub mod clients;
 pub mod divergence;
+pub mod doc_patterns;
 pub mod extractors;
 pub mod fair_use;
 pub mod frameworks;

@@ -61,12 +61,37 @@ pub fn percent_decode(raw: &[u8], plus_is_space: bool) -> Vec<u8> {
 /// pairs, refusing with 400 a name or value that is not UTF-8 or holds a control character; the
 /// problem names the field (`what` says which kind: "query parameter", "form field").
 pub fn form_pairs(raw: &[u8], what: &str) -> AppResult<Vec<(String, String)>> {
+    checked_pairs(raw, what, |_| true)
+}
+
+/// As [`form_pairs`], but only the fields named in `known` are checked and returned; any other is
+/// skipped unread (a token endpoint ignores parameters it does not know, RFC 6749 §3.2).
+pub fn known_form_fields(
+    raw: &[u8],
+    what: &str,
+    known: &[&str],
+) -> AppResult<Vec<(String, String)>> {
+    checked_pairs(raw, what, |name| {
+        known
+            .iter()
+            .any(|k| k.as_bytes() == percent_decode(name, true))
+    })
+}
+
+fn checked_pairs(
+    raw: &[u8],
+    what: &str,
+    wanted: impl Fn(&[u8]) -> bool,
+) -> AppResult<Vec<(String, String)>> {
     let mut pairs = Vec::new();
     for piece in raw.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
         let (name, value) = match piece.iter().position(|b| *b == b'=') {
             Some(i) => (&piece[..i], &piece[i + 1..]),
             None => (piece, &piece[piece.len()..]),
         };
+        if !wanted(name) {
+            continue;
+        }
         let raw_name = String::from_utf8_lossy(name).into_owned();
         let name = String::from_utf8(percent_decode(name, true)).map_err(|_| {
             AppError::bad_field(
