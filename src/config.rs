@@ -87,6 +87,10 @@ pub struct FairUse {
     /// How long an expensive request waits for a free slot in the total before a 503
     /// (`DMA_HEAVY_WAIT_MS`).
     pub heavy_wait_ms: u64,
+    /// How long a 429 is held back before it is sent (`DMA_RATE_LIMIT_DELAY_MS`): a caller that
+    /// ignores `Retry-After` and floods then waits on its own connections instead of costing the
+    /// service CPU for every refusal.
+    pub refusal_delay_ms: u64,
 }
 
 /// Bounds on the HTTP server's connections (see `app::serve`).
@@ -280,7 +284,7 @@ fn fair_use(get: &impl Fn(&str) -> Option<String>, pool_size: u32) -> Result<Fai
             })
             .collect::<Result<_, _>>()?,
     };
-    let heavy_per_caller = parse_num(get, "DMA_HEAVY_PER_CALLER", 2u32)?;
+    let heavy_per_caller = parse_num(get, "DMA_HEAVY_PER_CALLER", 1u32)?;
     // Leave two connections for cheap reads and writes, whatever the expensive work does.
     let heavy_total = parse_num(get, "DMA_HEAVY_TOTAL", pool_size.saturating_sub(2).max(1))?;
     if heavy_per_caller == 0 || heavy_total == 0 {
@@ -294,6 +298,12 @@ fn fair_use(get: &impl Fn(&str) -> Option<String>, pool_size: u32) -> Result<Fai
             "DMA_HEAVY_WAIT_MS must be at most 60000".into(),
         ));
     }
+    let refusal_delay_ms = parse_num(get, "DMA_RATE_LIMIT_DELAY_MS", 1_000u64)?;
+    if refusal_delay_ms > 10_000 {
+        return Err(ConfigError(
+            "DMA_RATE_LIMIT_DELAY_MS must be at most 10000".into(),
+        ));
+    }
     Ok(FairUse {
         per_subject,
         per_ip,
@@ -301,6 +311,7 @@ fn fair_use(get: &impl Fn(&str) -> Option<String>, pool_size: u32) -> Result<Fai
         heavy_per_caller,
         heavy_total,
         heavy_wait_ms,
+        refusal_delay_ms,
     })
 }
 
@@ -419,7 +430,7 @@ mod tests {
             })
         );
         assert_eq!(c.fair_use.heavy_total, 6, "pool of 8 less 2");
-        assert_eq!(c.fair_use.heavy_per_caller, 2);
+        assert_eq!(c.fair_use.heavy_per_caller, 1);
         assert!(c.fair_use.trusted_proxies.is_empty());
         assert_eq!(c.server.header_timeout_ms, 5_000);
         let c = config(&[

@@ -219,6 +219,7 @@ mod tests {
             heavy_per_caller: per_caller,
             heavy_total: total,
             heavy_wait_ms: 0,
+            refusal_delay_ms: 0,
         }
     }
 

@@ -3,10 +3,11 @@
 //! bearer token's subject, otherwise the client address. The limits themselves are in `limits`.
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, ResponseError, web};
 
@@ -26,6 +27,9 @@ pub async fn rate_limit(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
+    let delay = state.as_ref().map_or(Duration::ZERO, |s| {
+        Duration::from_millis(s.config.fair_use.refusal_delay_ms)
+    });
     let refusal = match state {
         Some(state) if state.rate_limits.enabled() && !EXEMPT.contains(&req.path()) => {
             let caller = caller_of(&req, &state);
@@ -33,12 +37,20 @@ pub async fn rate_limit(
         }
         _ => None,
     };
-    match refusal {
-        None => Ok(next.call(req).await?.map_into_left_body()),
-        Some(err) => Ok(req
+    let res = match refusal {
+        None => next.call(req).await?.map_into_left_body(),
+        Some(err) => req
             .into_response(err.error_response())
-            .map_into_right_body()),
+            .map_into_right_body(),
+    };
+    // Every 429 (over the rate, or over the caller's share of expensive work) is held back a
+    // little: the waiting costs nothing but the caller's own connection, and a flood that ignores
+    // `Retry-After` slows to the pace of its connections instead of spending the CPU other callers
+    // need on refusals.
+    if res.status() == StatusCode::TOO_MANY_REQUESTS && !delay.is_zero() {
+        actix_web::rt::time::sleep(delay).await;
     }
+    Ok(res)
 }
 
 /// Whom the request counts against: the subject of a valid bearer token, otherwise the client

@@ -148,3 +148,31 @@ async fn when_every_expensive_slot_is_taken_others_get_503_and_cheap_reads_go_on
         .await
         .assert_ok(200);
 }
+
+/// A refusal is held back by `DMA_RATE_LIMIT_DELAY_MS` before it is sent, so that a caller that
+/// floods without honouring `Retry-After` waits on its own connections. (A lower bound only: the
+/// delay is a sleep, which never ends early.)
+#[actix_web::test]
+async fn refusals_are_held_back_by_the_configured_delay() {
+    let app = TestApp::with_env(&[
+        ("DMA_RATE_LIMIT_PER_SECOND", "1"),
+        ("DMA_RATE_LIMIT_BURST", "1"),
+        ("DMA_RATE_LIMIT_DELAY_MS", "400"),
+    ]);
+    let a = token_for(&app, "flooder");
+    let mut refused = None;
+    for _ in 0..10 {
+        let started = std::time::Instant::now();
+        let reply = app.get("/api/v1/organisations/RA7", Some(&a)).await;
+        if reply.status == 429 {
+            refused = Some((reply, started.elapsed()));
+            break;
+        }
+    }
+    let (reply, took) = refused.expect("one of ten requests at 1/s is refused");
+    assert_refused(&reply, 429, "/problems/too-many-requests");
+    assert!(
+        took >= std::time::Duration::from_millis(400),
+        "refused after {took:?}"
+    );
+}

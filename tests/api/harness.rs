@@ -87,6 +87,8 @@ pub fn config_for(db: &TestDb, extra: &[(&str, &str)]) -> Config {
         ("DMA_DATA_DIR".into(), data_dir.display().to_string()),
         ("DMA_POOL_SIZE".into(), "3".into()),
         ("DMA_DEMO".into(), "false".into()),
+        // Refusals are answered at once here; `fair_use` tests the delay on its own.
+        ("DMA_RATE_LIMIT_DELAY_MS".into(), "0".into()),
     ]);
     for (k, v) in extra {
         map.insert((*k).into(), (*v).into());
