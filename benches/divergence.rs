@@ -123,6 +123,7 @@ fn synthetic(n: usize, seed: u64) -> EngineInput {
         item_matched: None,
         options: Options::default(),
         pillar_titles: Default::default(),
+        grids: Vec::new(),
     }
 }
 

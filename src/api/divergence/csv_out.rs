@@ -1,6 +1,6 @@
 //! The round view as CSV: one line per (organisation, pillar), the organisation's name, region and
 //! ICB beside their codes, the pillar's title beside its key, every figure needed to recompute a
-//! flag, flags and statuses `;`-separated, reasons ` | `-separated. Figures are the rows' own
+//! flag, flags and statuses (of the object and every block) `;`-separated, reasons ` | `-separated. Figures are the rows' own
 //! (noise within 1e-9 of zero already written as 0), at full precision.
 
 use serde::Serialize;
@@ -73,6 +73,17 @@ pub fn rows(report: &DivergenceReport) -> AppResult<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<&str> = HEADER.to_vec();
     header.extend(["statuses", "config_hash"]);
+    // Added with divergence-v2, after the v1 columns so their positions do not move.
+    header.extend([
+        "method",
+        "reference_scale_method",
+        "reference_resolution",
+        "level_detectable_gap",
+        "change_scale",
+        "change_detectable_gap",
+        "trend_scale",
+        "trend_detectable_gap",
+    ]);
     w.write_record(&header).map_err(AppError::internal)?;
     for r in &report.rows {
         let c = r.change.as_deref();
@@ -81,6 +92,9 @@ pub fn rows(report: &DivergenceReport) -> AppResult<String> {
         statuses.extend(r.level.statuses.iter().map(label));
         if let Some(c) = c {
             statuses.extend(c.statuses.iter().map(label));
+        }
+        if let Some(t) = t {
+            statuses.extend(t.statuses.iter().map(label));
         }
         statuses.sort();
         statuses.dedup();
@@ -131,6 +145,18 @@ pub fn rows(report: &DivergenceReport) -> AppResult<String> {
             r.reasons.join(" | "),
             statuses.join(";"),
             r.method.config_hash.to_string(),
+            r.method.version.to_owned(),
+            r.reference
+                .scale_method
+                .as_ref()
+                .map(label)
+                .unwrap_or_default(),
+            num(r.reference.resolution),
+            num(r.level.detectable_gap),
+            num(c.and_then(|c| c.scale)),
+            num(c.and_then(|c| c.detectable_gap)),
+            num(t.and_then(|t| t.scale)),
+            num(t.and_then(|t| t.detectable_gap)),
         ];
         w.write_record(&record).map_err(AppError::internal)?;
     }

@@ -15,8 +15,8 @@ use crate::db::{DbConnection, peer_groups, rounds};
 use crate::domain::answers::Answers;
 use crate::domain::divergence::rounds::{comparable_chain, precedes};
 use crate::domain::divergence::{
-    EngineInput, ItemMatched, OptionError, Options, OptionsPatch, OrgInfo, PillarObservation,
-    Reference, items,
+    EngineInput, ItemMatched, OptionError, Options, OptionsPatch, OrgInfo, PillarGrid,
+    PillarObservation, Reference, grid, items,
 };
 use crate::domain::framework::Framework;
 use crate::domain::organisation::OrgType;
@@ -201,6 +201,20 @@ pub fn load(
         .iter()
         .map(|p| (p.key.clone(), p.title.clone()))
         .collect();
+    let grids = chain
+        .rounds
+        .iter()
+        .flat_map(|(r, fw)| {
+            grid::framework_grids(fw)
+                .into_iter()
+                .map(|(org_type, pillar, grid)| PillarGrid {
+                    round: r.key.clone(),
+                    org_type,
+                    pillar,
+                    grid,
+                })
+        })
+        .collect();
     let input = EngineInput {
         rounds: chain.rounds.iter().map(|(r, _)| r.key.clone()).collect(),
         previous_round: chain.previous.map(|i| chain.rounds[i].0.key.clone()),
@@ -210,6 +224,7 @@ pub fn load(
         item_matched,
         options,
         pillar_titles,
+        grids,
     };
     Ok(Loaded {
         input,

@@ -23,8 +23,8 @@ use crate::db::DbConnection;
 use crate::db::frameworks::FrameworkCache;
 use crate::domain::divergence::disclosure::{self, Audience, DISCLOSURE_MIN_N};
 use crate::domain::divergence::{
-    AggregateBy, AggregateRow, Analysis, DivergenceRow, FamilySizes, FlagFilter, OVERALL, Options,
-    OptionsPatch, aggregate, analyse,
+    AggregateBy, AggregateRow, Analysis, DivergenceRow, FamilyScheme, FamilySizes, FlagFilter,
+    OVERALL, Options, OptionsPatch, aggregate, analyse,
 };
 use crate::domain::lifecycle::RoundStatus;
 use crate::domain::organisation::OrgType;
@@ -129,10 +129,17 @@ impl FlagQuery {
 /// The method block of a response: version, the options used (defaults with overrides) and their hash.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MethodBlock {
+    /// `divergence-v2` (default) or `divergence-v1` (`method=`).
     pub version: String,
+    /// How the tests form Benjamini–Hochberg families: `round` (v2: one family, of size
+    /// `family_sizes.round`) or `metric_and_scope` (v1: one per metric, pillar and overall rows
+    /// apart).
+    pub families: FamilyScheme,
     pub options: Options,
     pub config_hash: String,
     pub family_sizes: FamilySizes,
+    /// What a flag can and cannot see, in one sentence (v2: the detectable gap of each block).
+    pub power: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -171,6 +178,8 @@ fn audience(who: &Principal) -> Audience {
 fn method_block(a: &Analysis) -> MethodBlock {
     MethodBlock {
         version: a.version.to_owned(),
+        families: a.options.method.families(),
+        power: a.options.method.power_note().to_owned(),
         options: a.options.clone(),
         config_hash: a.config_hash.to_string(),
         family_sizes: a.family_sizes,

@@ -16,12 +16,13 @@
 //! - A unit with members but none valid for a metric gets a null standardised gap with
 //!   `INSUFFICIENT_COVERAGE`; without a previous round every change block is null.
 
+use super::options::MethodVersion;
 use super::reasons::{Test, side, signed};
 use super::reference::{RowRef, evaluate};
-use super::stats::{RefStats, bh_adjust, tier};
+use super::stats::{RefStats, ScaleRule, bh_adjust, tier};
 use super::types::*;
 use super::verdict::direction;
-use super::{EngineInput, METHOD_VERSION, OVERALL};
+use super::{EngineInput, OVERALL};
 use crate::domain::figures::ZeroNoise;
 use crate::domain::organisation::{OrgType, region_name};
 use serde::{Deserialize, Serialize};
@@ -190,7 +191,7 @@ pub fn aggregate(input: &EngineInput, analysis: &Analysis, by: AggregateBy) -> V
                 flags: Vec::new(),
                 reasons: Vec::new(),
                 method: MethodInfo {
-                    version: METHOD_VERSION,
+                    version: opts.method.as_str(),
                     p_method: opts.p_method,
                     alpha_fdr: opts.alpha_fdr,
                     family_size: 0,
@@ -208,22 +209,41 @@ pub fn aggregate(input: &EngineInput, analysis: &Analysis, by: AggregateBy) -> V
             b.pillar.as_str(),
         ))
     });
-    for metric in [Metric::Level, Metric::Change] {
-        for overall in [false, true] {
-            let idx: Vec<usize> = (0..rows.len())
-                .filter(|&i| (rows[i].pillar == OVERALL) == overall)
-                .filter(|&i| metric_of(&rows[i], metric).is_some_and(|m| m.p.is_some()))
-                .collect();
-            let ps: Vec<f64> = idx
-                .iter()
-                .filter_map(|&i| metric_of(&rows[i], metric).and_then(|m| m.p))
-                .collect();
-            let qs = bh_adjust(&ps);
-            for (&i, q) in idx.iter().zip(qs) {
-                if let Some(m) = metric_of_mut(&mut rows[i], metric) {
-                    m.q = Some(q);
-                }
+    // v1: BH per metric, overall rows separate; v2 (C7): one family for the whole comparison.
+    let families: Vec<Vec<(Metric, bool)>> = match opts.method {
+        MethodVersion::V1 => [Metric::Level, Metric::Change]
+            .into_iter()
+            .flat_map(|m| [vec![(m, false)], vec![(m, true)]])
+            .collect(),
+        MethodVersion::V2 => vec![
+            [Metric::Level, Metric::Change]
+                .into_iter()
+                .flat_map(|m| [(m, false), (m, true)])
+                .collect(),
+        ],
+    };
+    for family in families {
+        let mut idx: Vec<(usize, Metric)> = Vec::new();
+        for &(metric, overall) in &family {
+            idx.extend(
+                rows.iter()
+                    .enumerate()
+                    .filter(|(_, r)| (r.pillar == OVERALL) == overall)
+                    .filter(|(_, r)| metric_of(r, metric).is_some_and(|m| m.p.is_some()))
+                    .map(|(i, _)| (i, metric)),
+            );
+        }
+        let ps: Vec<f64> = idx
+            .iter()
+            .filter_map(|&(i, metric)| metric_of(&rows[i], metric).and_then(|m| m.p))
+            .collect();
+        let qs = bh_adjust(&ps);
+        for (&(i, metric), q) in idx.iter().zip(qs) {
+            if let Some(m) = metric_of_mut(&mut rows[i], metric) {
+                m.q = Some(q);
             }
+        }
+        for &(metric, overall) in &family {
             for r in rows.iter_mut().filter(|r| (r.pillar == OVERALL) == overall) {
                 if metric == Metric::Level {
                     r.method.family_size = idx.len();
@@ -288,7 +308,12 @@ fn compare(
             (n > 0).then(|| sum / n as f64)
         })
         .collect();
-    let stats = RefStats::new(x.iter().flatten().copied().collect(), s_min);
+    // v2 (C7): a mean of several members' gaps is effectively continuous, r = 0.
+    let rule = ScaleRule {
+        version: opts.method,
+        s_min,
+    };
+    let stats = RefStats::new(x.iter().flatten().copied().collect(), rule, 0.0);
     group
         .iter()
         .zip(&x)

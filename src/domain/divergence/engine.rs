@@ -20,8 +20,8 @@ use super::reasons::{self, ReasonCtx};
 use super::reference::{Eval, PeerSpec, evaluate};
 use super::stats;
 use super::types::*;
-use super::verdict::{adjust_families, flags, gap_widening};
-use super::{EngineInput, METHOD_VERSION, OVERALL, OVERALL_TITLE, OrgInfo};
+use super::verdict::{adjust_families, flags, gap_widening, watch_and_detectable};
+use super::{EngineInput, OVERALL, OVERALL_TITLE, OrgInfo};
 use crate::domain::figures::ZeroNoise;
 use crate::domain::organisation::{OrgType, region_name};
 use std::collections::BTreeMap;
@@ -91,7 +91,7 @@ pub fn analyse(input: &EngineInput) -> Analysis {
     let opts = &input.options;
     let hash = opts.hash();
     let mut analysis = Analysis {
-        version: METHOD_VERSION,
+        version: opts.method.as_str(),
         round: input.rounds.last().cloned(),
         previous_round: None,
         options: opts.clone(),
@@ -125,6 +125,11 @@ pub fn analyse(input: &EngineInput) -> Analysis {
             .changed_item_sets
             .iter()
             .map(|c| (c.org_type, c.pillar.as_str()))
+            .collect(),
+        grids: m
+            .grids
+            .iter()
+            .map(|g| ((g.org_type, g.pillar.as_str()), g.previous.gcd(g.current)))
             .collect(),
     });
     let n_p = prep.n_pillars();
@@ -168,13 +173,27 @@ pub fn analyse(input: &EngineInput) -> Analysis {
             missing.push(miss);
         }
     }
-    analysis.family_sizes = adjust_families(&mut analysis.rows);
+    analysis.family_sizes = adjust_families(&mut analysis.rows, opts.method);
     let ctx_peer = match &input.reference {
         super::Reference::PeerGroup { key, org_type, .. } => Some((key.as_str(), *org_type)),
         super::Reference::TypeNational => None,
     };
+    let alpha = opts.alpha_fdr;
+    let discoveries = analysis
+        .rows
+        .iter()
+        .map(|r| {
+            let qs = [
+                r.level.q,
+                r.change.as_ref().and_then(|c| c.q),
+                r.trend.as_ref().and_then(|t| t.q),
+            ];
+            qs.into_iter().flatten().filter(|q| *q <= alpha).count()
+        })
+        .sum();
     for (i, row) in analysis.rows.iter_mut().enumerate() {
         row.flags = flags(row, widening[i], opts);
+        watch_and_detectable(row, &analysis.family_sizes, discoveries, opts);
         let ctx = ReasonCtx {
             opts,
             peer_group: ctx_peer,
@@ -215,7 +234,8 @@ impl<'i> RowCtx<'_, 'i> {
         };
         let mut wide = None;
         let own = prev.valid(self.opts.min_coverage).filter(|_| !prev.merged);
-        let r = prev_ctx.for_row(o, t, own, self.peer, self.opts.min_ref_n);
+        let d = &self.data[p];
+        let r = prev_ctx.for_row(o, t, own, d.prev_steps[o], self.peer, self.opts.min_ref_n);
         let stats = r.stats.as_deref();
         level.median_prev = stats.map(|s| s.median);
         level.n_prev = stats.map(|s| s.n());
@@ -253,9 +273,14 @@ impl<'i> RowCtx<'_, 'i> {
         let d = &self.data[p];
         let n_p = self.prep.n_pillars();
         let t = info.org_type;
-        let row_ref = d
-            .level
-            .for_row(o, t, d.level_valid[o], self.peer, self.opts.min_ref_n);
+        let row_ref = d.level.for_row(
+            o,
+            t,
+            d.level_valid[o],
+            d.level_steps[o],
+            self.peer,
+            self.opts.min_ref_n,
+        );
         let mut statuses = Vec::new();
         if p < n_p && d.level_valid[o].is_none() {
             statuses.push(Status::InsufficientCoverage);
@@ -285,9 +310,14 @@ impl<'i> RowCtx<'_, 'i> {
             if ci.item_set_changed {
                 st.push(Status::ItemSetChanged);
             }
-            let r = d
-                .change
-                .for_row(o, t, d.change_valid[o], self.peer, self.opts.min_ref_n);
+            let r = d.change.for_row(
+                o,
+                t,
+                d.change_valid[o],
+                d.change_steps[o],
+                self.peer,
+                self.opts.min_ref_n,
+            );
             Box::new(change_block(
                 ci,
                 valid,
@@ -299,9 +329,14 @@ impl<'i> RowCtx<'_, 'i> {
             object_statuses.push(Status::NoPreviousRound);
         }
         let trend = d.fits[o].as_ref().map(|fit| {
-            let r = d
-                .trend
-                .for_row(o, t, Some(fit.slope), self.peer, self.opts.min_ref_n);
+            let r = d.trend.for_row(
+                o,
+                t,
+                Some(fit.slope),
+                d.trend_steps[o],
+                self.peer,
+                self.opts.min_ref_n,
+            );
             merged_used.extend(
                 fit.rounds
                     .iter()
@@ -363,7 +398,7 @@ impl<'i> RowCtx<'_, 'i> {
             statuses: object_statuses,
             lineage,
             method: MethodInfo {
-                version: METHOD_VERSION,
+                version: self.opts.method.as_str(),
                 p_method: self.opts.p_method,
                 alpha_fdr: self.opts.alpha_fdr,
                 family_size: 0,
@@ -384,6 +419,7 @@ fn level_block(cur: Cell, valid: bool, ev: &Eval, opts: &Options) -> LevelBlock 
         p: ev.p,
         q: None,
         tier: stats::tier(ev.p, opts),
+        detectable_gap: None,
         percentile_rank: ev.percentile_rank,
         percentile_rank_prev: None,
         pr_change: None,
@@ -410,6 +446,7 @@ fn change_block(ci: &ChangeIn, valid: bool, ev: Eval, opts: &Options) -> ChangeB
         p: ev.p,
         q: None,
         tier: stats::tier(ev.p, opts),
+        detectable_gap: None,
         reference: ev.summary,
         family_size: 0,
         statuses: ev.statuses,
@@ -426,6 +463,7 @@ fn trend_block(fit: &Fit, keys: &Keys, ev: Eval, opts: &Options) -> TrendBlock {
         p: ev.p,
         q: None,
         tier: stats::tier(ev.p, opts),
+        detectable_gap: None,
         rounds: fit.rounds.len(),
         round_keys: fit.rounds.iter().map(|&r| keys.rounds[r].clone()).collect(),
         consistent: fit.consistent,

@@ -12,7 +12,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{ChangedItemSet, ItemMatched, MatchedChange, OrgInfo};
+use super::grid::pillar_grid;
+use super::{ChangedItemSet, ItemMatched, MatchedChange, MatchedGrid, OrgInfo};
 use crate::domain::answers::Answers;
 use crate::domain::framework::Framework;
 use crate::domain::organisation::OrgType;
@@ -67,7 +68,34 @@ pub fn item_matched<'a>(
     ItemMatched {
         rows,
         changed_item_sets: changed_item_sets(cur, prev, map),
+        grids: matched_grids(cur, prev, &new_keys, &old_keys),
     }
+}
+
+/// v2 (C2.2): the grid of the matched values of each (type, pillar) both frameworks can score on
+/// the carried-over questions.
+pub fn matched_grids(
+    cur: &Framework,
+    prev: &Framework,
+    new_keys: &BTreeSet<&str>,
+    old_keys: &BTreeSet<&str>,
+) -> Vec<MatchedGrid> {
+    let mut out = Vec::new();
+    for t in OrgType::ALL {
+        for p in cur.pillars_for(t) {
+            let now = pillar_grid(cur, t, &p.key, |k| new_keys.contains(k));
+            let before = pillar_grid(prev, t, &p.key, |k| old_keys.contains(k));
+            if let (Some(current), Some(previous)) = (now, before) {
+                out.push(MatchedGrid {
+                    org_type: t,
+                    pillar: p.key.clone(),
+                    previous,
+                    current,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// B2: per organisation type and pillar, the matched items are the focal round's questions whose

@@ -14,6 +14,7 @@
 //!   rounds (merged values included), K ≥ 3, x = ordinal in `rounds`.
 
 use super::OVERALL;
+use super::grid::{Grid, slope_grid};
 use super::options::Options;
 use super::prepare::{Cell, Prepared};
 use super::reference::{GroupCtx, PeerSpec};
@@ -25,6 +26,8 @@ use std::collections::{HashMap, HashSet};
 pub struct ChangeIn {
     pub prev: Cell,
     pub delta: Option<f64>,
+    /// The grid of Δ (C2.5).
+    pub grid: Grid,
     pub matched: bool,
     pub item_set_changed: bool,
 }
@@ -34,6 +37,8 @@ pub struct Matched<'a> {
     /// (previous, current) by (ODS code, pillar).
     pub deltas: HashMap<(&'a str, &'a str), (f64, f64)>,
     pub changed: HashSet<(OrgType, &'a str)>,
+    /// The grid of a matched Δ by (type, pillar): gcd of the two matched values' grids.
+    pub grids: HashMap<(OrgType, &'a str), Grid>,
 }
 
 impl Matched<'_> {
@@ -50,6 +55,8 @@ impl Matched<'_> {
 
 pub struct Fit {
     pub slope: f64,
+    /// The grid of the slope (C2.5).
+    pub grid: Grid,
     pub rounds: Vec<usize>,
     pub consistent: Option<bool>,
 }
@@ -58,7 +65,12 @@ pub struct Fit {
 pub struct PillarData {
     pub level: GroupCtx,
     pub level_valid: Vec<Option<f64>>,
+    /// Grid steps of the focal values (C2.5), by organisation.
+    pub level_steps: Vec<f64>,
     pub prev_level: Option<GroupCtx>,
+    pub prev_steps: Vec<f64>,
+    pub change_steps: Vec<f64>,
+    pub trend_steps: Vec<f64>,
     pub change: GroupCtx,
     pub change_in: Vec<Option<ChangeIn>>,
     pub change_valid: Vec<Option<f64>>,
@@ -80,6 +92,12 @@ pub fn pillar_data(
     let level_valid: Vec<Option<f64>> = (0..n_o)
         .map(|o| focal_val(o).filter(|_| prep.orgs[o].focal))
         .collect();
+    let step = |r: usize, o: usize| prep.cell(r, o, p).map_or(0.0, |c| c.grid.step());
+    let level_steps: Vec<f64> = (0..n_o).map(|o| step(prep.focal, o)).collect();
+    let prev_steps: Vec<f64> = match prep.prev {
+        Some(pr) => (0..n_o).map(|o| step(pr, o)).collect(),
+        None => vec![0.0; n_o],
+    };
     let prev_level = prep.prev.map(|pr| {
         let vals: Vec<Option<f64>> = (0..n_o)
             .map(|o| {
@@ -88,7 +106,7 @@ pub fn pillar_data(
                     .and_then(|c| c.valid(min_cov))
             })
             .collect();
-        GroupCtx::build(&vals, types, peer, opts.s_min_level(), opts)
+        GroupCtx::build(&vals, &prev_steps, types, peer, opts.s_min_level(), opts)
     });
     let mut change_in: Vec<Option<ChangeIn>> = Vec::with_capacity(n_o);
     let mut change_valid = vec![None; n_o];
@@ -103,12 +121,17 @@ pub fn pillar_data(
                 // a matched Δ only where both stored values exist (an overall with a missing
                 // pillar stays null, B2)
                 let both = cur.score.is_some() && prev.score.is_some();
-                let (delta, is_matched) = match matched
-                    .and_then(|m| matched_delta(prep, o, p, m))
+                let (delta, is_matched, grid) = match matched
+                    .zip(types[o])
+                    .and_then(|(m, t)| matched_delta(prep, o, p, t, m))
                     .filter(|_| both)
                 {
-                    Some(d) => (Some(d), true),
-                    None => (cur.score.zip(prev.score).map(|(a, b)| a - b), false),
+                    Some((d, g)) => (Some(d), true, g),
+                    None => (
+                        cur.score.zip(prev.score).map(|(a, b)| a - b),
+                        false,
+                        cur.grid.gcd(prev.grid),
+                    ),
                 };
                 let item_set_changed = matched
                     .zip(types[o])
@@ -116,6 +139,7 @@ pub fn pillar_data(
                 ChangeIn {
                     prev,
                     delta,
+                    grid,
                     matched: is_matched,
                     item_set_changed,
                 }
@@ -137,36 +161,69 @@ pub fn pillar_data(
         slopes[o] = fit.as_ref().map(|f| f.slope);
         fits.push(fit);
     }
+    let change_steps: Vec<f64> = change_in
+        .iter()
+        .map(|c| c.as_ref().map_or(0.0, |c| c.grid.step()))
+        .collect();
+    let trend_steps: Vec<f64> = fits
+        .iter()
+        .map(|f| f.as_ref().map_or(0.0, |f| f.grid.step()))
+        .collect();
+    let (s_lv, s_ch, s_sl) = (opts.s_min_level(), opts.s_min_change(), opts.s_min_slope());
     PillarData {
-        level: GroupCtx::build(&level_valid, types, peer, opts.s_min_level(), opts),
+        level: GroupCtx::build(&level_valid, &level_steps, types, peer, s_lv, opts),
         level_valid,
+        level_steps,
         prev_level,
-        change: GroupCtx::build(&change_valid, types, peer, opts.s_min_change(), opts),
+        prev_steps,
+        change: GroupCtx::build(&change_valid, &change_steps, types, peer, s_ch, opts),
         change_in,
         change_valid,
-        trend: GroupCtx::build(&slopes, types, peer, opts.s_min_slope(), opts),
+        change_steps,
+        trend: GroupCtx::build(&slopes, &trend_steps, types, peer, s_sl, opts),
+        trend_steps,
         fits,
     }
 }
 
-fn matched_delta(prep: &Prepared, o: usize, p: usize, matched: &Matched) -> Option<f64> {
+/// The matched Δ of (org o, pillar p) and its grid.
+fn matched_delta(
+    prep: &Prepared,
+    o: usize,
+    p: usize,
+    t: OrgType,
+    matched: &Matched,
+) -> Option<(f64, Grid)> {
     let ods = prep.orgs[o].ods;
     let n_p = prep.n_pillars();
     let name = if p < n_p { prep.pillars[p] } else { OVERALL };
+    let grid_of = |pillar: &str| {
+        matched
+            .grids
+            .get(&(t, pillar))
+            .copied()
+            .unwrap_or(Grid::CONTINUOUS)
+    };
     if let Some((prev, cur)) = matched.deltas.get(&(ods, name)) {
-        return Some(cur - prev);
+        return Some((cur - prev, grid_of(name)));
     }
     if p < n_p {
         return None;
     }
     let (mut sp, mut sc, mut k) = (0.0, 0.0, 0usize);
+    let mut grid: Option<Grid> = None;
     for q in (0..n_p).filter(|&q| prep.cell(prep.focal, o, q).is_some()) {
         let (prev, cur) = matched.deltas.get(&(ods, prep.pillars[q]))?;
         sp += prev;
         sc += cur;
         k += 1;
+        let g = grid_of(prep.pillars[q]);
+        grid = Some(grid.map_or(g, |acc| acc.gcd(g)));
     }
-    (k > 0).then(|| (sc - sp) / k as f64)
+    (k > 0).then(|| {
+        let g = grid.unwrap_or(Grid::CONTINUOUS).mean_of(k);
+        ((sc - sp) / k as f64, g)
+    })
 }
 
 /// `points` is a scratch buffer reused across calls.
@@ -193,8 +250,14 @@ pub fn fit_trend(
     }
     points.reverse();
     let slope = ols_slope(points)?;
+    let xs: Vec<u64> = points.iter().map(|(x, _)| *x as u64).collect();
+    let values = Grid::gcd_all(
+        xs.iter()
+            .filter_map(|&x| prep.cell(x as usize - 1, o, p).map(|c| c.grid)),
+    );
     Some(Fit {
         slope,
+        grid: slope_grid(values, &xs),
         consistent: trend_consistent(points, slope),
         rounds: points.iter().map(|(x, _)| *x as usize - 1).collect(),
     })

@@ -1,4 +1,5 @@
-//! The divergence engine, method `divergence-v1` (`docs/divergence-v1.md`): stored pillar scores
+//! The divergence engine, methods `divergence-v2` (default, `docs/divergence-v2.md`) and
+//! `divergence-v1` (`docs/divergence-v1.md`): stored pillar scores
 //! in, one explainable row per (organisation, pillar) out, with a level, change and trend block each
 //! compared robustly with like-for-like peers and FDR-controlled. Pure computation: no I/O, no web
 //! framework, no database; the caller loads scores and filters the rows afterwards.
@@ -36,6 +37,7 @@ mod aggregate;
 pub mod disclosure;
 mod engine;
 mod filter;
+pub mod grid;
 pub mod items;
 mod metrics;
 mod options;
@@ -53,24 +55,24 @@ mod tests;
 mod tests_edge;
 #[cfg(test)]
 mod tests_props;
+#[cfg(test)]
+mod tests_v2;
 
 pub use aggregate::{AggregateBy, AggregateMetric, AggregateRow, aggregate};
 pub use engine::analyse;
 pub use filter::FlagFilter;
-pub use options::{OptionError, Options, OptionsPatch, PMethod};
+pub use grid::Grid;
+pub use options::{MethodVersion, OptionError, Options, OptionsPatch, PMethod};
 pub use stats::{bh_adjust, percentile_rank, quantile_type7};
 pub use types::{
-    Analysis, ChangeBlock, Confidence, ConfigHash, DivergenceRow, FamilySizes, Flag, LevelBlock,
-    Lineage, MethodInfo, Metric, RefKind, ReferenceSummary, ScaleMethod, SharedStr, Status, Tier,
-    TrendBlock, TypeReference,
+    Analysis, ChangeBlock, Confidence, ConfigHash, DivergenceRow, FamilyScheme, FamilySizes, Flag,
+    LevelBlock, Lineage, MethodInfo, Metric, RefKind, ReferenceSummary, ScaleMethod, SharedStr,
+    Status, Tier, TrendBlock, TypeReference,
 };
 
 use crate::domain::organisation::OrgType;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// The method version echoed in every row.
-pub const METHOD_VERSION: &str = "divergence-v1";
 
 /// The pillar key of the overall score (mean of the pillars).
 pub const OVERALL: &str = "overall";
@@ -147,6 +149,24 @@ pub struct ChangedItemSet {
     pub pillar: String,
 }
 
+/// The grids of the item-matched values of one (organisation type, pillar) (v2, C2.2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatchedGrid {
+    pub org_type: OrgType,
+    pub pillar: String,
+    pub previous: Grid,
+    pub current: Grid,
+}
+
+/// The grid of the stored pillar values of one (round, organisation type, pillar) (v2, C2.1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PillarGrid {
+    pub round: String,
+    pub org_type: OrgType,
+    pub pillar: String,
+    pub grid: Grid,
+}
+
 /// Item-matched scores for the change metric (B2), present when the two rounds use different
 /// frameworks. `ITEM_SET_CHANGED` goes on the change blocks of the listed (type, pillar) pairs,
 /// and on an overall change when any pillar of the organisation is listed for its type.
@@ -154,6 +174,9 @@ pub struct ChangedItemSet {
 pub struct ItemMatched {
     pub rows: Vec<MatchedChange>,
     pub changed_item_sets: Vec<ChangedItemSet>,
+    /// v2: the grids of the matched values; a (type, pillar) not listed is continuous.
+    #[serde(default)]
+    pub grids: Vec<MatchedGrid>,
 }
 
 /// Everything one analysis needs.
@@ -178,4 +201,8 @@ pub struct EngineInput {
     /// a pillar not listed is titled by its key.
     #[serde(default)]
     pub pillar_titles: BTreeMap<String, String>,
+    /// v2: the grid of each (round, type, pillar) of the stored scores; a value whose triple is
+    /// not listed is continuous.
+    #[serde(default)]
+    pub grids: Vec<PillarGrid>,
 }

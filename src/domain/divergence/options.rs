@@ -27,11 +27,68 @@ impl PMethod {
     }
 }
 
+/// The method version (`docs/divergence-v1.md`, `docs/divergence-v2.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+pub enum MethodVersion {
+    /// The first method: MAD scale, six BH families. Kept so its figures can be reproduced.
+    #[serde(rename = "divergence-v1")]
+    V1,
+    /// The default: the scale never below the values' resolution, one BH family per round,
+    /// detectable gaps and WATCH.
+    #[default]
+    #[serde(rename = "divergence-v2")]
+    V2,
+}
+
+impl MethodVersion {
+    pub const ALL: [MethodVersion; 2] = [MethodVersion::V1, MethodVersion::V2];
+
+    /// `divergence-v1` or `divergence-v2`, as written in requests and responses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MethodVersion::V1 => "divergence-v1",
+            MethodVersion::V2 => "divergence-v2",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<MethodVersion> {
+        MethodVersion::ALL.into_iter().find(|m| m.as_str() == raw)
+    }
+
+    /// How this version groups its tests into BH families.
+    pub fn families(self) -> super::FamilyScheme {
+        match self {
+            MethodVersion::V1 => super::FamilyScheme::MetricAndScope,
+            MethodVersion::V2 => super::FamilyScheme::Round,
+        }
+    }
+
+    /// What a flag can and cannot see, plainly (`docs/divergence-v2.md` C5).
+    pub fn power_note(self) -> &'static str {
+        match self {
+            MethodVersion::V1 => {
+                "divergence-v1 is kept to reproduce published figures: on discrete scores its \
+                 scale can be too small and it raises false flags; use divergence-v2"
+            }
+            MethodVersion::V2 => {
+                "A flag finds an organisation far from its peers, not every difference: with \
+                 about 1,400 tests a round, a single organisation must be several peer standard \
+                 deviations away to be flagged reliably. Each tested block's detectable_gap is \
+                 the smallest gap it could have flagged; 'not flagged' means no gap that large \
+                 was seen. WATCH marks material gaps that are not significant."
+            }
+        }
+    }
+}
+
 /// Threshold overrides a reader may give (as query parameters), each applied over the defaults
 /// by [`Options::with`]; δ and s_min follow the scale. The names are the API's parameter names.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OptionsPatch {
+    /// The method: `divergence-v2` (default) or `divergence-v1` (to reproduce v1 figures).
+    #[param(value_type = Option<MethodVersion>)]
+    pub method: Option<String>,
     /// Minimum coverage for a score to count, 0 to 1 (default 0.8).
     #[param(minimum = 0.0, maximum = 1.0)]
     pub min_coverage: Option<f64>,
@@ -106,6 +163,8 @@ pub struct Options {
     /// (max − min) / 4 of the framework's score range: 1 for 1–5, 25 for 0–100. Multiplies the
     /// `delta_*` and `s_min_*` values (B2 "Scale"), nothing else.
     pub scale_factor: f64,
+    /// The method version; left out of the hashed text for v1, so v1 hashes are unchanged.
+    pub method: MethodVersion,
 }
 
 impl Default for Options {
@@ -125,6 +184,7 @@ impl Default for Options {
             delta_slope: 0.15,
             trend_max_rounds: 5,
             scale_factor: 1.0,
+            method: MethodVersion::V2,
         }
     }
 }
@@ -157,6 +217,15 @@ impl Options {
         set(&mut opts.tier_alarm, patch.tier_alarm);
         if let Some(n) = patch.min_ref_n {
             opts.min_ref_n = n;
+        }
+        if let Some(raw) = patch.method.as_deref() {
+            match MethodVersion::parse(raw) {
+                Some(m) => opts.method = m,
+                None => problems.push(OptionError::new(
+                    "method",
+                    format!("`{raw}` is not divergence-v1 or divergence-v2"),
+                )),
+            }
         }
         if let Some(raw) = patch.p_method.as_deref() {
             match PMethod::parse(raw) {
@@ -254,7 +323,11 @@ impl Options {
     pub(super) fn hash(&self) -> super::ConfigHash {
         // Serialising a plain struct of numbers and an enum cannot fail; an empty string would
         // still hash deterministically.
-        let json = serde_json::to_string(self).unwrap_or_default();
+        let mut json = serde_json::to_string(self).unwrap_or_default();
+        if self.method == MethodVersion::V1 {
+            // v1 hashes were taken before the method was an option: hash the same text.
+            json = json.replace(r#","method":"divergence-v1""#, "");
+        }
         super::ConfigHash(fnv1a64(json.as_bytes()))
     }
 
@@ -314,6 +387,7 @@ mod tests {
     #[test]
     fn every_field_of_the_patch_is_applied() {
         let patch = OptionsPatch {
+            method: Some("divergence-v1".into()),
             min_coverage: Some(0.5),
             min_ref_n: Some(3),
             p_method: Some("normal".into()),
@@ -328,6 +402,7 @@ mod tests {
         assert_eq!(
             o,
             Options {
+                method: MethodVersion::V1,
                 min_coverage: 0.5,
                 min_ref_n: 3,
                 p_method: PMethod::Normal,

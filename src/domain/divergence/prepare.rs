@@ -17,6 +17,7 @@
 //! - Overall (B2): in every round, the mean of the organisation's pillars in that round, only if all
 //!   of them are valid; otherwise a null score whose coverage is the minimum pillar coverage.
 
+use super::grid::Grid;
 use super::{EngineInput, OVERALL, OrgInfo};
 use std::collections::HashMap;
 
@@ -27,6 +28,8 @@ pub struct Cell {
     pub coverage: f64,
     /// Taken from merger predecessors.
     pub merged: bool,
+    /// The grid the score lies on (v2, C2); continuous when unknown.
+    pub grid: Grid,
 }
 
 impl Cell {
@@ -141,6 +144,11 @@ impl<'a> Prepared<'a> {
         }
 
         let (n_r, n_o, n_p) = (rounds.len(), ods.len(), pillars.len() + 1);
+        let grids: HashMap<(&str, _, &str), Grid> = input
+            .grids
+            .iter()
+            .map(|g| ((g.round.as_str(), g.org_type, g.pillar.as_str()), g.grid))
+            .collect();
         let mut cells = vec![None; n_r * n_o * n_p];
         let mut assessed = vec![false; n_r * n_o];
         let run_org: Vec<usize> = runs
@@ -152,10 +160,15 @@ impl<'a> Prepared<'a> {
                 continue;
             };
             let (o, r, p) = (run_org[run as usize], r as usize, sorted_of[p as usize]);
+            let grid = infos[o]
+                .and_then(|i| grids.get(&(s.round.as_str(), i.org_type, s.pillar.as_str())))
+                .copied()
+                .unwrap_or(Grid::CONTINUOUS);
             cells[(r * n_o + o) * n_p + p] = Some(Cell {
                 score: s.score.filter(|v| v.is_finite()),
                 coverage: s.coverage,
                 merged: false,
+                grid,
             });
             assessed[r * n_o + o] = true;
         }
@@ -244,6 +257,7 @@ impl<'a> Prepared<'a> {
                         .map(|c| c.coverage)
                         .fold(f64::INFINITY, f64::min),
                     merged: true,
+                    grid: Grid::gcd_all(present.iter().map(|c| c.grid)).mean_of(present.len()),
                 })
             })
             .collect();
@@ -284,9 +298,11 @@ impl<'a> Prepared<'a> {
             for o in 0..self.orgs.len() {
                 let (mut sum, mut count, mut all_valid, mut min_cov, mut merged) =
                     (0.0, 0usize, true, f64::INFINITY, false);
+                let mut grid: Option<Grid> = None;
                 for p in 0..n_p {
                     if let Some(c) = self.cell(r, o, p) {
                         count += 1;
+                        grid = Some(grid.map_or(c.grid, |g| g.gcd(c.grid)));
                         min_cov = min_cov.min(c.coverage);
                         merged |= c.merged;
                         match c.valid(self.min_coverage) {
@@ -301,6 +317,7 @@ impl<'a> Prepared<'a> {
                         score: all_valid.then(|| sum / count as f64),
                         coverage: min_cov,
                         merged,
+                        grid: grid.unwrap_or(Grid::CONTINUOUS).mean_of(count),
                     });
                 }
             }

@@ -369,6 +369,27 @@ fn status_sentence(row: &DivergenceRow, block: &str, status: Status, ctx: &Reaso
             "Overall score not computed: missing or below-coverage pillar(s) {}",
             ctx.missing_pillars.join(", ")
         ),
+        Status::Watch => {
+            let (gap, detectable) = match block {
+                "change" => row
+                    .change
+                    .as_ref()
+                    .map_or((None, None), |c| (c.excess, c.detectable_gap)),
+                "trend" => row
+                    .trend
+                    .as_ref()
+                    .map_or((None, None), |t| (t.excess, t.detectable_gap)),
+                _ => (row.level.gap, row.level.detectable_gap),
+            };
+            let g = gap.unwrap_or(0.0);
+            let side = if g < 0.0 { "below" } else { "above" };
+            format!(
+                "Watch: a {block} gap of {} {side} the peer median is material but not significant \
+                 among the round's tests; a gap of at least {} would have been flagged",
+                num(g.abs(), 2),
+                num(detectable.unwrap_or(0.0), 2)
+            )
+        }
         Status::LineageMerged => {
             let lin = row.lineage.as_ref();
             format!(

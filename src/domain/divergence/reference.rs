@@ -13,7 +13,7 @@
 
 use super::Reference;
 use super::options::Options;
-use super::stats::{RefStats, order_key, p_value, percentile_rank};
+use super::stats::{RefStats, ScaleRule, order_key, p_value, percentile_rank, resolution_of};
 use super::types::{Confidence, RefKind, ReferenceSummary, Status};
 use crate::domain::organisation::OrgType;
 use std::borrow::Cow;
@@ -83,9 +83,11 @@ pub struct GroupCtx {
     /// Position of each organisation's value in its type's sorted values (`NONE` if absent).
     type_pos: Vec<u32>,
     peer_values: Vec<f64>,
+    /// The grid steps of the peer group's members (v2 resolution).
+    peer_steps: Vec<f64>,
     peer_stats: Option<RefStats>,
     peer_pos: Vec<u32>,
-    s_min: f64,
+    rule: ScaleRule,
     opts_p: (super::options::PMethod, usize),
 }
 
@@ -102,33 +104,42 @@ pub struct RowRef<'c> {
     pub index: Option<usize>,
 }
 
-/// Sorts (value, org) pairs once, records each org's position and builds the statistics.
+/// Sorts (value, org) pairs once, records each org's position and builds the statistics, with
+/// the resolution of the members' steps (`steps[o]`).
 fn sorted_stats(
     mut pairs: Vec<(f64, u32)>,
+    steps: &[f64],
     pos: &mut [u32],
-    s_min: f64,
+    rule: ScaleRule,
     (method, min_ref_n): (super::options::PMethod, usize),
 ) -> Option<RefStats> {
+    let r = resolution_of(pairs.iter().map(|(_, o)| steps[*o as usize]).collect());
     // Ties need no order: equal values share their p and percentile rank.
     pairs.sort_unstable_by_key(|(v, _)| order_key(*v));
     for (i, (_, o)) in pairs.iter().enumerate() {
         pos[*o as usize] = i as u32;
     }
     let values = pairs.into_iter().map(|(v, _)| v).collect();
-    RefStats::from_sorted(values, s_min).map(|s| s.with_member_figures(method, min_ref_n))
+    RefStats::from_sorted(values, rule, r).map(|s| s.with_member_figures(method, min_ref_n))
 }
 
 impl GroupCtx {
     /// `values[o]` is the valid value of organisation o for this metric and pillar (None when o
-    /// is not part of any reference); `types[o]` its type.
+    /// is not part of any reference), `steps[o]` the grid step of that value (C2.5, 0 when
+    /// continuous); `types[o]` its type.
     pub fn build(
         values: &[Option<f64>],
+        steps: &[f64],
         types: &[Option<OrgType>],
         peer: Option<&PeerSpec>,
         s_min: f64,
         opts: &Options,
     ) -> Self {
         let opts_p = (opts.p_method, opts.min_ref_n);
+        let rule = ScaleRule {
+            version: opts.method,
+            s_min,
+        };
         let mut buckets: Vec<Vec<(f64, u32)>> = vec![Vec::new(); OrgType::ALL.len()];
         let mut peer_pairs = Vec::new();
         for (o, (v, t)) in values.iter().zip(types).enumerate() {
@@ -142,12 +153,13 @@ impl GroupCtx {
         let mut type_pos = vec![NONE; values.len()];
         let by_type = buckets
             .into_iter()
-            .map(|b| sorted_stats(b, &mut type_pos, s_min, opts_p))
+            .map(|b| sorted_stats(b, steps, &mut type_pos, rule, opts_p))
             .collect();
         let mut peer_pos = Vec::new();
+        let peer_steps: Vec<f64> = peer_pairs.iter().map(|(_, o)| steps[*o as usize]).collect();
         let peer_stats = peer.and_then(|_| {
             peer_pos = vec![NONE; values.len()];
-            sorted_stats(peer_pairs, &mut peer_pos, s_min, opts_p)
+            sorted_stats(peer_pairs, steps, &mut peer_pos, rule, opts_p)
         });
         Self {
             by_type,
@@ -156,9 +168,10 @@ impl GroupCtx {
                 .as_ref()
                 .map(|s| s.sorted.clone())
                 .unwrap_or_default(),
+            peer_steps,
             peer_stats,
             peer_pos,
-            s_min,
+            rule,
             opts_p,
         }
     }
@@ -167,12 +180,15 @@ impl GroupCtx {
         self.by_type[t as usize].as_ref()
     }
 
-    /// The reference of organisation `org` (type `t`, own valid value `own`).
+    /// The reference of organisation `org` (type `t`, own valid value `own` on a grid of step
+    /// `own_step`).
+    #[allow(clippy::too_many_arguments)]
     pub fn for_row<'c>(
         &'c self,
         org: usize,
         t: OrgType,
         own: Option<f64>,
+        own_step: f64,
         peer: Option<&PeerSpec>,
         min_ref_n: usize,
     ) -> RowRef<'c> {
@@ -199,7 +215,9 @@ impl GroupCtx {
             (true, Some(v)) => {
                 let mut values = self.peer_values.clone();
                 values.push(v);
-                let stats = RefStats::new(values, self.s_min)
+                let mut steps = self.peer_steps.clone();
+                steps.push(own_step);
+                let stats = RefStats::new(values, self.rule, resolution_of(steps))
                     .map(|s| s.with_member_figures(self.opts_p.0, self.opts_p.1));
                 (stats.map(Cow::Owned), None)
             }
@@ -247,6 +265,7 @@ pub fn summarise(
         mad: scaled.map(|s| s.mad),
         scale: scaled.map(|s| s.scale),
         scale_method: scaled.map(|s| s.method),
+        resolution: scaled.and_then(|s| s.resolution),
         confidence: Confidence::from_n(n, min_ref_n),
     }
 }

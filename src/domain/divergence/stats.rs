@@ -1,7 +1,7 @@
 //! The numerics of B5–B6: medians, type-7 quartiles, robust scale, p-values, Benjamini–Hochberg,
 //! OLS slopes and mid-rank percentile ranks. Plain functions over slices; no knowledge of rows.
 
-use super::options::{Options, PMethod};
+use super::options::{MethodVersion, Options, PMethod};
 use super::types::{ScaleMethod, Tier};
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
@@ -72,6 +72,21 @@ pub fn percentile_rank(sorted: &[f64], x: f64) -> Option<f64> {
     Some(100.0 * (below as f64 + 0.5 * equal as f64) / sorted.len() as f64)
 }
 
+/// How a reference's scale is obtained: the method version and the floor s_min.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScaleRule {
+    pub version: MethodVersion,
+    pub s_min: f64,
+}
+
+/// The median of the members' grid steps (C2.6); 0 for none.
+pub fn resolution_of(mut steps: Vec<f64>) -> f64 {
+    if steps.is_empty() {
+        return 0.0;
+    }
+    median_unsorted(&mut steps)
+}
+
 /// A reference distribution with its robust centre and scale (B5).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefStats {
@@ -80,6 +95,8 @@ pub struct RefStats {
     pub q1: f64,
     pub q3: f64,
     pub mad: f64,
+    /// v2: the resolution r (C2.6); `None` for v1.
+    pub resolution: Option<f64>,
     /// The scale after the floor.
     pub scale: f64,
     pub method: ScaleMethod,
@@ -93,14 +110,14 @@ pub struct RefStats {
 
 impl RefStats {
     /// `None` for an empty reference. The scale is computed whatever n is; callers withhold it
-    /// below min_ref_n.
-    pub fn new(mut values: Vec<f64>, s_min: f64) -> Option<Self> {
+    /// below min_ref_n. `resolution` is r (used by v2 only).
+    pub fn new(mut values: Vec<f64>, rule: ScaleRule, resolution: f64) -> Option<Self> {
         values.sort_unstable_by_key(|v| order_key(*v));
-        Self::from_sorted(values, s_min)
+        Self::from_sorted(values, rule, resolution)
     }
 
     /// As [`RefStats::new`] for values already sorted ascending.
-    pub fn from_sorted(values: Vec<f64>, s_min: f64) -> Option<Self> {
+    pub fn from_sorted(values: Vec<f64>, rule: ScaleRule, resolution: f64) -> Option<Self> {
         if values.is_empty() {
             return None;
         }
@@ -108,21 +125,43 @@ impl RefStats {
         let n = values.len() as f64;
         let mut dev: Vec<f64> = values.iter().map(|v| (v - median).abs()).collect();
         let mad = median_unsorted(&mut dev);
-        let (raw, method) = if mad > EPS {
-            (MAD_TO_SD * mad, ScaleMethod::Mad)
-        } else {
-            let mean_ad = values.iter().map(|v| (v - median).abs()).sum::<f64>() / n;
-            (MEANAD_TO_SD * mean_ad, ScaleMethod::Meanad)
+        let mean_ad = || values.iter().map(|v| (v - median).abs()).sum::<f64>() / n;
+        let (scale, method, resolution, floor_applied) = match rule.version {
+            MethodVersion::V1 => {
+                let (raw, method) = if mad > EPS {
+                    (MAD_TO_SD * mad, ScaleMethod::Mad)
+                } else {
+                    (MEANAD_TO_SD * mean_ad(), ScaleMethod::Meanad)
+                };
+                // The floor "binds" only when it changes the scale (B5).
+                (raw.max(rule.s_min), method, None, raw < rule.s_min)
+            }
+            MethodVersion::V2 => {
+                // C3: the largest term; on a tie the first in this order.
+                let terms = [
+                    (MAD_TO_SD * mad, ScaleMethod::Mad),
+                    (MEANAD_TO_SD * mean_ad(), ScaleMethod::Meanad),
+                    (resolution, ScaleMethod::Resolution),
+                    (rule.s_min, ScaleMethod::Floor),
+                ];
+                let mut best = terms[0];
+                for t in &terms[1..] {
+                    if t.0 > best.0 {
+                        best = *t;
+                    }
+                }
+                let floor = best.1 == ScaleMethod::Floor;
+                (best.0, best.1, Some(resolution), floor)
+            }
         };
-        // The floor "binds" only when it changes the scale.
-        let floor_applied = raw < s_min;
         Some(Self {
             q1: quantile_type7(&values, 0.25),
             q3: quantile_type7(&values, 0.75),
             sorted: values,
             median,
             mad,
-            scale: raw.max(s_min),
+            resolution,
+            scale,
             method,
             floor_applied,
             p_sorted: Vec::new(),
@@ -192,6 +231,34 @@ pub fn p_value(z: f64, n_ref: usize, method: PMethod) -> Option<f64> {
         PMethod::Normal => 2.0 * Normal::standard().sf(z.abs()),
     };
     Some(p.clamp(0.0, 1.0))
+}
+
+/// The |z| whose two-sided p against a reference of n values is `p` (the inverse of
+/// [`p_value`], by bisection on it, so the two agree to the last digits); `None` when no p
+/// exists for n or `p` is not in (0, 1).
+pub fn critical_z(p: f64, n_ref: usize, method: PMethod) -> Option<f64> {
+    if !(p > 0.0 && p < 1.0) {
+        return None;
+    }
+    let (mut lo, mut hi) = (0.0_f64, 1.0_f64);
+    while p_value(hi, n_ref, method)? > p {
+        hi *= 2.0;
+        if hi > 1e12 {
+            return None;
+        }
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if p_value(mid, n_ref, method)? > p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi - lo <= 1e-13 * hi {
+            break;
+        }
+    }
+    Some(0.5 * (lo + hi))
 }
 
 /// Tier from the unadjusted p: strict comparisons, no slack (p is not a sum of decimal inputs).

@@ -33,8 +33,13 @@ pub fn input(rounds: &[&str], orgs: Vec<OrgInfo>, scores: Vec<PillarObservation>
         scores,
         reference: Reference::TypeNational,
         item_matched: None,
-        options: Options::default(),
+        // The v1 worked example and edge cases; v2 has its own (`tests_v2`).
+        options: Options {
+            method: MethodVersion::V1,
+            ..Options::default()
+        },
         pillar_titles: Default::default(),
+        grids: Vec::new(),
     }
 }
 
@@ -300,8 +305,23 @@ fn b10_serialises_with_spec_names() {
     let b = serde_json::to_value(row(&a, "B", "p")).expect("json");
     assert!(b["level"]["q"].is_number());
     let hash = v["method"]["config_hash"].as_str().expect("hash");
-    assert_eq!(hash, Options::default().config_hash());
+    assert_eq!(hash, a.options.config_hash());
     assert!(hash.chars().all(|c| c.is_ascii_hexdigit()));
+}
+
+/// The v1 hash is the FNV-1a 64 of the options' JSON as v1 wrote it, before the method was an
+/// option (computed independently: Python over this exact text), so a published v1
+/// `config_hash` is reproduced; v2 hashes differ.
+#[test]
+fn the_v1_hash_is_unchanged_and_v2_hashes_differ() {
+    let v1 = Options {
+        method: MethodVersion::V1,
+        ..Options::default()
+    };
+    assert_eq!(v1.config_hash(), "b3c6762ed3e9fa87");
+    assert_ne!(Options::default().config_hash(), v1.config_hash());
+    let text = serde_json::to_string(&Options::default()).expect("json");
+    assert!(text.ends_with(r#","method":"divergence-v2"}"#), "{text}");
 }
 
 #[test]

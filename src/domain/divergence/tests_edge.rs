@@ -1,7 +1,7 @@
 //! Edge cases B11 1–8, and the hand-computed trend, lineage, overall, peer-group, item-matching and
 //! options tests.
 
-use super::stats::{MAD_TO_SD, MEANAD_TO_SD, RefStats, p_value};
+use super::stats::{MAD_TO_SD, MEANAD_TO_SD, RefStats, ScaleRule, p_value};
 use super::tests::{fig, input, org, row, sc};
 use super::*;
 use crate::domain::organisation::OrgType::{Acute, MentalHealth};
@@ -28,7 +28,11 @@ fn b11_1_mad_zero_uses_mean_absolute_deviation() {
     fig(r.reference.scale, "0.104443");
     fig(r.level.robust_z, "-4.7873");
     assert!(!r.level.statuses.contains(&Status::ScaleFloorApplied));
-    let s = RefStats::new(vec![0.5, 0.5, 0.5, 0.5, 0.5, 0.0], 0.1).expect("stats");
+    let rule = ScaleRule {
+        version: MethodVersion::V1,
+        s_min: 0.1,
+    };
+    let s = RefStats::new(vec![0.5, 0.5, 0.5, 0.5, 0.5, 0.0], rule, 0.0).expect("stats");
     fig(Some(s.scale / MEANAD_TO_SD), "0.083333");
 }
 
@@ -400,6 +404,7 @@ fn item_matching_replaces_the_raw_change() {
             org_type: Acute,
             pillar: "p".into(),
         }],
+        grids: Vec::new(),
     });
     let a = analyse(&inp);
     let c = row(&a, "A", "p").change.as_ref().expect("change");
@@ -441,6 +446,7 @@ fn an_overall_without_a_score_gets_no_item_matched_change() {
     inp.item_matched = Some(ItemMatched {
         rows,
         changed_item_sets: Vec::new(),
+        grids: Vec::new(),
     });
     let a = analyse(&inp);
     let d = row(&a, "D", OVERALL);

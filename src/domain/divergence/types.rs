@@ -128,6 +128,8 @@ pub enum Status {
     ScaleFloorApplied,
     MissingPillar,
     LineageMerged,
+    /// v2: a tested block whose gap is material but not significant (descriptive, not a flag).
+    Watch,
 }
 
 /// Evidence tier from the unadjusted p (B6): `alarm` p < 0.002, `alert` p < 0.05.
@@ -165,12 +167,26 @@ impl Confidence {
     }
 }
 
-/// How the robust scale was obtained (B5).
+/// How the robust scale was obtained (v1 B5; v2 C3: the term of the maximum that gave it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ScaleMethod {
     Mad,
     Meanad,
+    /// v2: the resolution r of the values.
+    Resolution,
+    /// v2: the floor s_min.
+    Floor,
+}
+
+/// How the tests of an analysis are grouped into Benjamini–Hochberg families.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FamilyScheme {
+    /// v1: one family per metric for pillar rows and one per metric for overall rows.
+    MetricAndScope,
+    /// v2: every tested block of the round in one family.
+    Round,
 }
 
 /// Which reference a block was compared with.
@@ -223,6 +239,9 @@ pub struct ReferenceSummary {
     pub mad: Option<f64>,
     pub scale: Option<f64>,
     pub scale_method: Option<ScaleMethod>,
+    /// v2: the resolution r of the reference's values (C2); null for v1 and where no scale is
+    /// computed.
+    pub resolution: Option<f64>,
     pub confidence: Confidence,
 }
 
@@ -238,6 +257,9 @@ pub struct LevelBlock {
     pub p: Option<f64>,
     pub q: Option<f64>,
     pub tier: Tier,
+    /// v2: the smallest |gap| that would have been flagged at this reference size and scale, the
+    /// rest of the round unchanged (C5); null without a test, and for v1.
+    pub detectable_gap: Option<f64>,
     pub percentile_rank: Option<f64>,
     pub percentile_rank_prev: Option<f64>,
     pub pr_change: Option<f64>,
@@ -270,6 +292,8 @@ pub struct ChangeBlock {
     pub p: Option<f64>,
     pub q: Option<f64>,
     pub tier: Tier,
+    /// v2: the smallest |excess| that would have been flagged (C5); null without a test or v1.
+    pub detectable_gap: Option<f64>,
     pub reference: ReferenceSummary,
     pub family_size: usize,
     pub statuses: Vec<Status>,
@@ -286,6 +310,8 @@ pub struct TrendBlock {
     pub p: Option<f64>,
     pub q: Option<f64>,
     pub tier: Tier,
+    /// v2: the smallest |excess| that would have been flagged (C5); null without a test or v1.
+    pub detectable_gap: Option<f64>,
     /// K, the number of rounds in the fit.
     pub rounds: usize,
     /// The round keys of the fit, oldest first.
@@ -369,7 +395,8 @@ pub struct DivergenceRow {
     pub method: MethodInfo,
 }
 
-/// BH family sizes m: one family per metric for pillar rows and one per metric for overall rows.
+/// Tested blocks per metric and scope. v1: each is a BH family of its own; v2: together they
+/// are the round's one family, of size `round`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FamilySizes {
     pub level: usize,
@@ -378,6 +405,8 @@ pub struct FamilySizes {
     pub overall_level: usize,
     pub overall_change: usize,
     pub overall_trend: usize,
+    /// Every tested block of the analysis (the v2 family's m).
+    pub round: usize,
 }
 
 /// The type-national median of one (type, pillar, metric): what aggregates standardise against.
@@ -413,6 +442,7 @@ impl ZeroNoise for ReferenceSummary {
         self.q3.zero_noise();
         self.mad.zero_noise();
         self.scale.zero_noise();
+        self.resolution.zero_noise();
     }
 }
 
@@ -424,6 +454,7 @@ impl ZeroNoise for LevelBlock {
         self.robust_z.zero_noise();
         self.p.zero_noise();
         self.q.zero_noise();
+        self.detectable_gap.zero_noise();
         self.percentile_rank.zero_noise();
         self.percentile_rank_prev.zero_noise();
         self.pr_change.zero_noise();
@@ -444,6 +475,7 @@ impl ZeroNoise for ChangeBlock {
         self.robust_z.zero_noise();
         self.p.zero_noise();
         self.q.zero_noise();
+        self.detectable_gap.zero_noise();
         self.reference.zero_noise();
     }
 }
@@ -457,6 +489,7 @@ impl ZeroNoise for TrendBlock {
         self.robust_z.zero_noise();
         self.p.zero_noise();
         self.q.zero_noise();
+        self.detectable_gap.zero_noise();
         self.reference.zero_noise();
     }
 }

@@ -1,19 +1,21 @@
-//! Verdicts: Benjamini–Hochberg per family, and flags (B6).
+//! Verdicts: Benjamini–Hochberg families, flags (B6), and for v2 the detectable gap and WATCH
+//! (C5, C6).
 //!
 //! Decisions:
-//! - Families: one per metric for pillar rows and one per metric for overall rows, over every
+//! - Families, v1: one per metric for pillar rows and one per metric for overall rows, over every
 //!   tested block (one with a p) of the whole analysis. `family_size` is set on every block of the
-//!   family, tested or not; `method.family_size` is the level family's.
+//!   family, tested or not; `method.family_size` is the level family's. v2: every tested block of
+//!   the analysis in one family (C4); every `family_size` is its m.
 //! - A flag's direction needs g ≠ 0; materiality |g| ≥ δ − 1e-9; significance q ≤ α (exact) and
 //!   tier ≠ none. GAP_WIDENING_* is descriptive: |G_r| − |G_prev| ≥ δ_change − 1e-9, same sign.
 
 use super::OVERALL;
-use super::options::Options;
-use super::stats::{EPS, bh_adjust};
-use super::types::{DivergenceRow, FamilySizes, Flag, Tier};
+use super::options::{MethodVersion, Options};
+use super::stats::{EPS, bh_adjust, critical_z};
+use super::types::{DivergenceRow, FamilySizes, Flag, ReferenceSummary, Status, Tier};
 
 /// Runs BH per family and writes q and family sizes.
-pub fn adjust_families(rows: &mut [DivergenceRow]) -> FamilySizes {
+pub fn adjust_families(rows: &mut [DivergenceRow], method: MethodVersion) -> FamilySizes {
     // family index: metric (0 level, 1 change, 2 trend) × 2 + overall
     let mut members: [Vec<(usize, f64)>; 6] = Default::default();
     for (i, row) in rows.iter().enumerate() {
@@ -29,9 +31,24 @@ pub fn adjust_families(rows: &mut [DivergenceRow]) -> FamilySizes {
             }
         }
     }
-    for (f, fam) in members.iter().enumerate() {
-        let ps: Vec<f64> = fam.iter().map(|(_, p)| *p).collect();
-        for (&(i, _), q) in fam.iter().zip(bh_adjust(&ps)) {
+    let total: usize = members.iter().map(Vec::len).sum();
+    let families: Vec<Vec<(usize, usize, f64)>> = match method {
+        MethodVersion::V1 => members
+            .iter()
+            .enumerate()
+            .map(|(f, fam)| fam.iter().map(|&(i, p)| (f, i, p)).collect())
+            .collect(),
+        MethodVersion::V2 => vec![
+            members
+                .iter()
+                .enumerate()
+                .flat_map(|(f, fam)| fam.iter().map(move |&(i, p)| (f, i, p)))
+                .collect(),
+        ],
+    };
+    for fam in &families {
+        let ps: Vec<f64> = fam.iter().map(|(_, _, p)| *p).collect();
+        for (&(f, i, _), q) in fam.iter().zip(bh_adjust(&ps)) {
             let row = &mut rows[i];
             match f / 2 {
                 0 => row.level.q = Some(q),
@@ -40,7 +57,10 @@ pub fn adjust_families(rows: &mut [DivergenceRow]) -> FamilySizes {
             }
         }
     }
-    let size = |f: usize| members[f].len();
+    let size = |f: usize| match method {
+        MethodVersion::V1 => members[f].len(),
+        MethodVersion::V2 => total,
+    };
     for row in rows.iter_mut() {
         let base = usize::from(row.pillar == OVERALL);
         row.level.family_size = size(base);
@@ -53,12 +73,81 @@ pub fn adjust_families(rows: &mut [DivergenceRow]) -> FamilySizes {
         }
     }
     FamilySizes {
-        level: size(0),
-        overall_level: size(1),
-        change: size(2),
-        overall_change: size(3),
-        trend: size(4),
-        overall_trend: size(5),
+        level: members[0].len(),
+        overall_level: members[1].len(),
+        change: members[2].len(),
+        overall_change: members[3].len(),
+        trend: members[4].len(),
+        overall_trend: members[5].len(),
+        round: total,
+    }
+}
+
+/// v2 (C5, C6): the detectable gap of every tested block, and `WATCH` on tested blocks with a
+/// material gap and no directional flag. `discoveries` is R, the blocks of the family with
+/// q ≤ α. Nothing happens for v1.
+pub fn watch_and_detectable(
+    row: &mut DivergenceRow,
+    family: &FamilySizes,
+    discoveries: usize,
+    opts: &Options,
+) {
+    if opts.method == MethodVersion::V1 {
+        return;
+    }
+    let m = family.round;
+    let a = opts.alpha_fdr;
+    let assess = |gap: Option<f64>,
+                  p: Option<f64>,
+                  q: Option<f64>,
+                  tier: Tier,
+                  reference: &ReferenceSummary,
+                  delta: f64,
+                  statuses: &mut Vec<Status>|
+     -> Option<f64> {
+        p?;
+        let significant = q.is_some_and(|q| q <= a);
+        if direction(gap, q, tier, delta, a).is_none()
+            && gap.is_some_and(|g| g != 0.0 && g.abs() >= delta - EPS)
+        {
+            statuses.push(Status::Watch);
+        }
+        let k = discoveries + usize::from(!significant);
+        let p_star = (a * k as f64 / m.max(1) as f64).min(opts.tier_alert);
+        let z = critical_z(p_star, reference.n, opts.p_method)?;
+        Some(delta.max(z * reference.scale?))
+    };
+    let l = &mut row.level;
+    l.detectable_gap = assess(
+        l.gap,
+        l.p,
+        l.q,
+        l.tier,
+        &row.reference,
+        opts.delta_level(),
+        &mut l.statuses,
+    );
+    if let Some(c) = row.change.as_mut() {
+        c.detectable_gap = assess(
+            c.excess,
+            c.p,
+            c.q,
+            c.tier,
+            &c.reference,
+            opts.delta_change(),
+            &mut c.statuses,
+        );
+    }
+    if let Some(t) = row.trend.as_mut() {
+        t.detectable_gap = assess(
+            t.excess,
+            t.p,
+            t.q,
+            t.tier,
+            &t.reference,
+            opts.delta_slope(),
+            &mut t.statuses,
+        );
     }
 }
 
