@@ -19,13 +19,20 @@ const DOMAIN_ROUND_SD: f64 = 0.15;
 const PILLAR_ROUND_SD: f64 = 0.07;
 const GROWTH: (f64, f64) = (0.10, 0.25);
 /// Start of a designated organisation relative to its type mean, and the further shift of its
-/// designated pillars. A falling pillar starts at least [`FALL_ROOM`] above the floor (1) for
-/// each later round, so that it can keep falling, but always at least 0.35 below the type mean.
+/// designated pillars. A falling pillar starts below the type mean, slips a little each round
+/// and collapses to the floor (1) in the latest round; a rising one starts above, climbs and
+/// leaps to near the top in the latest round. The last move is large on purpose: the demo's
+/// diverging trusts must be beyond the detectable gap of `divergence-v2` (about 1.6–1.9 points for
+/// level and 0.8–1.0 for change among the acute trusts, with some 5,000 tests in the round), so
+/// that its flags show out of the box; smaller moves are real but are not what a flag can see.
 const FALL_START: (f64, f64) = (-0.30, -0.15);
-const FALL_ROOM: f64 = 0.45;
-const FALL_PER_ROUND: f64 = -FALL_ROOM;
+/// A falling pillar starts at least this far above the floor, whatever its type's mean.
+const FALL_ROOM: f64 = 0.6;
+const FALL_PER_ROUND: f64 = -0.25;
+const FALL_LAST_ROUND: f64 = -2.5;
 const PULL_START: (f64, f64) = (0.35, 0.15);
-const PULL_PER_ROUND: f64 = 0.7;
+const PULL_PER_ROUND: f64 = 0.4;
+const PULL_LAST_ROUND: f64 = 1.8;
 
 fn type_mean(org_type: OrgType) -> f64 {
     match org_type {
@@ -77,7 +84,7 @@ pub(super) fn initial(
             let designated = role.is_some_and(|(_, pillars)| pillars.contains(&p));
             let value = match role {
                 Some((ROLE_FALLS_BEHIND, _)) if designated => {
-                    let room = 1.0 + FALL_ROOM * rounds.saturating_sub(1) as f64;
+                    let room = 1.0 + FALL_ROOM - FALL_PER_ROUND * rounds.saturating_sub(2) as f64;
                     (mean + effect + extra).max(room).min(mean - 0.35)
                 }
                 _ if designated => mean + effect + extra,
@@ -93,17 +100,25 @@ pub(super) fn initial(
     }
 }
 
-/// One round's movement of every pillar.
-pub(super) fn advance(latent: &mut Latent, seed: u64, ods: &str, round: &str, role: Option<Role>) {
+/// One round's movement of every pillar; `last`: the round moved to is the latest of the demo.
+pub(super) fn advance(
+    latent: &mut Latent,
+    seed: u64,
+    ods: &str,
+    round: &str,
+    role: Option<Role>,
+    last: bool,
+) {
     let mut rng = Rng::stream(seed, &["advance", ods, round]);
     for (p, value) in latent.pillars.iter_mut().enumerate() {
         let noise = rng.normal();
         let delta = match role {
             Some((role, pillars)) if pillars.contains(&p) => {
-                let per_round = if role == ROLE_FALLS_BEHIND {
-                    FALL_PER_ROUND
-                } else {
-                    PULL_PER_ROUND
+                let per_round = match (role == ROLE_FALLS_BEHIND, last) {
+                    (true, false) => FALL_PER_ROUND,
+                    (true, true) => FALL_LAST_ROUND,
+                    (false, false) => PULL_PER_ROUND,
+                    (false, true) => PULL_LAST_ROUND,
                 };
                 per_round + 0.05 * noise
             }

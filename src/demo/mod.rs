@@ -252,7 +252,8 @@ pub fn generate(
             let mut latent =
                 start.unwrap_or_else(|| initial(seed, org, role, n_pillars, rounds.len()));
             for later in rounds.get(latent.round + 1..=k).unwrap_or(&[]) {
-                advance(&mut latent, seed, &org.ods, &later.key, role);
+                let last = rounds.last().is_some_and(|r| r.key == later.key);
+                advance(&mut latent, seed, &org.ods, &later.key, role, last);
             }
             latent.round = k;
             states.insert(org.ods.clone(), latent);

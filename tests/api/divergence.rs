@@ -5,7 +5,7 @@
 use actix_web::http::Method;
 use serde_json::{Value, json};
 
-use crate::fixtures::{answers, open_round_at, save, submit};
+use crate::fixtures::{answers, open_round_at, open_round_on, save, submit};
 use crate::harness::TestApp;
 
 /// The six acute trusts standing for A–F of the worked example.
@@ -34,18 +34,7 @@ fn example_framework() -> Value {
 
 async fn round(app: &TestApp, key: &str, opens: &str, closes: &str, scores: &[f64; 6]) {
     let a = app.admin();
-    let body = json!({"key": key, "title": key, "framework": "example", "opens_at": opens, "closes_at": closes});
-    app.send(Method::POST, "/api/v1/rounds", Some(&a), Some(body))
-        .await
-        .assert_ok(201);
-    app.send(
-        Method::POST,
-        &format!("/api/v1/rounds/{key}/open"),
-        Some(&a),
-        None,
-    )
-    .await
-    .assert_ok(200);
+    open_round_on(app, "example", key, opens, closes).await;
     for (ods, s) in ORGS.iter().zip(scores) {
         save(app, &a, key, ods, answers(&[("S1", json!(code(*s)))]))
             .await
@@ -165,7 +154,7 @@ async fn the_worked_example_comes_out_of_the_endpoint() {
     let app = example().await;
     let r = app
         .get(
-            "/api/v1/rounds/2025/divergence?pillar=smart_foundations",
+            "/api/v1/rounds/2025/divergence?pillar=smart_foundations&method=divergence-v1",
             Some(&app.analyst()),
         )
         .await;
@@ -246,7 +235,7 @@ async fn the_normal_method_and_the_previous_round_follow_the_spec() {
     let t = app.analyst();
     let normal = app
         .get(
-            "/api/v1/rounds/2025/divergence?pillar=smart_foundations&p_method=normal",
+            "/api/v1/rounds/2025/divergence?pillar=smart_foundations&p_method=normal&method=divergence-v1",
             Some(&t),
         )
         .await;
@@ -270,7 +259,7 @@ async fn the_normal_method_and_the_previous_round_follow_the_spec() {
     // 2024 against nothing: level only; A's z −2.0235 is not flagged once BH applies.
     let first = app
         .get(
-            "/api/v1/rounds/2024/divergence?pillar=smart_foundations",
+            "/api/v1/rounds/2024/divergence?pillar=smart_foundations&method=divergence-v1",
             Some(&t),
         )
         .await;
@@ -375,7 +364,10 @@ async fn submitters_see_their_own_rows_of_published_rounds_only() {
         .await
         .assert_problem(403);
     let own = app
-        .get("/api/v1/rounds/2025/divergence/R0A", Some(&mine))
+        .get(
+            "/api/v1/rounds/2025/divergence/R0A?method=divergence-v1",
+            Some(&mine),
+        )
         .await;
     let body = own.assert_ok(200);
     assert_eq!(body["organisation"]["ods_code"], "R0A");
@@ -409,7 +401,7 @@ async fn the_csv_opens_cleanly() {
     let app = example().await;
     let r = app
         .get(
-            "/api/v1/rounds/2025/divergence?format=csv",
+            "/api/v1/rounds/2025/divergence?format=csv&method=divergence-v1",
             Some(&app.analyst()),
         )
         .await;
@@ -691,7 +683,10 @@ async fn rows_carry_names_beside_codes_and_titles_beside_keys() {
     let app = example().await;
     let t = app.analyst();
     let body = app
-        .get("/api/v1/rounds/2025/divergence", Some(&t))
+        .get(
+            "/api/v1/rounds/2025/divergence?method=divergence-v1",
+            Some(&t),
+        )
         .await
         .assert_ok(200)
         .clone();
@@ -846,10 +841,14 @@ async fn rows_filter_by_flag_code_and_by_tested_flags() {
         let app = &app;
         let t = t.clone();
         async move {
-            app.get(&format!("/api/v1/rounds/2025/divergence?{q}"), Some(&t))
-                .await
-                .assert_ok(200)
-                .clone()
+            // the v1 figures of the worked example (B10), whose flags these filters pick
+            app.get(
+                &format!("/api/v1/rounds/2025/divergence?method=divergence-v1&{q}"),
+                Some(&t),
+            )
+            .await
+            .assert_ok(200)
+            .clone()
         }
     };
     let all = get("").await;
@@ -926,7 +925,7 @@ async fn rows_filter_by_flag_code_and_by_tested_flags() {
     // the CSV follows the same filters
     let csv = app
         .get(
-            "/api/v1/rounds/2025/divergence?format=csv&flags=LEVEL_BELOW_PEERS",
+            "/api/v1/rounds/2025/divergence?method=divergence-v1&format=csv&flags=LEVEL_BELOW_PEERS",
             Some(&t),
         )
         .await;
@@ -936,7 +935,7 @@ async fn rows_filter_by_flag_code_and_by_tested_flags() {
     assert!(records.iter().all(|r| &r[0] == "R0A"));
     let csv = app
         .get(
-            "/api/v1/rounds/2025/divergence?format=csv&alpha_fdr=0.001&tested_only=true",
+            "/api/v1/rounds/2025/divergence?method=divergence-v1&format=csv&alpha_fdr=0.001&tested_only=true",
             Some(&t),
         )
         .await;

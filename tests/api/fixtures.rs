@@ -105,8 +105,14 @@ pub async fn open_round_at(app: &TestApp, framework: Value, round: &str, opens_a
     )
     .await
     .assert_ok(200);
-    let body = json!({"key": round, "title": format!("Round {round}"), "framework": key,
-                      "opens_at": opens_at, "closes_at": "2027-03-31T00:00:00Z"});
+    open_round_on(app, &key, round, opens_at, "2027-03-31T00:00:00Z").await;
+}
+
+/// Creates round `round` on the published framework `framework` and opens it.
+pub async fn open_round_on(app: &TestApp, framework: &str, round: &str, opens: &str, closes: &str) {
+    let a = app.admin();
+    let body = json!({"key": round, "title": format!("Round {round}"), "framework": framework,
+                      "opens_at": opens, "closes_at": closes});
     app.send(Method::POST, "/api/v1/rounds", Some(&a), Some(body))
         .await
         .assert_ok(201);

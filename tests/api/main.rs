@@ -7,6 +7,7 @@ mod auth;
 mod contract;
 mod demo;
 mod divergence;
+mod divergence_v2;
 mod edge;
 mod fair_use;
 mod fixtures;

@@ -45,6 +45,7 @@ mod prepare;
 mod reasons;
 mod reference;
 pub mod rounds;
+pub mod simulate;
 mod stats;
 mod types;
 mod verdict;
@@ -55,6 +56,8 @@ mod tests;
 mod tests_edge;
 #[cfg(test)]
 mod tests_props;
+#[cfg(test)]
+mod tests_sim;
 #[cfg(test)]
 mod tests_v2;
 
