@@ -123,8 +123,26 @@ fn synthetic(n: usize, seed: u64) -> EngineInput {
         item_matched: None,
         options: Options::default(),
         pillar_titles: Default::default(),
-        grids: Vec::new(),
+        // multiples of 1/6: six domains a pillar (divergence-v2's resolution)
+        grids: grids_of_sixths(&["2023", "2024", "2025"]),
     }
+}
+
+fn grids_of_sixths(rounds: &[&str]) -> Vec<PillarGrid> {
+    let mut out = Vec::new();
+    for round in rounds {
+        for (t, ..) in TYPES {
+            for pillar in PILLARS {
+                out.push(PillarGrid {
+                    round: (*round).to_owned(),
+                    org_type: t,
+                    pillar: pillar.to_owned(),
+                    grid: Grid::per_point(6),
+                });
+            }
+        }
+    }
+    out
 }
 
 fn bench_analyse(c: &mut Criterion) {
@@ -137,6 +155,17 @@ fn bench_analyse(c: &mut Criterion) {
         });
     }
     group.finish();
+    // The two methods side by side on the same input (v2 adds the resolution and one family).
+    let mut methods = c.benchmark_group("method");
+    methods.sample_size(10);
+    let mut input = synthetic(25_000, 42);
+    for method in [MethodVersion::V1, MethodVersion::V2] {
+        input.options.method = method;
+        methods.bench_with_input(BenchmarkId::new(method.as_str(), 25_000), &input, |b, i| {
+            b.iter(|| analyse(black_box(i)))
+        });
+    }
+    methods.finish();
     let input = synthetic(25_000, 42);
     let analysis = analyse(&input);
     c.bench_function("aggregate_icb/25000", |b| {

@@ -20,7 +20,7 @@ use super::reasons::{self, ReasonCtx};
 use super::reference::{Eval, PeerSpec, evaluate};
 use super::stats;
 use super::types::*;
-use super::verdict::{adjust_families, flags, gap_widening, watch_and_detectable};
+use super::verdict::{CriticalZ, adjust_families, flags, gap_widening, watch_and_detectable};
 use super::{EngineInput, OVERALL, OVERALL_TITLE, OrgInfo};
 use crate::domain::figures::ZeroNoise;
 use crate::domain::organisation::{OrgType, region_name};
@@ -191,9 +191,16 @@ pub fn analyse(input: &EngineInput) -> Analysis {
             qs.into_iter().flatten().filter(|q| *q <= alpha).count()
         })
         .sum();
+    let mut critical = CriticalZ::new();
     for (i, row) in analysis.rows.iter_mut().enumerate() {
         row.flags = flags(row, widening[i], opts);
-        watch_and_detectable(row, &analysis.family_sizes, discoveries, opts);
+        watch_and_detectable(
+            row,
+            &analysis.family_sizes,
+            discoveries,
+            opts,
+            &mut critical,
+        );
         let ctx = ReasonCtx {
             opts,
             peer_group: ctx_peer,

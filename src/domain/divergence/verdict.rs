@@ -13,6 +13,7 @@ use super::OVERALL;
 use super::options::{MethodVersion, Options};
 use super::stats::{EPS, bh_adjust, critical_z};
 use super::types::{DivergenceRow, FamilySizes, Flag, ReferenceSummary, Status, Tier};
+use std::collections::HashMap;
 
 /// Runs BH per family and writes q and family sizes.
 pub fn adjust_families(rows: &mut [DivergenceRow], method: MethodVersion) -> FamilySizes {
@@ -83,6 +84,10 @@ pub fn adjust_families(rows: &mut [DivergenceRow], method: MethodVersion) -> Fam
     }
 }
 
+/// The critical |z| of C5 by (reference size, whether the block is a discovery): p* takes only
+/// two values in a round, so the inversion runs once per distinct reference size, not per block.
+pub type CriticalZ = HashMap<(usize, bool), Option<f64>>;
+
 /// v2 (C5, C6): the detectable gap of every tested block, and `WATCH` on tested blocks with a
 /// material gap and no directional flag. `discoveries` is R, the blocks of the family with
 /// q ≤ α. Nothing happens for v1.
@@ -91,19 +96,20 @@ pub fn watch_and_detectable(
     family: &FamilySizes,
     discoveries: usize,
     opts: &Options,
+    critical: &mut CriticalZ,
 ) {
     if opts.method == MethodVersion::V1 {
         return;
     }
     let m = family.round;
     let a = opts.alpha_fdr;
-    let assess = |gap: Option<f64>,
-                  p: Option<f64>,
-                  q: Option<f64>,
-                  tier: Tier,
-                  reference: &ReferenceSummary,
-                  delta: f64,
-                  statuses: &mut Vec<Status>|
+    let mut assess = |gap: Option<f64>,
+                      p: Option<f64>,
+                      q: Option<f64>,
+                      tier: Tier,
+                      reference: &ReferenceSummary,
+                      delta: f64,
+                      statuses: &mut Vec<Status>|
      -> Option<f64> {
         p?;
         let significant = q.is_some_and(|q| q <= a);
@@ -112,10 +118,14 @@ pub fn watch_and_detectable(
         {
             statuses.push(Status::Watch);
         }
-        let k = discoveries + usize::from(!significant);
-        let p_star = (a * k as f64 / m.max(1) as f64).min(opts.tier_alert);
-        let z = critical_z(p_star, reference.n, opts.p_method)?;
-        Some(delta.max(z * reference.scale?))
+        let z = *critical
+            .entry((reference.n, significant))
+            .or_insert_with(|| {
+                let k = discoveries + usize::from(!significant);
+                let p_star = (a * k as f64 / m.max(1) as f64).min(opts.tier_alert);
+                critical_z(p_star, reference.n, opts.p_method)
+            });
+        Some(delta.max(z? * reference.scale?))
     };
     let l = &mut row.level;
     l.detectable_gap = assess(
