@@ -266,8 +266,9 @@ pub struct LevelBlock {
     pub gap_prev: Option<f64>,
     pub gap_change: Option<f64>,
     /// Median and size of the previous round's level reference (every valid organisation of
-    /// that round, B12): `gap_prev = S_prev − median_prev`. Null when the organisation has no
-    /// previous value or there is no previous round.
+    /// that round, B12): `gap_prev = S_prev − median_prev`. Null when there is no previous round
+    /// or the organisation has no score row there; given (with a null `gap_prev`) when that row
+    /// has no usable score.
     pub median_prev: Option<f64>,
     pub n_prev: Option<usize>,
     pub family_size: usize,
@@ -383,7 +384,10 @@ pub struct DivergenceRow {
     pub reference: ReferenceSummary,
     pub level: LevelBlock,
     // Boxed, as is `trend`, so rows stay small (a 25,000-organisation analysis has 200,000).
-    /// Against the previous round; null when the organisation has no value there.
+    /// Against the previous round; null (with `NO_PREVIOUS_ROUND` on the object) when the
+    /// organisation has no score row there. When it has one without a usable score (nothing
+    /// answered, below coverage, or an overall with a pillar missing), the block is present with
+    /// `valid: false`, null figures and the status that says why.
     pub change: Option<Box<ChangeBlock>>,
     /// Slope over three or more usable rounds; null with fewer.
     pub trend: Option<Box<TrendBlock>>,

@@ -8,6 +8,8 @@
 //!   the analysis in one family (C4); every `family_size` is its m.
 //! - A flag's direction needs g ≠ 0; materiality |g| ≥ δ − 1e-9; significance q ≤ α (exact) and
 //!   tier ≠ none. GAP_WIDENING_* is descriptive: |G_r| − |G_prev| ≥ δ_change − 1e-9, same sign.
+//!   A gap within 1e-9 of zero counts as zero, which has no sign (B12: f64 noise never decides),
+//!   for flags, gap widening and WATCH alike.
 
 use super::OVERALL;
 use super::options::{MethodVersion, Options};
@@ -114,7 +116,7 @@ pub fn watch_and_detectable(
         p?;
         let significant = q.is_some_and(|q| q <= a);
         if direction(gap, q, tier, delta, a).is_none()
-            && gap.is_some_and(|g| g != 0.0 && g.abs() >= delta - EPS)
+            && gap.is_some_and(|g| g.abs() > EPS && g.abs() >= delta - EPS)
         {
             statuses.push(Status::Watch);
         }
@@ -166,8 +168,8 @@ pub fn gap_widening(g: Option<f64>, g_prev: Option<f64>, opts: &Options) -> Opti
     let (g, gp) = g.zip(g_prev)?;
     let widened = g.abs() - gp.abs() >= opts.delta_change() - EPS;
     match () {
-        _ if widened && g < 0.0 && gp < 0.0 => Some(Flag::GapWideningBehind),
-        _ if widened && g > 0.0 && gp > 0.0 => Some(Flag::GapWideningAhead),
+        _ if widened && g < -EPS && gp < -EPS => Some(Flag::GapWideningBehind),
+        _ if widened && g > EPS && gp > EPS => Some(Flag::GapWideningAhead),
         _ => None,
     }
 }
@@ -182,7 +184,7 @@ pub fn direction(
 ) -> Option<bool> {
     let g = g?;
     let significant = q.is_some_and(|q| q <= alpha) && tier != Tier::None;
-    (significant && g.abs() >= delta - EPS && g != 0.0).then_some(g < 0.0)
+    (significant && g.abs() >= delta - EPS && g.abs() > EPS).then_some(g < 0.0)
 }
 
 pub fn flags(row: &DivergenceRow, widening: Option<Flag>, opts: &Options) -> Vec<Flag> {
