@@ -173,7 +173,9 @@ def reference_v2(values, steps, s_min):
 
 
 def reference_v1(values, s_min):
-    """B5: s = 1.4826 MAD if MAD > 1e-9 else 1.253314 MeanAD; s = max(s, s_min)."""
+    """B5: s = 1.4826 MAD if MAD > 1e-9 else 1.253314 MeanAD; s = max(s, s_min).
+    v1's scale_method is only "mad" or "meanad" (B5): when the s_min floor binds, the method
+    stays the term it replaced and the floor shows as the status SCALE_FLOOR_APPLIED."""
     med = median(values)
     dev = [abs(x - med) for x in values]
     mad = median(dev)
@@ -182,10 +184,11 @@ def reference_v1(values, s_min):
         s, method = MAD_K * float(mad), "mad"
     else:
         s, method = MEANAD_K * float(meanad), "meanad"
-    if s_min > s:
-        s, method = s_min, "floor"
+    floor_applied = s_min > s
+    if floor_applied:
+        s = s_min
     return {"n": len(values), "median": med, "mad": mad, "meanad": meanad, "scale": s,
-            "scale_method": method}
+            "scale_method": method, "floor_applied": floor_applied}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -383,7 +386,7 @@ for row in ROWS:
           f"MeanAD {fx(r2['meanad'])} r {fx(r2['resolution'])} terms "
           + ", ".join(f"{n}={v:.6g}" for n, v in r2["terms"])
           + f" -> s {r2['scale']:.6g} ({r2['scale_method']}) | v1 s {r1['scale']:.6g} "
-          f"({r1['scale_method']})")
+          f"({r1['scale_method']}{', SCALE_FLOOR_APPLIED' if r1['floor_applied'] else ''})")
 m = V2["A", "alpha", "level"]["m"]
 R = V2["A", "alpha", "level"]["R"]
 e(f"== v2 family: m = {m}, discoveries R = {R} ==")

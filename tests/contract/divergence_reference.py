@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent reference implementation of the divergence methods, checked against the running server.
 
-Written from docs/divergence-v1.md (B1-B12), docs/divergence-v2.md (C1-C7), README.md and
+Written from docs/divergence-v1.md (B1-B12), docs/divergence-v2.md (C1-C7, C10), README.md and
 openapi/openapi.json only: the engine's Rust source was not read. The numerics (Student-t p by the
 regularised incomplete beta, BH, exact rational grids) follow docs/divergence_v2_example.py.
 
@@ -12,27 +12,55 @@ What it does, per data set:
   3. reads the stored scores back (GET /rounds/{r}/scores) and the merger lineage of the register;
   4. computes every expected divergence row from the spec and compares it, field by field, with
      GET /rounds/{r}/divergence for several focal rounds and options (v2, v1, p_method=normal,
-     alpha_fdr, min_ref_n, peer-group references);
+     alpha_fdr, delta_*, min_coverage, min_ref_n, tier_*, previous_round, peer-group references).
+     Data sets: staged (3-4 pillars of D = 2..5, acute + mental health, 3 rounds, mergers),
+     scored (0-100, grids of 25, 50, 20, a boolean, a number with bands, a multiple choice, an
+     enable_when, an unequal-weight and an off-grid domain, 4 rounds), peer (peer groups of 12 and
+     3, four mental health trusts, flat 12- and 10-domain pillars: floor and resolution = s_min
+     ties), noise (scored means of thirds: equal rationals stored as different f64), and demo
+     (the project's own demo rounds, as a cross-check);
   5. prints every mismatch (path, expected, got) and a summary by class; exits 1 on any mismatch.
 
-Run:  python3 tests/contract/divergence_reference.py --bin /tmp/dma-v2-check
-Needs Python 3.9+ and mpmath; nothing else.
+Run:  python3 tests/contract/divergence_reference.py --bin PATH/TO/dma
+Needs Python 3.11 (standard library only) and mpmath; nothing else. Exit status 0 when every
+figure matches, 1 on any mismatch (or when a data set cannot be built); the last line of stdout is
+the summary (data sets, reports, rows, figures compared, mismatches). Servers and their temporary
+directories are removed on every exit path (mismatch, exception, Ctrl-C, SIGTERM) unless --keep.
 
-Readings chosen where the spec leaves room (each is a place a mismatch may be a spec ambiguity):
-  R1  merged predecessor values (B2) enter the successor's change and trend values and the paired
-      change panel / trend reference like any other value (C2.6 names "merged organisations" among
-      a reference's members), but never the previous round's level reference (the successor was
-      not an organisation of that round; README: "never another organisation's reference").
-      A merged value is the mean over the predecessors assessed in that round; if one of those
-      lacks the pillar the value is null (README); coverage is their minimum (README).
-  R2  peer-group references (B3) are the named members of the focal organisation's type with a
-      valid value (the focal organisation is not added when it is not a member); fewer than
-      min_ref_n -> the type_national reference, per pillar and metric (README), and the same
-      rule for the previous round's level reference (B12 "the previous round's level reference").
-  R3  descriptive level figures (gap, percentile rank, gap trajectory) are given for every score
-      with a non-empty reference, also when the score is below min_coverage.
+Decisions followed where B1-B12 leave room: docs/divergence-v2.md C10 ("Decisions shared by v1
+and v2, as implemented"), for both methods:
+  C10.1  peer groups: an organisation of the group's type (PeerGroup.org_type) that is not a
+         member is compared with the members plus itself (include-self, as type_national), so
+         reference.n counts it; a member with the members. Another type, or fewer than
+         min_ref_n valid values in that (pillar, metric), falls back to type_national with
+         REFERENCE_FALLBACK; the previous round's level reference (B12) is chosen the same way.
+  C10.2  the change block exists whenever the organisation has a previous-round score row for the
+         pillar (stored, or merged from predecessors), even when that row has no score: then
+         previous_score, delta, excess, z, p and q are null, valid is false, and the block carries
+         INSUFFICIENT_COVERAGE (pillar) or MISSING_PILLAR (overall row whose overall of this
+         round or the previous one could not be computed: a change needs both, C10.2; a missing
+         current overall is also on the object). A previous score below min_coverage keeps
+         its delta and excess (descriptive, as the level gap) with valid false and
+         INSUFFICIENT_COVERAGE. No previous row: change null, NO_PREVIOUS_ROUND on the object.
+         level.median_prev and level.n_prev are given whenever there is a previous row, gap_prev
+         (and the previous percentile rank) only when that row has a score.
+  C10.3  overall coverage = the minimum of the organisation's pillar coverages in that round.
+  C10.4  a merged value is the mean over the predecessors assessed in that round (each one not
+         assessed resolved through its own predecessors), null if one of them lacks the pillar,
+         coverage their minimum; it enters the successor's change and trend and so the change and
+         trend references, never the previous round's level reference.
+  C10.5  a gap within 1e-9 of zero has no sign: no flag, no GAP_WIDENING_*, no WATCH.
+  Other readings, from B1-B12 directly: descriptive level figures (gap, percentile rank, gap
+  trajectory) are given for every score with a non-empty reference, also below min_coverage
+  (B2 "S is still returned", B3 "descriptive only"); ties and medians are computed on exact
+  rationals (stored f64 scores are mapped back to the small-denominator rational they represent),
+  so f64 noise never decides (B5, B12).
+
+Options: --only NAME (staged, scored, peer, noise, demo; repeatable), --dump DIR (expected and
+received JSON per query), --max-print N, --keep (keep server directories and logs).
 """
 import argparse
+import atexit
 import csv
 import http.client
 import json
@@ -40,6 +68,7 @@ import math
 import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -48,7 +77,10 @@ import time
 import urllib.parse
 from fractions import Fraction
 
-import mpmath as mp
+try:
+    import mpmath as mp
+except ImportError:
+    sys.exit("divergence_reference.py needs mpmath (pip install mpmath)")
 
 mp.mp.dps = 40
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -73,14 +105,38 @@ def free_port():
         return s.getsockname()[1]
 
 
+LIVE_SERVERS = []   # stopped by main()'s finally and, as a backstop, at interpreter exit
+
+
 class Server:
-    def __init__(self, binary, name, keep=False):
+    def __init__(self, binary, name, keep=False, demo=False):
         self.binary, self.name, self.keep = binary, name, keep
+        self.proc = self.log = self.conn = None
         self.dir = tempfile.mkdtemp(prefix=f"divref-{name}-")
+        LIVE_SERVERS.append(self)
+        try:
+            self._start(binary, name, demo)
+        except BaseException as exc:
+            tail = self.log_tail()
+            self.stop()
+            if isinstance(exc, Exception):
+                raise RuntimeError(f"server {name}: {exc}\n{tail}") from exc
+            raise
+
+    def log_tail(self, n=20):
+        try:
+            with open(os.path.join(self.dir, "server.log"), "rb") as fh:
+                lines = fh.read().decode(errors="replace").splitlines()
+            return "\n".join(lines[-n:])
+        except OSError:
+            return ""
+
+    def _start(self, binary, name, demo):
         self.db = os.path.join(self.dir, "dma.sqlite")
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("DMA_") and k != "DATABASE_URL"}
-        env.update(DATABASE_URL=self.db, DMA_BIND=f"127.0.0.1:{self.port}", DMA_DEMO="false",
+        env.update(DATABASE_URL=self.db, DMA_BIND=f"127.0.0.1:{self.port}",
+                   DMA_DEMO="true" if demo else "false",
                    DMA_RATE_LIMIT_PER_SECOND="0", DMA_ANON_RATE_LIMIT_PER_SECOND="0",
                    DMA_RATE_LIMIT_DELAY_MS="0", RUST_LOG="warn", LOG_FORMAT="json")
         self.env = env
@@ -91,7 +147,7 @@ class Server:
         deadline = time.time() + 60
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server {name} exited; log in {self.dir}/server.log")
+                raise RuntimeError(f"exited with status {self.proc.returncode}")
             try:
                 st, _ = self.request("GET", "/health/live", auth=False)
                 if st == 200:
@@ -99,10 +155,10 @@ class Server:
             except OSError:
                 self.conn = None
             if time.time() > deadline:
-                raise RuntimeError(f"server {name} did not answer /health/live")
+                raise RuntimeError("did not answer /health/live within 60 s")
             time.sleep(0.2)
         self.token = subprocess.check_output([binary, "token", "--role", "admin"], env=env,
-                                             text=True).strip()
+                                             text=True, timeout=60).strip()
 
     def request(self, method, path, body=None, auth=True):
         headers = {}
@@ -138,18 +194,37 @@ class Server:
         return payload
 
     def stop(self):
+        """Idempotent: ends the server process this object started, removes its directory."""
         if self.conn is not None:
             self.conn.close()
-        if self.proc.poll() is None:
+            self.conn = None
+        if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.log.close()
-        if not self.keep:
+        if self.log is not None and not self.log.closed:
+            self.log.close()
+        if not self.keep and self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+        if self in LIVE_SERVERS:
+            LIVE_SERVERS.remove(self)
+
+
+def stop_all_servers():
+    for srv in list(LIVE_SERVERS):
+        try:
+            srv.stop()
+        except Exception as exc:   # keep stopping the others
+            print(f"could not stop server {srv.name}: {exc}", file=sys.stderr)
+
+
+def _terminate(signum, frame):
+    # turn SIGTERM / SIGHUP into an exception so that every finally block runs
+    raise SystemExit(128 + signum)
 
 
 # =============================================================================================
@@ -163,6 +238,13 @@ def median(xs):
     if n % 2:
         return v[n // 2]
     return (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def sign(x):
+    """C10.5: a value within 1e-9 of zero has no sign (f64 noise never raises a flag)."""
+    if x is None or abs(float(x)) <= SLACK:
+        return 0
+    return 1 if x > 0 else -1
 
 
 def quantile7(xs, prob):
@@ -291,7 +373,7 @@ def reference_summary(kind, key, vals, steps, s_min, opts, v2):
         ref["median"] = float(ref["_med"])
         ref["q1"] = float(quantile7(vals, Fraction(1, 4)))
         ref["q3"] = float(quantile7(vals, Fraction(3, 4)))
-    ref["_s"] = None
+    ref["_s"], ref["_floor"] = None, False
     if n >= opts["min_ref_n"] and n > 0:
         med = ref["_med"]
         dev = [abs(x - med) for x in vals]
@@ -310,9 +392,12 @@ def reference_summary(kind, key, vals, steps, s_min, opts, v2):
                 s, sm = MAD_K * float(mad), "mad"
             else:
                 s, sm = MEANAD_K * float(meanad), "meanad"
+            # B5 names only "mad" and "meanad"; the floor is the status SCALE_FLOOR_APPLIED
             if s_min > s:
-                s, sm = s_min, "floor"
+                s, ref["_floor"] = s_min, True
         ref["scale"], ref["scale_method"], ref["_s"] = s, sm, s
+        if v2:
+            ref["_floor"] = sm == "floor"
     return ref
 
 
@@ -395,6 +480,7 @@ class Data:
         self.scores = {}          # round -> ods -> {"type","pillars":{p:(S,cov)},"overall":(S,cov)}
         self.preds = {}           # ods -> [predecessor ods]
         self.peer_groups = {}     # key -> members
+        self.peer_group_types = {}  # key -> the group's one org_type (PeerGroup.org_type)
         self.org_types = {}
         self.pillar_keys = {}     # round -> [pillar keys in order]
 
@@ -410,7 +496,7 @@ def analyse(data, focal, opts_in, reference="type"):
     sf = (fw["scale"]["max"] - fw["scale"]["min"]) / 4.0
     # comparable rounds: every round in these data sets uses one framework per data set
     used = [k for k in keys[:fi + 1] if fw_of[k] == fw_of[focal]]
-    prev = used[-2] if len(used) > 1 else None
+    prev = opts_in.get("previous_round") or (used[-2] if len(used) > 1 else None)
     ordinal = {k: i + 1 for i, k in enumerate(used)}
     mincov = opts["min_coverage"]
     s_min = {"level": opts["s_min_level"] * sf, "change": opts["s_min_change"] * sf,
@@ -433,39 +519,62 @@ def analyse(data, focal, opts_in, reference="type"):
         if p == "overall":
             ps = pillars_of(t, rnd)
             vals = [own(o, pk, rnd) for pk in ps]
-            if not vals or any(v is None or v[0] is None or v[1] < mincov - SLACK for v in vals):
-                return (None, sc["overall"][1], None)
+            # overall coverage: the minimum of the pillars' (the spec is silent; README uses the
+            # minimum for merged values, and the server does the same here)
+            cov = min((v[1] for v in vals if v is not None), default=None)
+            if not vals or any(not valid(v) for v in vals):
+                return (None, cov, None)
             S = sum(v[0] for v in vals) / len(vals)
             g = as_step(gcd_all([v[2] for v in vals]) / len(vals))
-            return (S, sc["overall"][1], g)
+            return (S, cov, g)
         if p not in sc["pillars"]:
             return None
         S, cov = sc["pillars"][p]
         return (S, cov, pillar_grid(f, t, p))
 
+    def merged(o, p, rnd, seen):
+        """C10.4: (S, cov, grid) merged from o's predecessors in rnd; None when no predecessor
+        (resolved through its own predecessors when not assessed) has a row there."""
+        parts = []
+        for q in data.preds.get(o, []):
+            if q in seen:
+                continue
+            if q in data.scores[rnd]:
+                parts.append(own(q, p, rnd))            # None: q lacks the pillar
+            else:
+                m = merged(q, p, rnd, seen | {q})
+                if m is not None:
+                    parts.append(m)
+        if not parts:
+            return None
+        covs = [v[1] for v in parts if v is not None and v[1] is not None]
+        cov = min(covs) if covs else None
+        if any(v is None or v[0] is None for v in parts):
+            return (None, cov, None)
+        S = sum(v[0] for v in parts) / len(parts)
+        g = as_step(gcd_all([v[2] for v in parts]) / len(parts))
+        return (S, cov, g)
+
     def value(o, p, rnd):
-        """(S, cov, grid, merged) using lineage for a round the organisation was not assessed in."""
+        """(S, cov, grid, merged) using lineage for a round the organisation was not assessed in;
+        None when the organisation has no score row there (C10.2)."""
         if o in data.scores[rnd]:
             v = own(o, p, rnd)
             return None if v is None else v + (False,)
-        preds = [q for q in data.preds.get(o, []) if q in data.scores[rnd]]
-        if not preds:
-            return None
         if p == "overall":
             t = data.org_types[o]
-            ps = pillars_of(t, rnd)
-            vals = [value(o, pk, rnd) for pk in ps]
-            if not vals or any(v is None or v[0] is None or v[1] < mincov - SLACK for v in vals):
-                return (None, None, None, True)
+            vals = [value(o, pk, rnd) for pk in pillars_of(t, rnd)]
+            if all(v is None for v in vals):
+                return None
+            # C10.3: overall coverage is the minimum of the pillar coverages
+            cov = min((v[1] for v in vals if v is not None and v[1] is not None), default=None)
+            if not vals or any(not valid(v) for v in vals):
+                return (None, cov, None, True)
             S = sum(v[0] for v in vals) / len(vals)
             g = as_step(gcd_all([v[2] for v in vals]) / len(vals))
-            return (S, min(v[1] for v in vals), g, True)
-        vals = [own(q, p, rnd) for q in preds]
-        if any(v is None or v[0] is None for v in vals):
-            return (None, None, None, True)
-        S = sum(v[0] for v in vals) / len(vals)
-        g = as_step(gcd_all([v[2] for v in vals]) / len(vals))
-        return (S, min(v[1] for v in vals), g, True)
+            return (S, cov, g, True)
+        m = merged(o, p, rnd, {o})
+        return None if m is None else m + (True,)
 
     def valid(v):
         return v is not None and v[0] is not None and v[1] is not None and v[1] >= mincov - SLACK
@@ -515,33 +624,22 @@ def analyse(data, focal, opts_in, reference="type"):
     if reference.startswith("peer_group:"):
         peer = reference.split(":", 1)[1]
         peer_members = set(data.peer_groups[peer])
+        peer_type = data.peer_group_types[peer]
 
-    def pick(t, members_vals):
-        """members_vals: {o: (value, step)} over the type; apply the peer group rule (R2)."""
-        if peer is not None:
-            sub = {o: v for o, v in members_vals.items() if o in peer_members}
-            if len(sub) >= min_ref_n:
-                return "peer_group", peer, sub, False
-            return "type_national", t, members_vals, True
-        return "type_national", t, members_vals, False
-
-    refs = {}
+    member_vals = {}
+    prev_vals = {}
     for t in types:
         for p in all_pillars:
-            lv = {o: (cur[o, p][0], cur[o, p][2]) for o in type_members(t)
-                  if (o, p) in cur and valid(cur[o, p])}
-            ch = {o: (cur[o, p][0] - prv[o, p][0], step_gcd(cur[o, p][2], prv[o, p][2]))
-                  for o in type_members(t) if (o, p) in cur and valid(cur[o, p])
-                  and valid(prv[o, p])}
-            tr = {o: (trend_vals[o, p]["slope"], trend_vals[o, p]["step"]) for o in type_members(t)
-                  if (o, p) in cur and trend_vals[o, p] is not None}
-            for metric, mv in (("level", lv), ("change", ch), ("trend", tr)):
-                kind, key, sub, fb = pick(t, mv)
-                vals = [v for v, _ in sub.values()]
-                steps = [s for _, s in sub.values()]
-                ref = reference_summary(kind, key, vals, steps, s_min[metric], opts, v2)
-                ref["_vals"], ref["_fallback"] = vals, fb
-                refs[t, p, metric] = ref
+            member_vals[t, p, "level"] = {
+                o: (cur[o, p][0], cur[o, p][2]) for o in type_members(t)
+                if (o, p) in cur and valid(cur[o, p])}
+            member_vals[t, p, "change"] = {
+                o: (cur[o, p][0] - prv[o, p][0], step_gcd(cur[o, p][2], prv[o, p][2]))
+                for o in type_members(t) if (o, p) in cur and valid(cur[o, p])
+                and valid(prv[o, p])}
+            member_vals[t, p, "trend"] = {
+                o: (trend_vals[o, p]["slope"], trend_vals[o, p]["step"]) for o in type_members(t)
+                if (o, p) in cur and trend_vals[o, p] is not None}
             # previous round level reference (B12), own values only (R1)
             if prev:
                 pv = {}
@@ -551,8 +649,41 @@ def analyse(data, focal, opts_in, reference="type"):
                     v = own(o, p, prev)
                     if valid(v):
                         pv[o] = (v[0], v[2])
-                kind, key, sub, fb = pick(t, pv)
-                refs[t, p, "prev"] = [v for v, _ in sub.values()]
+                prev_vals[t, p] = pv
+
+    ref_cache = {}
+
+    def get_ref(o, t, p, metric):
+        """The reference of organisation o (B3, C10.1). A peer group is compared include-self:
+        an organisation of the group's type that is not a member is added to the members' valid
+        values when its own value is valid; another type, or fewer than min_ref_n values, falls
+        back to type_national. metric "prev": the previous round's level reference (B12), own
+        values only (C10.4), chosen the same way."""
+        mv = member_vals[t, p, metric] if metric != "prev" else prev_vals[t, p]
+        extra = o if (peer is not None and o not in peer_members and o in mv) else None
+        ck = (t, p, metric, extra)
+        if ck in ref_cache:
+            return ref_cache[ck]
+        sub = None
+        if peer is not None and t == peer_type:
+            sub = {j: v for j, v in mv.items() if j in peer_members or j == extra}
+            if len(sub) < min_ref_n:
+                sub = None
+        if peer is None:
+            kind, key, sub, fb = "type_national", t, mv, False
+        elif sub is None:
+            kind, key, sub, fb = "type_national", t, mv, True
+        else:
+            kind, key, fb = "peer_group", peer, False
+        vals = [v for v, _ in sub.values()]
+        if metric == "prev":
+            ref_cache[ck] = vals
+            return vals
+        steps = [s for _, s in sub.values()]
+        ref = reference_summary(kind, key, vals, steps, s_min[metric], opts, v2)
+        ref["_vals"], ref["_fallback"] = vals, fb
+        ref_cache[ck] = ref
+        return ref
 
     # ---- blocks -----------------------------------------------------------------------------
     blocks = {}   # (o, p, metric) -> dict of internals
@@ -560,25 +691,38 @@ def analyse(data, focal, opts_in, reference="type"):
         t = org_type[o]
         c = cur[o, p]
         # level
-        ref = refs[t, p, "level"]
+        ref = get_ref(o, t, p, "level")
         x = c[0] if c else None
         blk = {"x": x, "ref": ref, "valid": valid(c), "tested": False}
+        # why the block is not valid: a missing overall is MISSING_PILLAR on the object (B12)
+        blk["why"] = (set() if blk["valid"] or (p == "overall" and x is None)
+                      else {"INSUFFICIENT_COVERAGE"})
         blk["gap"] = (x - ref["_med"]) if (x is not None and ref["_med"] is not None) else None
         blk["tested"] = blk["valid"] and ref["_s"] is not None
         blocks[o, p, "level"] = blk
-        # change
+        # change (C10.2): present whenever there is a previous score row, even without a score
         pv = prv.get((o, p))
-        if pv is not None and pv[0] is not None and c is not None and c[0] is not None:
-            ref = refs[t, p, "change"]
-            d = c[0] - pv[0]
+        if pv is not None:
+            ref = get_ref(o, t, p, "change")
+            d = (c[0] - pv[0]) if (c is not None and c[0] is not None and pv[0] is not None) \
+                else None
             blk = {"x": d, "ref": ref, "valid": valid(c) and valid(pv)}
-            blk["gap"] = d - ref["_med"] if ref["_med"] is not None else None
+            if p == "overall":
+                # MISSING_PILLAR when the overall of this round or the previous one could not
+                # be computed: a change needs both (C10.2)
+                blk["why"] = ({"MISSING_PILLAR"}
+                              if pv[0] is None or c is None or c[0] is None else set())
+                if any(v is not None and v[0] is not None and not valid(v) for v in (c, pv)):
+                    blk["why"].add("INSUFFICIENT_COVERAGE")
+            else:
+                blk["why"] = set() if blk["valid"] else {"INSUFFICIENT_COVERAGE"}
+            blk["gap"] = d - ref["_med"] if (d is not None and ref["_med"] is not None) else None
             blk["tested"] = blk["valid"] and ref["_s"] is not None
             blocks[o, p, "change"] = blk
         tv = trend_vals[o, p]
         if tv is not None:
-            ref = refs[t, p, "trend"]
-            blk = {"x": tv["slope"], "ref": ref, "valid": True}
+            ref = get_ref(o, t, p, "trend")
+            blk = {"x": tv["slope"], "ref": ref, "valid": True, "why": set()}
             blk["gap"] = tv["slope"] - ref["_med"] if ref["_med"] is not None else None
             blk["tested"] = ref["_s"] is not None
             blocks[o, p, "trend"] = blk
@@ -617,7 +761,7 @@ def analyse(data, focal, opts_in, reference="type"):
     for key, b in blocks.items():
         metric = key[2]
         b["m"] = fam_size_of(b["scope"])
-        b["material"] = (b["gap"] is not None and b["gap"] != 0
+        b["material"] = (sign(b["gap"]) != 0                     # C10.5, B6, C6
                          and abs(float(b["gap"])) >= delta[metric] - SLACK)
         if b["tested"]:
             p = b["p"]
@@ -632,19 +776,17 @@ def analyse(data, focal, opts_in, reference="type"):
                 b["dg"] = max(delta[metric], float(zs) * b["ref"]["_s"])
         else:
             b["tier"], b["flag"] = "none", False
-        b["dir"] = ("BELOW" if b["gap"] < 0 else "ABOVE") if b["flag"] else None
+        b["dir"] = ("BELOW" if sign(b["gap"]) < 0 else "ABOVE") if b["flag"] else None
 
     # ---- rows -------------------------------------------------------------------------------
     def block_statuses(b, metric):
-        st = set()
-        if not b["valid"]:
-            st.add("INSUFFICIENT_COVERAGE")
+        st = set(b["why"])
         ref = b["ref"]
         if ref["n"] < min_ref_n:
             st.add("INSUFFICIENT_PEERS")
         if ref["_fallback"]:
             st.add("REFERENCE_FALLBACK")
-        if ref["scale_method"] == "floor":
+        if ref["_floor"]:
             st.add("SCALE_FLOOR_APPLIED")
         if v2 and b["tested"] and b["material"] and not b["flag"]:
             st.add("WATCH")
@@ -671,13 +813,16 @@ def analyse(data, focal, opts_in, reference="type"):
         level["percentile_rank"] = mid_rank_pr(lb["x"], lb["ref"]["_vals"])
         level["statuses"] = block_statuses(lb, "level")
         gp = pr_prev = med_prev = n_prev = None
-        if prev and pv is not None and pv[0] is not None:
-            pvals = refs[t, p, "prev"]
+        if prev and pv is not None:
+            # C10.2: median_prev and n_prev whenever there is a previous row; gap_prev and the
+            # previous percentile rank only when that row has a score
+            pvals = get_ref(o, t, p, "prev")
             n_prev = len(pvals)
             if pvals:
                 med_prev = median(pvals)
-                gp = pv[0] - med_prev
-                pr_prev = mid_rank_pr(pv[0], pvals)
+                if pv[0] is not None:
+                    gp = pv[0] - med_prev
+                    pr_prev = mid_rank_pr(pv[0], pvals)
         level["median_prev"] = None if med_prev is None else float(med_prev)
         level["n_prev"] = n_prev
         level["gap_prev"] = None if gp is None else float(gp)
@@ -694,7 +839,8 @@ def analyse(data, focal, opts_in, reference="type"):
         if cb is None:
             row["change"] = None
         else:
-            ch = {"delta": float(cb["x"]), "previous_score": float(pv[0]),
+            ch = {"delta": None if cb["x"] is None else float(cb["x"]),
+                  "previous_score": None if pv[0] is None else float(pv[0]),
                   "previous_coverage": pv[1], "item_matched": False, "valid": cb["valid"],
                   "peer_median_delta": None if cb["ref"]["_med"] is None else float(cb["ref"]["_med"]),
                   "excess": None if cb["gap"] is None else float(cb["gap"]),
@@ -722,7 +868,7 @@ def analyse(data, focal, opts_in, reference="type"):
             if b is not None and b["dir"]:
                 flags.append(f"{code}_{b['dir']}_PEERS")
         if (gp is not None and lb["gap"] is not None and valid(c) and valid(pv)
-                and gp != 0 and lb["gap"] != 0 and (gp > 0) == (lb["gap"] > 0)
+                and sign(gp) != 0 and sign(gp) == sign(lb["gap"])     # C10.5
                 and float(abs(lb["gap"]) - abs(gp)) >= delta["change"] - SLACK):
             flags.append("GAP_WIDENING_AHEAD" if lb["gap"] > 0 else "GAP_WIDENING_BEHIND")
         if "LEVEL_BELOW_PEERS" in flags and ("PROGRESS_BELOW_PEERS" in flags
@@ -886,15 +1032,30 @@ def scored_framework(key):
     A, MH = "acute", "mental_health"
     g25, g50, g20 = [0, 25, 50, 75, 100], [0, 50, 100], [0, 20, 40, 60, 80, 100]
     pillars = [
-        ("sa", [("sa1", [A, MH], [sc_q(f"sa1-q{i}", g25) for i in range(3)]),
+        ("sa", [("sa1", [A, MH], [sc_q("sa1-q0", g25), sc_q("sa1-q1", g25),
+                                  dict(sc_q("sa1-q2", g25), enable_when={
+                                      "question": "sa1-q0", "operator": "!=", "answer": "o0"})]),
                 ("sa2", [A, MH], [sc_q(f"sa2-q{i}", g25) for i in range(3)])]),
         ("sb", [("sb1", [A, MH], [sc_q("sb1-q0", g50), sc_q("sb1-q1", g50),
                                   {"key": "sb1-q2", "text": "b", "type": "boolean",
-                                   "mandatory": False, "weight": 1.0}])]),
+                                   "mandatory": False, "weight": 1.0},
+                                  {"key": "sb1-q3", "text": "n", "type": "number",
+                                   "mandatory": False, "weight": 1.0,
+                                   "bands": [{"from": 0, "to": 10, "score": 0},
+                                             {"from": 10, "to": 50, "score": 50},
+                                             {"from": 50, "to": 1000, "score": 100}]}])]),
         ("sc", [("sc1", [A, MH], [sc_q("sc1-q0", g20)]), ("sc2", [A, MH], [sc_q("sc2-q0", g20)]),
                 ("sc3", [A], [sc_q("sc3-q0", g20)])]),
         ("sd", [("sd1", [A], [sc_q("sd1-q0", g25, 1.0), sc_q("sd1-q1", g25, 2.0)]),
-                ("sd2", [A, MH], [sc_q("sd2-q0", g25), sc_q("sd2-q1", g25)])]),
+                ("sd2", [A, MH], [sc_q("sd2-q0", g25), sc_q("sd2-q1", g25),
+                                  {"key": "sd2-q2", "text": "m", "type": "multiple_choice",
+                                   "mandatory": False, "weight": 1.0,
+                                   "options": [{"code": "a", "label": "a", "score": 25},
+                                               {"code": "b", "label": "b", "score": 50},
+                                               {"code": "c", "label": "c", "score": 50}]}])]),
+        # thirds: points off the 1e-6 grid -> continuous pillar (h = 0)
+        ("se", [("se1", [A, MH], [sc_q("se1-q0", [0, 100 / 3, 200 / 3, 100]),
+                                  sc_q("se1-q1", [0, 100 / 3, 200 / 3, 100])])]),
     ]
     out = {"key": key, "title": key, "version": "1", "method": "scored",
            "scale": {"min": 0, "max": 100}, "pillars": []}
@@ -956,6 +1117,12 @@ class Generator:
                                          else self.rng.random() < 0.3)
                     elif q["type"] == "boolean":
                         out[q["key"]] = self.rng.random() < (lat - 1) / 4
+                    elif q["type"] == "number":
+                        out[q["key"]] = round(max(0.0, (lat - 1) * 20 + self.rng.gauss(0, 15)), 1)
+                    elif q["type"] == "multiple_choice":
+                        codes = [o["code"] for o in q["options"]]
+                        k = max(0, min(len(codes), int(round((lat - 1) / 4 * len(codes)))))
+                        out[q["key"]] = sorted(self.rng.sample(codes, k))
                     else:
                         n = len(q["options"])
                         idx = int(round((lat - 1) / 4 * (n - 1) + self.rng.gauss(0, 0.4)))
@@ -1030,10 +1197,17 @@ def read_back(srv, data, round_keys, fw_key):
                 "type": it["org_type"], "pillars": pillars,
                 "overall": (to_frac(it["overall"].get("score")), it["overall"]["coverage"])}
             data.org_types[it["ods_code"]] = it["org_type"]
-    for ods in sorted({o for rk in round_keys for o in data.scores[rk]}):
-        detail = srv.ok("GET", f"/api/v1/organisations/{ods}")
+    # the lineage of every organisation assessed, and of their predecessors in turn (C10.4: a
+    # predecessor not assessed in a round is resolved through its own predecessors)
+    todo = sorted({o for rk in round_keys for o in data.scores[rk]})
+    while todo:
+        ods = todo.pop()
+        if ods in data.preds:
+            continue
+        detail = srv.ok("GET", f"/api/v1/organisations/{urllib.parse.quote(ods)}")
         data.preds[ods] = [p["ods_code"] for p in detail.get("predecessors", [])]
         data.org_types.setdefault(ods, detail["org_type"])
+        todo += [q for q in data.preds[ods] if q not in data.preds]
 
 
 def choose_orgs(rng, register, n_acute, n_mh, exclude):
@@ -1116,7 +1290,10 @@ def dataset_staged(srv, seed, log):
                 (rounds[-1], {"alpha_fdr": 0.3}, "type"),
                 (rounds[-1], {"method": "divergence-v1", "alpha_fdr": 0.3}, "type"),
                 (rounds[-1], {"min_coverage": 0.7, "delta_level": 0.3, "delta_change": 0.1,
-                              "delta_slope": 0.1}, "type")]
+                              "delta_slope": 0.1}, "type"),
+                (rounds[-1], {"alpha_fdr": 0.9, "tier_alert": 0.01, "tier_alarm": 0.001}, "type"),
+                (rounds[-1], {"previous_round": rounds[0]}, "type"),
+                (rounds[-1], {"previous_round": rounds[0], "method": "divergence-v1"}, "type")]
     return data, queries
 
 
@@ -1158,6 +1335,7 @@ def dataset_peer(srv, seed, log):
     fw = staged_framework("pgf", [
         ("alpha", [("al1", [A, MH], True), ("al2", [A, MH], True), ("al3", [A, MH], True)]),
         ("flat", [(f"fl{i}", [A], True) for i in range(1, 13)]),
+        ("ten", [(f"te{i}", [A, MH], True) for i in range(1, 11)]),
         ("beta", [("be1", [A, MH], True), ("be2", [A, MH], True), ("be3", [A], True),
                   ("be4", [A, MH], True)]),
     ])
@@ -1170,6 +1348,7 @@ def dataset_peer(srv, seed, log):
     for o in acute + mh:
         for ri in range(3):
             gen.plants[o, "flat", ri] = 3.0
+            gen.plants[o, "ten", ri] = 2.0   # r = 1/10 = s_min, slope grid 1/20 = s_min_slope
     plan = participation(rng, acute + mh, rounds, fw, types, p_absent=0.04)
     # one trust a level higher in one flat domain in the last round: a lone off-centre value
     odd = acute[3]
@@ -1181,11 +1360,12 @@ def dataset_peer(srv, seed, log):
     build_rounds(srv, "pgf", rounds, plan, gen, types, log)
     big = sorted(rng.sample(acute, 12))
     tiny = sorted(rng.sample([o for o in acute if o not in big], 3))
-    srv.ok("POST", "/api/v1/peer-groups", {"key": "big", "title": "Big", "members": big})
-    srv.ok("POST", "/api/v1/peer-groups", {"key": "tiny", "title": "Tiny", "members": tiny})
     data = Data()
+    for key, members in (("big", big), ("tiny", tiny)):
+        srv.ok("POST", "/api/v1/peer-groups", {"key": key, "title": key.title(), "members": members})
+        data.peer_groups[key] = members
+        data.peer_group_types[key] = srv.ok("GET", f"/api/v1/peer-groups/{key}")["org_type"]
     data.frameworks["pgf"] = fw
-    data.peer_groups = {"big": big, "tiny": tiny}
     read_back(srv, data, rounds, "pgf")
     queries = [(rounds[-1], {}, "peer_group:big"),
                (rounds[-1], {"method": "divergence-v1"}, "peer_group:big"),
@@ -1197,8 +1377,64 @@ def dataset_peer(srv, seed, log):
     return data, queries
 
 
+def dataset_noise(srv, seed, log):
+    """Scored pillars whose values are means of domain means in thirds and ninths: the same
+    rational reached by different domain compositions is stored as different f64 numbers, so
+    exact ties and exact zero gaps arrive with 1e-15 noise (B5, B12: noise must not decide)."""
+    rng = random.Random(seed)
+    register, _ = load_register()
+    A, MH = "acute", "mental_health"
+    g25 = [0, 25, 50, 75, 100]
+    fw = {"key": "nz", "title": "nz", "version": "1", "method": "scored",
+          "scale": {"min": 0, "max": 100}, "pillars": [
+              {"key": "n2", "title": "N2", "domains": [
+                  {"key": f"n2d{i}", "title": f"n2d{i}", "applies_to": [A, MH],
+                   "questions": [sc_q(f"n2d{i}-q{j}", g25) for j in range(3)]} for i in range(2)]},
+              {"key": "n3", "title": "N3", "domains": [
+                  {"key": f"n3d{i}", "title": f"n3d{i}", "applies_to": [A, MH],
+                   "questions": [sc_q(f"n3d{i}-q{j}", g25) for j in range(3)]} for i in range(3)]},
+          ]}
+    srv.ok("POST", "/api/v1/frameworks", fw)
+    srv.ok("POST", "/api/v1/frameworks/nz/publish")
+    acute, mh = choose_orgs(rng, register, 60, 12, set())
+    types = {o: register[o][0] for o in acute + mh}
+    rounds = ["n-2021", "n-2022", "n-2023"]
+    gen = Generator(rng, fw, acute + mh, 3)
+    for o in acute + mh:       # narrow spread: many exact ties reached by different compositions
+        gen.base[o] *= 0.4
+        gen.prog[o] = 0.1
+    plan = participation(rng, acute + mh, rounds, fw, types, p_absent=0.03, p_draft=0.0)
+    build_rounds(srv, "nz", rounds, plan, gen, types, log)
+    data = Data()
+    data.frameworks["nz"] = fw
+    read_back(srv, data, rounds, "nz")
+    queries = [(rounds[-1], {}, "type"), (rounds[-2], {}, "type"),
+               (rounds[-1], {"method": "divergence-v1"}, "type"),
+               (rounds[-1], {"delta_level": 0, "delta_change": 0, "delta_slope": 0}, "type")]
+    return data, queries
+
+
+def dataset_demo(srv, seed, log):
+    """The service's own synthetic demo (DMA_DEMO=true): seven staged WGLL pillars, every trust
+    type, real mergers (including predecessors of another type). Authored by the project, so
+    it is a cross-check, not one of the independent data sets."""
+    data = Data()
+    rounds = sorted(srv.ok("GET", "/api/v1/rounds"), key=lambda r: r["opens_at"])
+    for r in rounds:
+        if r["framework"] not in data.frameworks:
+            data.frameworks[r["framework"]] = srv.ok("GET", f"/api/v1/frameworks/{r['framework']}")
+    assert len(data.frameworks) == 1, "item matching is not re-implemented here"
+    fw_key = rounds[0]["framework"]
+    keys = [r["key"] for r in rounds]
+    read_back(srv, data, keys, fw_key)     # follows predecessors of predecessors (C10.4)
+    queries = [(keys[-1], {}, "type"), (keys[-1], {"method": "divergence-v1"}, "type"),
+               (keys[-2], {}, "type")]
+    return data, queries
+
+
 DATASETS = [("staged", dataset_staged, 20260101), ("scored", dataset_scored, 20260202),
-            ("peer", dataset_peer, 20260303)]
+            ("peer", dataset_peer, 20260303), ("noise", dataset_noise, 20260404),
+            ("demo", dataset_demo, None)]
 
 
 # =============================================================================================
@@ -1220,46 +1456,69 @@ def describe(opts, reference):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--bin", required=True, help="the dma binary")
-    ap.add_argument("--only", action="append", help="run only these data sets (staged, scored, peer)")
-    ap.add_argument("--keep", action="store_true", help="keep the servers' directories")
+    ap.add_argument("--bin", required=True, metavar="PATH", help="the dma server binary")
+    names = [n for n, _, _ in DATASETS]
+    ap.add_argument("--only", action="append", choices=names,
+                    help="run only this data set (repeatable)")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the servers' directories (database and log)")
     ap.add_argument("--max-print", type=int, default=0,
                     help="print at most this many mismatches per class (0 = all)")
-    ap.add_argument("--dump", help="write expected and received reports to this directory")
+    ap.add_argument("--dump", metavar="DIR",
+                    help="write expected and received reports to this directory")
     args = ap.parse_args()
+    if not (os.path.isfile(args.bin) and os.access(args.bin, os.X_OK)):
+        ap.error(f"--bin {args.bin}: not an executable file")
 
     def log(msg):
         print(msg, file=sys.stderr, flush=True)
 
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _terminate)
+    atexit.register(stop_all_servers)
+
     cmpr = Comparator()
+    errors = []            # (data set, message): a data set that could not be built or read
     n_rows = n_reports = n_sets = 0
-    for name, builder, seed in DATASETS:
-        if args.only and name not in args.only:
-            continue
-        log(f"== data set {name} (seed {seed})")
-        srv = Server(args.bin, name, args.keep)
-        try:
-            data, queries = builder(srv, seed, log)
-            n_sets += 1
-            for focal, opts, reference in queries:
-                qs = query_string(opts, reference)
-                got = srv.ok("GET", f"/api/v1/rounds/{focal}/divergence" + (f"?{qs}" if qs else ""))
-                exp_report, exp_rows = analyse(data, focal, opts, reference)
-                before = len(cmpr.mismatches)
-                n = compare_report(cmpr, f"{name}/{focal}/{describe(opts, reference)}",
-                                   exp_report, exp_rows, got)
-                n_rows += n
-                n_reports += 1
-                log(f"  {focal} {describe(opts, reference)}: {n} rows, "
-                    f"{len(cmpr.mismatches) - before} mismatches")
-                if args.dump:
-                    os.makedirs(args.dump, exist_ok=True)
-                    fn = os.path.join(args.dump, f"{name}-{focal}-{qs or 'default'}.json")
-                    with open(fn, "w") as fh:
-                        json.dump({"expected": {f"{k[0]}/{k[1]}": v for k, v in exp_rows.items()},
-                                   "got": got}, fh, indent=1, default=lambda s: sorted(s))
-        finally:
-            srv.stop()
+    try:
+        for name, builder, seed in DATASETS:
+            if args.only and name not in args.only:
+                continue
+            log(f"== data set {name} (seed {seed})")
+            srv = None
+            try:
+                srv = Server(args.bin, name, args.keep, demo=(name == "demo"))
+                data, queries = builder(srv, seed, log)
+                n_sets += 1
+                for focal, opts, reference in queries:
+                    qs = query_string(opts, reference)
+                    got = srv.ok("GET", f"/api/v1/rounds/{focal}/divergence"
+                                 + (f"?{qs}" if qs else ""))
+                    exp_report, exp_rows = analyse(data, focal, opts, reference)
+                    before = len(cmpr.mismatches)
+                    n = compare_report(cmpr, f"{name}/{focal}/{describe(opts, reference)}",
+                                       exp_report, exp_rows, got)
+                    n_rows += n
+                    n_reports += 1
+                    log(f"  {focal} {describe(opts, reference)}: {n} rows, "
+                        f"{len(cmpr.mismatches) - before} mismatches")
+                    if args.dump:
+                        os.makedirs(args.dump, exist_ok=True)
+                        fn = os.path.join(args.dump, f"{name}-{focal}-{qs or 'default'}.json")
+                        with open(fn, "w") as fh:
+                            json.dump({"expected": {f"{k[0]}/{k[1]}": v
+                                                    for k, v in exp_rows.items()},
+                                       "got": got}, fh, indent=1, default=lambda x: sorted(x))
+            except Exception as exc:      # report, clean up, go on with the next data set
+                log(f"  data set {name} failed: {exc!r}")
+                errors.append((name, f"{type(exc).__name__}: {exc}"))
+            finally:
+                if srv is not None:
+                    if args.keep:
+                        log(f"  kept {srv.dir}")
+                    srv.stop()
+    finally:
+        stop_all_servers()
 
     # report
     by_class = {}
@@ -1270,10 +1529,13 @@ def main():
         shown = items if not args.max_print else items[:args.max_print]
         for path, exp, got in shown:
             print(f"  {path}: expected {exp!r} got {got!r}")
+    for name, msg in errors:
+        print(f"--- error in data set {name}: {msg}")
     print(f"data sets {n_sets}, reports {n_reports}, rows {n_rows}, figures {cmpr.figures}, "
-          f"mismatches {len(cmpr.mismatches)} in {len(by_class)} classes")
-    sys.exit(1 if cmpr.mismatches else 0)
+          f"mismatches {len(cmpr.mismatches)} in {len(by_class)} classes"
+          + (f", {len(errors)} data sets failed" if errors else ""), flush=True)
+    return 1 if (cmpr.mismatches or errors) else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -362,7 +362,7 @@ fn status_sentence(row: &DivergenceRow, block: &str, status: Status, ctx: &Reaso
             None => "No previous round: change not computed".to_owned(),
         },
         Status::MissingPillar if block == "change" => {
-            "Overall change not computed: a pillar was missing or below coverage in the previous round"
+            "Overall change not computed: a pillar was missing or below coverage in this or the previous round"
                 .to_owned()
         }
         Status::MissingPillar => format!(
