@@ -8,9 +8,10 @@
 //!   effect (a peaked mixture, sd ≈ 0.40) and a pillar offset (uniform ±0.25).
 //! - Each round, every pillar moves by the organisation's own growth (uniform 0.10–0.25) plus noise.
 //!   A few organisations, chosen by [`designated`], instead fall behind (start below their type's
-//!   median and drop ~0.45 per round in one or two pillars) or pull ahead (start ~0.5 above the
-//!   type mean and gain ~0.7 per round in one or two pillars), so that the divergence engine's
-//!   LEVEL / PROGRESS / PRIORITY flags appear with its default thresholds. The figures are in
+//!   median, slip 0.25 a round and collapse to the floor in the latest round, in one or two
+//!   pillars) or pull ahead (start ~0.5 above the type mean, gain 0.4 a round and leap 1.8 in the
+//!   latest round), so that the divergence engine's LEVEL / PROGRESS / PRIORITY flags appear with
+//!   its default method (`divergence-v2`), whose detectable gaps are large. The figures are in
 //!   `latent`.
 //! - A merged organisation that is new in a round starts from the mean of its predecessors'
 //!   latent maturity (predecessors absent from that round; all of them if none is); an
