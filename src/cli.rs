@@ -31,8 +31,20 @@ pub enum Command {
     /// Load reference data (organisations, the seeded framework) idempotently.
     Seed {
         /// Also load the three synthetic demo rounds (skipped if they exist).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "synthetic")]
         demo: bool,
+        /// Instead, make a national-scale synthetic data set: GP practices and social care
+        /// providers added in the real ICBs until `--organisations` are open, and the three demo
+        /// rounds with a return for each (on a database without the demo rounds).
+        #[arg(long)]
+        synthetic: bool,
+        /// How many organisations the national data set has in all (with `--synthetic`).
+        #[arg(long, default_value_t = 25_000, requires = "synthetic",
+              value_parser = clap::value_parser!(u32).range(1..=150_000))]
+        organisations: u32,
+        /// The generator's seed (with `--synthetic`; default: the demo's).
+        #[arg(long, requires = "synthetic")]
+        seed: Option<u64>,
     },
     /// Print the OpenAPI document.
     Openapi,
@@ -124,12 +136,31 @@ pub fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let applied = db::run_migrations(&mut conn)?;
             println!("{applied} migration(s) applied");
         }
-        Command::Seed { demo } => {
+        Command::Seed {
+            demo,
+            synthetic,
+            organisations,
+            seed,
+        } => {
             let state = AppState::init(config)?;
             load_reference(&state)?;
+            let mut conn = state.pool.get()?;
             if demo {
-                let mut conn = state.pool.get()?;
                 load_demo(&mut conn)?;
+            }
+            if synthetic {
+                let started = std::time::Instant::now();
+                let seed = seed.unwrap_or(crate::demo::DEMO_SEED);
+                let report = seed::demo::load_synthetic(&mut conn, organisations as usize, seed)?;
+                println!(
+                    "synthetic national data set: {} rounds, {} returns ({} submitted) for {} \
+                     organisations, seed {seed}, in {:.1} s",
+                    report.rounds_added,
+                    report.returns_added,
+                    report.submitted,
+                    organisations,
+                    started.elapsed().as_secs_f64()
+                );
             }
         }
         Command::Openapi => {

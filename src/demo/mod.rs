@@ -27,6 +27,7 @@
 
 mod fill;
 mod latent;
+pub mod national;
 mod rng;
 #[cfg(test)]
 mod tests;

@@ -2,6 +2,11 @@
 //! and 2025/26 on today's, with the real mergers between them, on the seeded WGLL framework.
 //! Returns come from the deterministic generator in `crate::demo` and are scored by the same code
 //! as real submissions. Every demo round is titled and flagged as synthetic.
+//!
+//! The national-scale variant ([`load_synthetic`], `dma seed --synthetic --organisations N`) makes
+//! the same three rounds with synthetic GP practices and adult social care providers added to the
+//! register (`crate::demo::national`) until N organisations are open, every one of them with a
+//! return in every round.
 
 use std::collections::BTreeMap;
 
@@ -14,6 +19,7 @@ use crate::db::audit::{self, Actor, NewAuditEvent};
 use crate::db::rounds::{self, RoundRow};
 use crate::db::scores as stored_scores;
 use crate::db::{DbConnection, frameworks, now, organisations};
+use crate::demo::national::synthetic_organisations;
 use crate::demo::{DEMO_SEED, DemoOrg, DemoRound, designations, generate};
 use crate::domain::lifecycle::{AssessmentStatus, RoundStatus};
 use crate::domain::organisation::OrgType;
@@ -110,6 +116,82 @@ pub fn load_demo(conn: &mut DbConnection) -> AppResult<DemoReport> {
     if rounds::find(conn, ROUNDS[0].0)?.is_some() {
         return Ok(DemoReport::default());
     }
+    load_rounds(conn, &[], DEMO_SEED, None)
+}
+
+/// The national-scale synthetic data set: synthetic GP practices and social care providers added
+/// to the register (in the real ICBs and regions) until `organisations` are open, then the three
+/// demo rounds with a return for every one of them, generated from `seed`. Refused (409) when the
+/// demo rounds exist already, since published rounds cannot take more returns: make it on a
+/// database started with `DMA_DEMO=false`.
+pub fn load_synthetic(
+    conn: &mut DbConnection,
+    organisations: usize,
+    seed: u64,
+) -> AppResult<DemoReport> {
+    if rounds::find(conn, ROUNDS[0].0)?.is_some() {
+        return Err(AppError::Conflict(
+            "the demo rounds exist already and are published: make the national data set on a \
+             database without them (start with DMA_DEMO=false, then `dma seed --synthetic`)"
+                .into(),
+        ));
+    }
+    let register = organisations::all(conn)?;
+    let open = register.iter().filter(|o| o.closed_on.is_none()).count();
+    let icbs: Vec<(String, Option<String>)> = register
+        .iter()
+        .filter(|o| o.org_type == OrgType::Icb.as_str() && o.closed_on.is_none())
+        .map(|o| (o.ods_code.clone(), o.region_code.clone()))
+        .collect();
+    let known: std::collections::HashSet<&str> =
+        register.iter().map(|o| o.ods_code.as_str()).collect();
+    let added = synthetic_organisations(&icbs, organisations.saturating_sub(open), seed)
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "{organisations} organisations need more synthetic codes than there are (at most \
+                 {} of each type) or an ICB in the register",
+                crate::demo::national::MAX_PER_TYPE
+            ))
+        })?;
+    crate::db::write_transaction(conn, |c| {
+        let t = now();
+        for o in added.iter().filter(|o| !known.contains(o.ods.as_str())) {
+            organisations::insert(
+                c,
+                &organisations::OrganisationRow {
+                    ods_code: o.ods.clone(),
+                    name: o.name.clone(),
+                    org_type: o.org_type.as_str().to_owned(),
+                    region_code: o.region.clone(),
+                    icb_code: Some(o.icb.clone()),
+                    opened_on: None,
+                    closed_on: None,
+                    successor_code: None,
+                    created_at: t,
+                    updated_at: t,
+                },
+            )?;
+        }
+        Ok::<_, AppError>(())
+    })?;
+    let extra: Vec<DemoOrg> = added
+        .into_iter()
+        .map(|o| DemoOrg {
+            ods: o.ods,
+            org_type: o.org_type,
+        })
+        .collect();
+    load_rounds(conn, &extra, seed, Some(organisations))
+}
+
+/// The three rounds, on the demo populations plus `extra` organisations in every round.
+/// `national` is the size of a national data set (it goes into the titles).
+fn load_rounds(
+    conn: &mut DbConnection,
+    extra: &[DemoOrg],
+    seed: u64,
+    national: Option<usize>,
+) -> AppResult<DemoReport> {
     let framework = frameworks::find(conn, WGLL_FRAMEWORK_KEY)?
         .ok_or_else(|| {
             AppError::internal("the seeded framework is missing; load reference data first")
@@ -118,29 +200,42 @@ pub fn load_demo(conn: &mut DbConnection) -> AppResult<DemoReport> {
         .map_err(AppError::internal)?;
     let mut demo_rounds = Vec::new();
     for (key, _, _, _, pop) in ROUNDS {
+        let mut orgs = population(conn, pop)?;
+        // Today's population already holds the synthetic organisations (they are open in the
+        // register); the 2023 one does not.
+        let present: std::collections::HashSet<String> =
+            orgs.iter().map(|o| o.ods.clone()).collect();
+        orgs.extend(extra.iter().filter(|o| !present.contains(&o.ods)).cloned());
         demo_rounds.push(DemoRound {
             key: key.into(),
-            orgs: population(conn, pop)?,
+            orgs,
         });
     }
     let lineage: Vec<(String, String)> = organisations::all_predecessors(conn)?
         .into_iter()
         .map(|e| (e.predecessor_code, e.successor_code))
         .collect();
-    let returns = generate(&framework, &demo_rounds, &lineage, DEMO_SEED);
+    let returns = generate(&framework, &demo_rounds, &lineage, seed);
     let types: BTreeMap<&str, OrgType> = demo_rounds
         .iter()
         .flat_map(|r| r.orgs.iter().map(|o| (o.ods.as_str(), o.org_type)))
         .collect();
     let mut report = DemoReport {
-        designated: designations(&framework, &demo_rounds, DEMO_SEED)
+        designated: designations(&framework, &demo_rounds, seed)
             .into_iter()
             .map(|d| (d.ods, d.role.to_owned()))
             .collect(),
         ..Default::default()
     };
-    for (key, title, opens, closes, _) in ROUNDS {
+    for (key, demo_title, opens, closes, _) in ROUNDS {
         let (opens_at, closes_at) = (day(opens)?, day(closes)?);
+        let title = match national {
+            Some(n) => demo_title.replace(
+                "(synthetic demo data)",
+                &format!("(synthetic national data, {n} organisations)"),
+            ),
+            None => demo_title.to_owned(),
+        };
         let round_returns: Vec<_> = returns.iter().filter(|r| r.round == key).collect();
         crate::db::write_transaction(conn, |c| {
             let t = now();
@@ -148,7 +243,7 @@ pub fn load_demo(conn: &mut DbConnection) -> AppResult<DemoReport> {
                 c,
                 &RoundRow {
                     key: key.into(),
-                    title: title.into(),
+                    title: title.clone(),
                     framework_key: framework.key.clone(),
                     opens_at,
                     closes_at,
@@ -193,7 +288,7 @@ pub fn load_demo(conn: &mut DbConnection) -> AppResult<DemoReport> {
                 report.returns_added += 1;
             }
             rounds::transition(c, key, RoundStatus::Closed, RoundStatus::Published, t)?;
-            let summary = serde_json::json!({ "synthetic": true, "returns": round_returns.len(), "seed": DEMO_SEED });
+            let summary = serde_json::json!({ "synthetic": true, "returns": round_returns.len(), "seed": seed, "national": national });
             audit::record(
                 c,
                 &NewAuditEvent::new(&Actor::system("seed"), "create_demo", "round", key, summary),
@@ -202,5 +297,6 @@ pub fn load_demo(conn: &mut DbConnection) -> AppResult<DemoReport> {
         })?;
         report.rounds_added += 1;
     }
+    crate::db::analyze(conn)?;
     Ok(report)
 }

@@ -177,6 +177,13 @@ pub fn load_reference_data(conn: &mut DbConnection) -> AppResult<SeedReport> {
             }
         }
         report.frameworks_added = load_framework(c, WGLL_FRAMEWORK)?;
+        Ok::<_, AppError>(report)
+    })
+    .and_then(|report| {
+        // Fresh statistics after a bulk load; nothing to refresh when nothing was added.
+        if report != SeedReport::default() {
+            crate::db::analyze(conn)?;
+        }
         Ok(report)
     })
 }

@@ -106,3 +106,84 @@ async fn the_demo_shows_diverging_trusts_out_of_the_box() {
         .await;
     assert!(csv.text.lines().count() > 100);
 }
+
+/// `dma seed --synthetic --organisations N`: synthetic GP practices and care providers added in
+/// the real ICBs until N organisations are open, three rounds with their returns and scores, the
+/// divergence engine over all of them.
+#[actix_web::test]
+async fn a_national_synthetic_data_set_reaches_the_asked_size_with_practices_and_care_providers() {
+    let app = TestApp::new();
+    let t = app.analyst();
+    let open_before = app.get("/api/v1/organisations?per_page=1", Some(&t)).await;
+    let open_before = open_before.assert_ok(200)["total"].as_u64().unwrap();
+    {
+        let mut conn = app.state.pool.get().unwrap();
+        let report = dma::seed::demo::load_synthetic(&mut conn, 900, 42).unwrap();
+        assert_eq!(report.rounds_added, 3);
+        assert!(report.submitted > 2_000, "{report:?}");
+        // published rounds take no more returns: a second national set is refused
+        assert!(dma::seed::demo::load_synthetic(&mut conn, 900, 42).is_err());
+        assert!(dma::seed::demo::load_demo(&mut conn).unwrap().rounds_added == 0);
+    }
+    let count = |q: &'static str| {
+        let app = &app;
+        let t = t.clone();
+        async move {
+            app.get(&format!("/api/v1/organisations?per_page=1&{q}"), Some(&t))
+                .await
+                .assert_ok(200)["total"]
+                .as_u64()
+                .unwrap()
+        }
+    };
+    assert_eq!(count("").await, 900);
+    let gp = count("type=gp_practice").await;
+    let care = count("type=social_care").await;
+    assert_eq!(gp + care, 900 - open_before);
+    assert!(
+        care > 2 * gp,
+        "about 18,000 care providers to 6,300 practices"
+    );
+    let practice = app
+        .get(
+            "/api/v1/organisations?type=gp_practice&per_page=1",
+            Some(&t),
+        )
+        .await;
+    let practice = practice.assert_ok(200)["items"][0].clone();
+    assert!(practice["name"].as_str().unwrap().starts_with("Synthetic"));
+    assert!(practice["icb_code"].is_string() && practice["region_code"].is_string());
+    for r in app
+        .get("/api/v1/rounds", Some(&t))
+        .await
+        .assert_ok(200)
+        .as_array()
+        .unwrap()
+    {
+        assert!(
+            r["title"]
+                .as_str()
+                .unwrap()
+                .contains("synthetic national data, 900")
+        );
+    }
+    // practices answer their own domains and are compared with practices
+    let d = app
+        .get(
+            "/api/v1/rounds/2025-26/divergence?type=gp_practice&pillar=empower_citizens",
+            Some(&t),
+        )
+        .await;
+    let body = d.assert_ok(200);
+    let rows = body["rows"].as_array().unwrap();
+    assert!(
+        rows.len() as u64 * 10 > gp * 9,
+        "{} rows for {gp} practices",
+        rows.len()
+    );
+    let n = rows[0]["reference"]["n"].as_u64().unwrap();
+    assert!(n > gp / 2 && n <= gp, "{n} practices in the reference");
+    assert_eq!(rows[0]["reference"]["key"], "gp_practice");
+    // one domain a pillar for practices: the level lives on whole numbers
+    assert_eq!(rows[0]["reference"]["resolution"], 1.0);
+}
