@@ -174,6 +174,7 @@ pub fn load_synthetic(
         }
         Ok::<_, AppError>(())
     })?;
+    crate::db::analyze(conn)?;
     let extra: Vec<DemoOrg> = added
         .into_iter()
         .map(|o| DemoOrg {
@@ -238,6 +239,7 @@ fn load_rounds(
         };
         let round_returns: Vec<_> = returns.iter().filter(|r| r.round == key).collect();
         crate::db::write_transaction(conn, |c| {
+            crate::db::plan_for_bulk_load(c)?;
             let t = now();
             rounds::insert(
                 c,
