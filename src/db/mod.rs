@@ -116,6 +116,16 @@ where
     })
 }
 
+/// As [`analyze`] after loading whole rounds, and on PostgreSQL also `VACUUM`, which marks the
+/// pages all-visible so that the pillar-rows index (`scores_pillar_rows_idx`) is read without
+/// visiting the table (an index-only scan). Outside any transaction.
+pub fn vacuum_analyze(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    match conn {
+        DbConnection::Postgresql(c) => c.batch_execute("VACUUM (ANALYZE)"),
+        DbConnection::Sqlite(c) => c.batch_execute("ANALYZE"),
+    }
+}
+
 /// For a bulk load inside the current transaction on PostgreSQL: plan with indexes. Tables filled
 /// in the same transaction (scores, assessments) still have the statistics of when they were
 /// empty, so the planner (and the foreign-key checks' cached plans) pick sequential scans that

@@ -147,7 +147,11 @@ fn submitted_rows(
         .filter(assessments::status.eq(AssessmentStatus::Submitted))
         .into_boxed();
     if !with_domains {
-        q = q.filter(scores::scope.ne(Scope::Domain.as_str()));
+        // A literal, not a bound parameter: only then can either planner prove the predicate of
+        // the partial index `scores_pillar_rows_idx` and read pillar rows alone.
+        q = q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "scores.scope <> 'domain'",
+        ));
     }
     q.order((
         scores::ods_code.asc(),

@@ -299,6 +299,6 @@ fn load_rounds(
         })?;
         report.rounds_added += 1;
     }
-    crate::db::analyze(conn)?;
+    crate::db::vacuum_analyze(conn)?;
     Ok(report)
 }

@@ -1,0 +1,1 @@
+DROP INDEX scores_pillar_rows_idx;
