@@ -406,7 +406,7 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
         .max_connections(limits.max_connections)
         .backlog(limits.backlog)
         .bind(bind)?
-        .shutdown_timeout(30)
+        .shutdown_timeout(limits.shutdown_grace_seconds)
         .run()
         .await
 }

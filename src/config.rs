@@ -106,6 +106,9 @@ pub struct ServerLimits {
     pub max_connections: usize,
     /// The listen socket's backlog (`DMA_BACKLOG`).
     pub backlog: u32,
+    /// After SIGTERM/SIGINT, how long in-flight requests may take to finish
+    /// (`DMA_SHUTDOWN_GRACE_SECONDS`); the server stops at once when nothing is in flight.
+    pub shutdown_grace_seconds: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -322,6 +325,7 @@ fn server_limits(get: &impl Fn(&str) -> Option<String>) -> Result<ServerLimits, 
         keep_alive_seconds: parse_num(get, "DMA_KEEP_ALIVE_SECONDS", 5u64)?,
         max_connections: parse_num(get, "DMA_MAX_CONNECTIONS", 1_024usize)?,
         backlog: parse_num(get, "DMA_BACKLOG", 1_024u32)?,
+        shutdown_grace_seconds: parse_num(get, "DMA_SHUTDOWN_GRACE_SECONDS", 10u64)?,
     };
     if limits.max_connections == 0 || limits.backlog == 0 {
         return Err(ConfigError(
@@ -332,6 +336,11 @@ fn server_limits(get: &impl Fn(&str) -> Option<String>) -> Result<ServerLimits, 
         return Err(ConfigError(
             "DMA_HEADER_TIMEOUT_MS must be at most 600000 and DMA_KEEP_ALIVE_SECONDS at most 3600"
                 .into(),
+        ));
+    }
+    if limits.shutdown_grace_seconds > 3_600 {
+        return Err(ConfigError(
+            "DMA_SHUTDOWN_GRACE_SECONDS must be at most 3600".into(),
         ));
     }
     Ok(limits)
@@ -396,6 +405,17 @@ mod tests {
         assert_eq!(c.body_limit_bytes, 1_048_576);
         assert_eq!(c.body_read_timeout, Duration::from_secs(10));
         assert!(c.load_demo);
+        assert_eq!(c.server.shutdown_grace_seconds, 10);
+    }
+
+    #[test]
+    fn the_shutdown_grace_period_is_configurable_and_bounded() {
+        let c = config(&[("DMA_SHUTDOWN_GRACE_SECONDS", "0")]).unwrap();
+        assert_eq!(c.server.shutdown_grace_seconds, 0);
+        let e = config(&[("DMA_SHUTDOWN_GRACE_SECONDS", "3601")]).unwrap_err();
+        assert!(e.to_string().contains("DMA_SHUTDOWN_GRACE_SECONDS"));
+        let e = config(&[("DMA_SHUTDOWN_GRACE_SECONDS", "soon")]).unwrap_err();
+        assert!(e.to_string().contains("DMA_SHUTDOWN_GRACE_SECONDS"));
     }
 
     #[test]
