@@ -75,6 +75,8 @@ pub fn build(
         .wrap(from_fn(refuse_unreadable_requests))
         .wrap(from_fn(api::fair_use::rate_limit))
         .wrap(ErrorHandlers::new().default_handler(ensure_problem_json))
+        // gzip, brotli or zstd when the client's Accept-Encoding asks for it.
+        .wrap(actix_web::middleware::Compress::default())
         .wrap(from_fn(telemetry::request_middleware))
 }
 

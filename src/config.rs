@@ -48,6 +48,12 @@ pub struct ExternalJwt {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: String,
+    /// A read replica of `database_url` (`DATABASE_READ_URL`) for divergence, scores and exports;
+    /// used only while it has caught up with the primary's data stamp.
+    pub database_read_url: Option<String>,
+    /// How many divergence analyses (round × previous round × reference × options) each process
+    /// keeps (`DMA_DIVERGENCE_CACHE_ENTRIES`).
+    pub divergence_cache_entries: usize,
     pub data_dir: PathBuf,
     pub bind: SocketAddr,
     pub jwt_secret: Option<Secret>,
@@ -192,8 +198,25 @@ impl Config {
         };
         let fair_use = fair_use(&non_empty, pool_size)?;
         let server = server_limits(&non_empty)?;
+        let database_read_url = non_empty("DATABASE_READ_URL");
+        if let Some(read) = &database_read_url
+            && is_postgres_url(read) != is_postgres_url(&database_url)
+        {
+            return Err(ConfigError(
+                "DATABASE_READ_URL must use the same backend as DATABASE_URL".into(),
+            ));
+        }
+        let divergence_cache_entries =
+            parse_num(&non_empty, "DMA_DIVERGENCE_CACHE_ENTRIES", 8usize)?;
+        if !(1..=256).contains(&divergence_cache_entries) {
+            return Err(ConfigError(
+                "DMA_DIVERGENCE_CACHE_ENTRIES must be between 1 and 256".into(),
+            ));
+        }
         Ok(Self {
             database_url,
+            database_read_url,
+            divergence_cache_entries,
             data_dir,
             bind,
             jwt_secret,

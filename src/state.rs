@@ -15,6 +15,10 @@ use crate::telemetry::Metrics;
 pub struct AppState {
     pub config: Config,
     pub pool: DbPool,
+    /// The read replica's pool (`DATABASE_READ_URL`), if one is configured.
+    pub read_pool: Option<DbPool>,
+    /// Divergence analyses by key and data stamp (`service::divergence`).
+    pub divergence: crate::service::divergence::ResultCache,
     pub keys: TokenKeys,
     /// Request counts and latencies, also registered on its own for the request middleware.
     pub metrics: Arc<Metrics>,
@@ -62,7 +66,16 @@ impl AppState {
                 .map_err(|e| StartupError::Revocations(e.to_string()))?;
         }
         let keys = TokenKeys::from_config(&config)?;
+        // The replica is never migrated: it follows the primary's schema.
+        let read_pool = match &config.database_read_url {
+            Some(url) => Some(db::build_pool(url, config.pool_size)?),
+            None => None,
+        };
         Ok(Self {
+            read_pool,
+            divergence: crate::service::divergence::ResultCache::new(
+                config.divergence_cache_entries,
+            ),
             rate_limits: RateLimits::new(&config.fair_use),
             heavy: HeavyWork::new(&config.fair_use),
             config,

@@ -15,6 +15,7 @@ pub mod health;
 pub mod organisations;
 pub mod peer_groups;
 pub mod problems;
+pub mod reads;
 pub mod rounds;
 pub mod scores;
 pub mod text;

@@ -5,16 +5,18 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::Format;
+use super::not_found;
 use super::organisations::{RegionCode, parse_region_filter, parse_type_filter};
+use super::reads::{self, Cursor, CursorQuery};
 use super::rounds::{cached_round_framework, find_round};
-use super::{not_found, with_conn, with_heavy_conn};
 use crate::api::problems::{BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
 use crate::auth::Principal;
 use crate::db::frameworks::FrameworkCache;
@@ -80,7 +82,11 @@ pub struct RoundScores {
     pub pillars: Vec<String>,
     /// The pillars' titles, in the same order.
     pub pillar_titles: Vec<String>,
+    /// Organisations by ODS code (a page when `limit` is given).
     pub items: Vec<OrganisationScores>,
+    /// The `cursor` of the next page when `limit` cut the list; null otherwise.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -214,6 +220,7 @@ fn load_round_scores(
         pillars: pillars.iter().map(|p| p.key.clone()).collect(),
         pillar_titles: pillars.iter().map(|p| p.title.clone()).collect(),
         items,
+        next_cursor: None,
     })
 }
 
@@ -266,10 +273,12 @@ fn to_csv(s: &RoundScores) -> AppResult<String> {
 }
 
 /// Scores of the submitted returns of a round. `format=csv` gives one row per organisation with a
-/// column per pillar.
-#[utoipa::path(operation_id = "getRoundScores", tag = "scores", params(("round" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), ScoresQuery), security(("bearer" = [])), responses(
+/// column per pillar. Every organisation unless `limit` asks for a page.
+#[utoipa::path(operation_id = "getRoundScores", tag = "scores", params(("round" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), ScoresQuery, CursorQuery), security(("bearer" = [])), responses(
     (status = 200, description = "The round's scores: JSON by default, or CSV (one row per organisation, a column per pillar) with `format=csv`",
+        headers(("ETag" = String, description = "Changes when the stored scores or the register change")),
         content((RoundScores = "application/json"), (String = "text/csv"))),
+    (status = 304, description = "The copy named in `If-None-Match` is current"),
     (status = 400, response = BadRequest),
     (status = 401, response = Unauthorized),
     (status = 404, response = NotFound),
@@ -278,28 +287,65 @@ fn to_csv(s: &RoundScores) -> AppResult<String> {
 #[get("/rounds/{round}/scores")]
 async fn round_scores(
     state: web::Data<AppState>,
+    req: HttpRequest,
     who: Principal,
     path: web::Path<String>,
     query: web::Query<ScoresQuery>,
+    page: web::Query<CursorQuery>,
 ) -> AppResult<HttpResponse> {
     let round = path.into_inner();
     let mut q = query.into_inner();
     q.org_type = parse_type_filter(q.org_type)?;
     q.region = parse_region_filter(q.region)?;
     let csv = super::wants_csv(q.format.as_deref())?;
+    let limit = page.limit_or(None)?;
+    let cursor = page.position()?;
     let cache = state.frameworks.clone();
-    let result = with_heavy_conn(&state, who.subject.clone(), move |c| {
-        load_round_scores(c, &cache, &who, &round, &q)
+    let (signature, asked) = (reads::signature(&req, &who), reads::if_none_match(&req));
+    let permit = state.heavy.acquire(&who.subject).await?;
+    let outcome = reads::with_read_conn(&state, move |c, stamp| {
+        let _permit = permit;
+        let tag = reads::tag(stamp, &signature);
+        if reads::matches_any(&asked, &tag) {
+            return Ok((None, tag));
+        }
+        let mut result = load_round_scores(c, &cache, &who, &round, &q)?;
+        let len = result.items.len();
+        let start = match &cursor {
+            Some(c) => c.resume(len, |i, key| result.items[i].ods_code == key)?,
+            None => 0,
+        };
+        let end = limit.map_or(len, |n| (start + n).min(len));
+        let next_cursor = (end < len && end > start).then(|| {
+            Cursor {
+                index: end - 1,
+                key: result.items[end - 1].ods_code.clone(),
+            }
+            .encode()
+        });
+        result.items.truncate(end);
+        result.items.drain(..start);
+        result.next_cursor = next_cursor;
+        Ok((Some(result), tag))
     })
     .await?;
+    let (result, tag) = match outcome {
+        (None, tag) => return Ok(reads::not_modified_response(&tag)),
+        (Some(result), tag) => (result, tag),
+    };
+    let mut out = HttpResponse::Ok();
+    out.insert_header((header::ETAG, tag));
     if csv {
         let file = format!("attachment; filename=\"scores-{}.csv\"", result.round);
-        Ok(HttpResponse::Ok()
+        Ok(out
             .content_type("text/csv; charset=utf-8")
             .insert_header(("content-disposition", file))
             .body(to_csv(&result)?))
     } else {
-        Ok(HttpResponse::Ok().json(result))
+        if let Some(next) = &result.next_cursor {
+            out.insert_header((header::LINK, reads::next_link(&req, next)));
+        }
+        Ok(out.json(result))
     }
 }
 
@@ -328,7 +374,9 @@ pub struct OrganisationHistory {
 
 /// One organisation's stored scores in every round it submitted, oldest first.
 #[utoipa::path(operation_id = "getOrganisationScores", tag = "scores", params(("ods" = String, Path, description = "ODS code", pattern = "^[A-Z0-9]{3,6}$")), security(("bearer" = [])), responses(
-    (status = 200, description = "The organisation's stored scores in each round it submitted", body = OrganisationHistory),
+    (status = 200, description = "The organisation's stored scores in each round it submitted", body = OrganisationHistory,
+        headers(("ETag" = String, description = "Changes when the stored scores or the register change"))),
+    (status = 304, description = "The copy named in `If-None-Match` is current"),
     (status = 401, response = Unauthorized),
     (status = 403, response = Forbidden),
     (status = 404, response = NotFound),
@@ -336,9 +384,10 @@ pub struct OrganisationHistory {
 #[get("/organisations/{ods}/scores")]
 async fn organisation_scores(
     state: web::Data<AppState>,
+    req: HttpRequest,
     who: Principal,
     path: web::Path<String>,
-) -> AppResult<web::Json<OrganisationHistory>> {
+) -> AppResult<HttpResponse> {
     let ods = path.into_inner();
     if !who.may_read_org(&ods) {
         return Err(AppError::Forbidden(format!(
@@ -346,7 +395,12 @@ async fn organisation_scores(
         )));
     }
     let cache = state.frameworks.clone();
-    let history = with_conn(&state, move |c| {
+    let (signature, asked) = (reads::signature(&req, &who), reads::if_none_match(&req));
+    let (history, tag) = reads::with_read_conn(&state, move |c, stamp| {
+        let tag = reads::tag(stamp, &signature);
+        if reads::matches_any(&asked, &tag) {
+            return Ok((None, tag));
+        }
         let org =
             organisations::find_named(c, &ods)?.ok_or_else(|| not_found("organisation", &ods))?;
         let mut per_round = store::submitted_scores_of_org(c, &ods)?;
@@ -367,7 +421,7 @@ async fn organisation_scores(
                 pillars: g.pillars,
             });
         }
-        Ok(OrganisationHistory {
+        let history = OrganisationHistory {
             ods_code: org.row.ods_code,
             name: org.row.name,
             org_type: org.row.org_type,
@@ -376,8 +430,14 @@ async fn organisation_scores(
             icb_code: org.row.icb_code,
             icb_name: org.icb_name,
             rounds: entries,
-        })
+        };
+        Ok((Some(history), tag))
     })
     .await?;
-    Ok(web::Json(history))
+    match history {
+        None => Ok(reads::not_modified_response(&tag)),
+        Some(h) => Ok(HttpResponse::Ok()
+            .insert_header((header::ETAG, tag))
+            .json(h)),
+    }
 }

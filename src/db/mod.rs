@@ -12,6 +12,7 @@ pub mod peer_groups;
 pub mod rounds;
 pub mod schema;
 pub mod scores;
+pub mod stamp;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;

@@ -3,3 +3,4 @@
 //! requests into these calls, and `cli` and `seed` call them directly, never a handler's module.
 
 pub mod clients;
+pub mod divergence;

@@ -170,7 +170,7 @@ async fn a_national_synthetic_data_set_reaches_the_asked_size_with_practices_and
     // practices answer their own domains and are compared with practices
     let d = app
         .get(
-            "/api/v1/rounds/2025-26/divergence?type=gp_practice&pillar=empower_citizens",
+            "/api/v1/rounds/2025-26/divergence?type=gp_practice&pillar=empower_citizens&limit=5000",
             Some(&t),
         )
         .await;

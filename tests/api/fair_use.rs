@@ -102,11 +102,13 @@ async fn a_second_expensive_request_from_the_same_caller_is_429_while_others_pro
     let b = token_for(&app, "analyst-b");
     // Analyst A's first expensive request is in flight (its slot taken as the handler takes it).
     let held = app.state.heavy.acquire("analyst-a").await.expect("slot");
+    // Each divergence path asks for an analysis not yet stored (its own options), so it needs
+    // a computation and so a slot.
     for path in [
         "/api/v1/rounds/2026-27/divergence",
-        "/api/v1/rounds/2026-27/divergence?format=csv",
-        "/api/v1/rounds/2026-27/divergence/RA7",
-        "/api/v1/rounds/2026-27/divergence/icbs",
+        "/api/v1/rounds/2026-27/divergence?format=csv&alpha_fdr=0.06",
+        "/api/v1/rounds/2026-27/divergence/RA7?alpha_fdr=0.07",
+        "/api/v1/rounds/2026-27/divergence/icbs?alpha_fdr=0.08",
         "/api/v1/rounds/2026-27/scores?format=csv",
         "/api/v1/rounds/2026-27/completion",
     ] {
@@ -116,6 +118,10 @@ async fn a_second_expensive_request_from_the_same_caller_is_429_while_others_pro
         app.get(path, Some(&b)).await.assert_ok(200);
     }
     app.get("/api/v1/organisations/RA7", Some(&a))
+        .await
+        .assert_ok(200);
+    // An analysis already computed (by B, above) is read without a slot.
+    app.get("/api/v1/rounds/2026-27/divergence?format=csv", Some(&a))
         .await
         .assert_ok(200);
     assert_eq!(

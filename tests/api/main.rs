@@ -17,4 +17,5 @@ mod operations;
 mod organisations;
 mod peer_groups;
 mod races;
+mod scale;
 mod scores;

@@ -5,8 +5,7 @@
 
 use serde::Serialize;
 
-use super::DivergenceReport;
-use crate::domain::divergence::SharedStr;
+use crate::domain::divergence::{DivergenceRow, SharedStr};
 use crate::error::{AppError, AppResult};
 
 /// Full precision (the shortest decimal that reads back as the same f64), so small p and q
@@ -15,11 +14,12 @@ fn num(v: Option<f64>) -> String {
     v.map(|x| format!("{x}")).unwrap_or_default()
 }
 
+/// A unit enum's wire name (`LEVEL_BELOW_PEERS`, `alert`): its JSON string without the quotes.
 fn label<T: Serialize>(t: &T) -> String {
-    serde_json::to_value(t)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    match serde_json::to_string(t) {
+        Ok(s) if s.len() >= 2 && s.starts_with('"') => s[1..s.len() - 1].to_owned(),
+        _ => String::new(),
+    }
 }
 
 fn join<T: Serialize>(items: &[T], sep: &str) -> String {
@@ -69,8 +69,8 @@ const HEADER: [&str; 40] = [
     "reasons",
 ];
 
-pub fn rows(report: &DivergenceReport) -> AppResult<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+/// The header line's fields.
+pub fn header() -> Vec<&'static str> {
     let mut header: Vec<&str> = HEADER.to_vec();
     header.extend(["statuses", "config_hash"]);
     // Added with divergence-v2, after the v1 columns so their positions do not move.
@@ -84,8 +84,12 @@ pub fn rows(report: &DivergenceReport) -> AppResult<String> {
         "trend_scale",
         "trend_detectable_gap",
     ]);
-    w.write_record(&header).map_err(AppError::internal)?;
-    for r in &report.rows {
+    header
+}
+
+/// One row's record, in the order of [`header`].
+pub fn write_row<W: std::io::Write>(w: &mut csv::Writer<W>, r: &DivergenceRow) -> AppResult<()> {
+    {
         let c = r.change.as_deref();
         let t = r.trend.as_deref();
         let mut statuses: Vec<String> = r.statuses.iter().map(label).collect();
@@ -158,7 +162,6 @@ pub fn rows(report: &DivergenceReport) -> AppResult<String> {
             num(t.and_then(|t| t.scale)),
             num(t.and_then(|t| t.detectable_gap)),
         ];
-        w.write_record(&record).map_err(AppError::internal)?;
+        w.write_record(&record).map_err(AppError::internal)
     }
-    String::from_utf8(w.into_inner().map_err(AppError::internal)?).map_err(AppError::internal)
 }

@@ -5,32 +5,34 @@
 //! analysts and admins only.
 
 mod csv_out;
-pub mod load;
+mod export;
 mod view;
 
-use actix_web::{HttpResponse, get, web};
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::Format;
 use super::organisations::{RegionCode, parse_region_filter, parse_type_filter};
+use super::reads::{self, CursorQuery, DEFAULT_LIMIT};
 use super::rounds::find_round;
-use super::{not_found, with_heavy_conn};
+use super::{not_found, with_conn};
 use crate::api::problems::{BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
 use crate::auth::Principal;
-use crate::db::DbConnection;
-use crate::db::frameworks::FrameworkCache;
+use crate::db::stamp;
 use crate::domain::divergence::disclosure::{self, Audience, DISCLOSURE_MIN_N};
 use crate::domain::divergence::{
     AggregateBy, AggregateRow, Analysis, DivergenceRow, FamilyScheme, FamilySizes, FlagFilter,
-    OVERALL, Options, OptionsPatch, aggregate, analyse,
+    OVERALL, Options, OptionsPatch, analyse,
 };
 use crate::domain::lifecycle::RoundStatus;
 use crate::domain::organisation::OrgType;
 use crate::error::{AppError, AppResult};
+use crate::service::divergence::{Computed, Key, load};
 use crate::state::AppState;
-use load::Loaded;
 pub use view::{OrganisationDivergence, PillarDistribution};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -76,9 +78,32 @@ pub struct DivergenceQuery {
     pub icb: Option<String>,
     /// Only this organisation (its ODS code).
     pub ods: Option<String>,
-    /// `json` (default) or `csv`; any other value is a 400.
-    #[param(value_type = Option<Format>)]
+    /// `json` (default: one page), `csv` or `ndjson` (every row after the filters, streamed; one
+    /// JSON row object per line); any other value is a 400.
+    #[param(value_type = Option<DivergenceFormat>)]
     pub format: Option<String>,
+}
+
+/// How the round view is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum DivergenceFormat {
+    Json,
+    Csv,
+    Ndjson,
+}
+
+impl DivergenceFormat {
+    fn parse(raw: Option<&str>) -> AppResult<Self> {
+        match raw {
+            None | Some("json") => Ok(Self::Json),
+            Some("csv") => Ok(Self::Csv),
+            Some("ndjson") => Ok(Self::Ndjson),
+            Some(other) => Err(AppError::BadRequest(format!(
+                "format `{other}` is not offered here: use `json`, `csv` or `ndjson`"
+            ))),
+        }
+    }
 }
 
 /// Which ICB or region rows to return.
@@ -151,8 +176,14 @@ pub struct DivergenceReport {
     /// `type` or `peer_group:{key}`.
     pub reference: String,
     pub method: MethodBlock,
-    /// Rows after filters.
+    /// Rows after filters, on every page.
     pub total: usize,
+    /// The page size used.
+    pub limit: usize,
+    /// The `cursor` of the next page; null on the last page.
+    pub next_cursor: Option<String>,
+    /// This page's rows, in a stable order (organisation by ODS code, then pillars in framework
+    /// order, then `overall`).
     pub rows: Vec<DivergenceRow>,
 }
 
@@ -163,6 +194,8 @@ pub struct AggregateReport {
     /// `icb` or `region`.
     pub by: String,
     pub method: MethodBlock,
+    /// The `cursor` of the next page when `limit` cut the list; null otherwise.
+    pub next_cursor: Option<String>,
     pub rows: Vec<AggregateRow>,
 }
 
@@ -186,51 +219,133 @@ fn method_block(a: &Analysis) -> MethodBlock {
     }
 }
 
-/// Loads and runs the engine for a round the caller may see.
-fn run(
-    conn: &mut DbConnection,
-    cache: &FrameworkCache,
+/// The analysis a request asks for: its key in the cache (round, previous round and reference as
+/// asked, option overrides in canonical form).
+fn key_of(round: &str, q: &AnalysisQuery, o: &OptionsPatch) -> Key {
+    Key {
+        round: round.to_owned(),
+        previous_round: q.previous_round.clone(),
+        reference: q.reference.clone(),
+        options: serde_json::to_string(o).unwrap_or_default(),
+    }
+}
+
+/// The result of a divergence request: the analysis, or 304 when the client's copy is current.
+enum Reply {
+    Fresh(Arc<Computed>, String),
+    NotModified(String),
+}
+
+/// The analysis of a round the caller may see, as of the current data stamp: checks the caller
+/// and the round, answers `If-None-Match` from the stamp alone, reads a stored result when it is
+/// current and otherwise computes it once (on the read replica when it has caught up), within
+/// the caller's share of heavy work.
+async fn analysis_for(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
     who: &Principal,
     round: &str,
     q: &AnalysisQuery,
     o: &OptionsPatch,
-) -> AppResult<(Loaded, Analysis)> {
+) -> AppResult<Reply> {
     if !disclosure::may_set_min_ref_n(audience(who), o.min_ref_n) {
         return Err(AppError::Forbidden(format!(
             "min_ref_n below {DISCLOSURE_MIN_N} is for analysts and admins: smaller references \
              would give away other organisations' scores"
         )));
     }
-    let focal = find_round(conn, round)?;
-    if focal.status != RoundStatus::Published && !who.is_national_reader() {
-        return Err(AppError::Forbidden(format!(
-            "round `{round}` is not yet published; its divergence is visible to analysts and admins only"
-        )));
+    let key = key_of(round, q, o);
+    let (st, national, r, k) = (
+        state.clone(),
+        who.is_national_reader(),
+        round.to_owned(),
+        key.clone(),
+    );
+    let (now, stored) = with_conn(state, move |c| {
+        let focal = find_round(c, &r)?;
+        if focal.status != RoundStatus::Published && !national {
+            return Err(AppError::Forbidden(format!(
+                "round `{r}` is not yet published; its divergence is visible to analysts and admins only"
+            )));
+        }
+        let now = stamp::current(c)?;
+        Ok((now, st.divergence.current(&k, now)))
+    })
+    .await?;
+    let tag = reads::entity_tag(now, req, who);
+    if reads::not_modified(req, &tag) {
+        return Ok(Reply::NotModified(tag));
     }
-    let loaded = load::load(
-        conn,
-        cache,
-        focal,
-        q.previous_round.as_deref(),
-        q.reference.as_deref(),
-        o,
-    )?;
-    let analysis = analyse(&loaded.input);
-    Ok((loaded, analysis))
+    if let Some(c) = stored {
+        let tag = reads::entity_tag(c.stamp, req, who);
+        return Ok(Reply::Fresh(c, tag));
+    }
+    let permit = state.heavy.acquire(&who.subject).await?;
+    let (st, r, q, o) = (state.clone(), round.to_owned(), q.clone(), o.clone());
+    let computed = web::block(move || {
+        let _permit = permit;
+        st.divergence.get_or_compute(&key, now, || {
+            let mut conn = reads::read_conn(&st.pool, st.read_pool.as_ref(), now)?;
+            stamp::snapshot(&mut conn, |c| {
+                let at = stamp::current(c)?;
+                let focal = find_round(c, &r)?;
+                let loaded = load::load(
+                    c,
+                    &st.frameworks,
+                    focal,
+                    q.previous_round.as_deref(),
+                    q.reference.as_deref(),
+                    &o,
+                )?;
+                let analysis = analyse(&loaded.input);
+                Ok::<_, AppError>(Computed::new(at, loaded, analysis))
+            })
+        })
+    })
+    .await??;
+    let tag = reads::entity_tag(computed.stamp, req, who);
+    Ok(Reply::Fresh(computed, tag))
 }
 
-/// Checks the row filters; returns whether CSV was asked for.
-fn check_filters(q: &mut DivergenceQuery) -> AppResult<bool> {
-    q.org_type = parse_type_filter(q.org_type.take())?;
-    q.region = parse_region_filter(q.region.take())?;
-    super::wants_csv(q.format.as_deref())
+/// The rows a reader asked for: filters on the row and the reader's rights.
+struct RowFilter {
+    q: DivergenceQuery,
+    flags: FlagFilter,
+    who: Principal,
+}
+
+impl RowFilter {
+    fn keeps(&self, r: &DivergenceRow) -> bool {
+        let q = &self.q;
+        self.who.may_read_org(r.org_id.as_str())
+            && q.pillar.as_ref().is_none_or(|p| r.pillar.as_str() == p)
+            && q.org_type.as_ref().is_none_or(|t| r.org_type.as_str() == t)
+            && q.region
+                .as_ref()
+                .is_none_or(|x| r.region_code.as_deref() == Some(x.as_str()))
+            && q.icb
+                .as_ref()
+                .is_none_or(|x| r.icb_code.as_deref() == Some(x.as_str()))
+            && q.ods.as_ref().is_none_or(|x| r.org_id.as_str() == x)
+            && self.flags.keeps(&r.flags)
+    }
+}
+
+/// A row's key in the listing's order (for cursors).
+fn row_key(r: &DivergenceRow) -> String {
+    format!("{}/{}", r.org_id, r.pillar)
 }
 
 /// Every organisation × pillar of a round (plus `overall`), with level, change and trend blocks,
-/// flags and reasons. Filters apply after the analysis, so q-values never depend on them.
-#[utoipa::path(operation_id = "getRoundDivergence", tag = "divergence", params(("round" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), AnalysisQuery, DivergenceQuery, FlagQuery, OptionsPatch), security(("bearer" = [])), responses(
-    (status = 200, description = "Every organisation × pillar row with its flags and reasons: JSON by default, or CSV with `format=csv`",
-        content((DivergenceReport = "application/json"), (String = "text/csv"))),
+/// flags and reasons, a page at a time (`limit`, `cursor`), or every row as a CSV or NDJSON
+/// export streamed as it is written. Filters apply after the analysis, so q-values never depend
+/// on them. The analysis is computed once per data state and kept; `ETag` and `If-None-Match`
+/// let a client revalidate without a body.
+#[utoipa::path(operation_id = "getRoundDivergence", tag = "divergence", params(("round" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), AnalysisQuery, DivergenceQuery, FlagQuery, CursorQuery, OptionsPatch), security(("bearer" = [])), responses(
+    (status = 200, description = "A page of organisation × pillar rows with their flags and reasons (JSON, by default), or every row after the filters as CSV (`format=csv`) or NDJSON (`format=ndjson`)",
+        headers(("ETag" = String, description = "Changes when the data the analysis is computed from changes"), ("Link" = String, description = "The next page (`rel=\"next\"`), JSON only")),
+        content((DivergenceReport = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"))),
+    (status = 304, description = "The copy named in `If-None-Match` is current"),
     (status = 400, response = BadRequest),
     (status = 401, response = Unauthorized),
     (status = 403, response = Forbidden),
@@ -238,81 +353,113 @@ fn check_filters(q: &mut DivergenceQuery) -> AppResult<bool> {
     (status = 422, response = Unprocessable),
 ))]
 #[get("/rounds/{round}/divergence")]
+#[allow(clippy::too_many_arguments)]
 async fn round_view(
     state: web::Data<AppState>,
+    req: HttpRequest,
     who: Principal,
     path: web::Path<String>,
     analysis_query: web::Query<AnalysisQuery>,
     query: web::Query<DivergenceQuery>,
     flag_query: web::Query<FlagQuery>,
+    page: web::Query<CursorQuery>,
     overrides: web::Query<OptionsPatch>,
 ) -> AppResult<HttpResponse> {
     let round = path.into_inner();
     let a = analysis_query.into_inner();
     let mut q = query.into_inner();
-    let csv = check_filters(&mut q)?;
+    q.org_type = parse_type_filter(q.org_type.take())?;
+    q.region = parse_region_filter(q.region.take())?;
+    let format = DivergenceFormat::parse(q.format.as_deref())?;
     let flags = flag_query.flag_filter()?;
+    let default_limit = (format == DivergenceFormat::Json).then_some(DEFAULT_LIMIT);
+    let limit = page.limit_or(default_limit)?;
+    let cursor = page.position()?;
     let o = overrides.into_inner();
-    let cache = state.frameworks.clone();
-    let report = with_heavy_conn(&state, who.subject.clone(), move |c| {
-        let (loaded, analysis) = run(c, &cache, &who, &round, &a, &o)?;
-        if let Some(p) = &q.pillar
-            && p != OVERALL
-            && !loaded.chain.focal().1.pillars.iter().any(|x| &x.key == p)
-        {
-            return Err(AppError::field(
-                "pillar",
-                format!("`{p}` is not a pillar of this round's framework"),
-            ));
-        }
-        let method = method_block(&analysis);
-        let rows: Vec<DivergenceRow> = analysis
-            .rows
-            .into_iter()
-            .filter(|r| keep(r, &q, &who, &loaded) && flags.keeps(&r.flags))
-            .collect();
-        Ok(DivergenceReport {
-            round: round.clone(),
-            previous_round: loaded.input.previous_round.clone(),
-            rounds: loaded.input.rounds.clone(),
-            reference: a.reference.clone().unwrap_or_else(|| "type".into()),
-            method,
-            total: rows.len(),
-            rows,
-        })
-    })
-    .await?;
-    if csv {
-        Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                "content-disposition",
-                format!("attachment; filename=\"divergence-{}.csv\"", report.round),
-            ))
-            .body(csv_out::rows(&report)?))
-    } else {
-        Ok(HttpResponse::Ok().json(report))
+    let (computed, tag) = match analysis_for(&state, &req, &who, &round, &a, &o).await? {
+        Reply::NotModified(tag) => return Ok(reads::not_modified_response(&tag)),
+        Reply::Fresh(c, tag) => (c, tag),
+    };
+    if let Some(p) = &q.pillar
+        && p != OVERALL
+        && !computed
+            .loaded
+            .chain
+            .focal()
+            .1
+            .pillars
+            .iter()
+            .any(|x| &x.key == p)
+    {
+        return Err(AppError::field(
+            "pillar",
+            format!("`{p}` is not a pillar of this round's framework"),
+        ));
     }
-}
-
-fn keep(r: &DivergenceRow, q: &DivergenceQuery, who: &Principal, loaded: &Loaded) -> bool {
-    let ods = r.org_id.as_str();
-    let org = loaded.register.get(ods);
-    who.may_read_org(ods)
-        && q.pillar.as_ref().is_none_or(|p| r.pillar.as_str() == p)
-        && q.org_type.as_ref().is_none_or(|t| r.org_type.as_str() == t)
-        && q.region
-            .as_ref()
-            .is_none_or(|x| org.and_then(|o| o.row.region_code.as_ref()) == Some(x))
-        && q.icb
-            .as_ref()
-            .is_none_or(|x| org.and_then(|o| o.row.icb_code.as_ref()) == Some(x))
-        && q.ods.as_ref().is_none_or(|x| ods == x)
+    let filter = RowFilter { q, flags, who };
+    if format != DivergenceFormat::Json {
+        let name = format!(
+            "divergence-{round}.{}",
+            if format == DivergenceFormat::Csv {
+                "csv"
+            } else {
+                "ndjson"
+            }
+        );
+        let rows = &computed.analysis.rows;
+        let start = match &cursor {
+            Some(c) => c.resume(rows.len(), |i, key| row_key(&rows[i]) == key)?,
+            None => 0,
+        };
+        let body = export::Rows::new(Arc::clone(&computed), start, limit, format, move |r| {
+            filter.keeps(r)
+        });
+        return Ok(HttpResponse::Ok()
+            .content_type(if format == DivergenceFormat::Csv {
+                "text/csv; charset=utf-8"
+            } else {
+                "application/x-ndjson"
+            })
+            .insert_header((header::ETAG, tag))
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ))
+            .streaming(futures_util::stream::iter(body)));
+    }
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    let paged = reads::page(
+        &computed.analysis.rows,
+        cursor.as_ref(),
+        Some(limit),
+        |r| filter.keeps(r),
+        row_key,
+    )?;
+    let next_cursor = paged.next_cursor;
+    let report = DivergenceReport {
+        round: round.clone(),
+        previous_round: computed.loaded.input.previous_round.clone(),
+        rounds: computed.loaded.input.rounds.clone(),
+        reference: a.reference.clone().unwrap_or_else(|| "type".into()),
+        method: method_block(&computed.analysis),
+        total: paged.total,
+        limit,
+        next_cursor: next_cursor.clone(),
+        rows: paged.items.into_iter().cloned().collect(),
+    };
+    let mut out = HttpResponse::Ok();
+    out.insert_header((header::ETAG, tag));
+    if let Some(next) = &next_cursor {
+        out.insert_header((header::LINK, reads::next_link(&req, next)));
+    }
+    Ok(out.json(report))
 }
 
 /// One organisation: every pillar and metric, its lineage and its peers' distribution.
 #[utoipa::path(operation_id = "getOrganisationDivergence", tag = "divergence", params(("round" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), ("ods" = String, Path, description = "ODS code", pattern = "^[A-Z0-9]{3,6}$"), AnalysisQuery, OptionsPatch), security(("bearer" = [])), responses(
-    (status = 200, description = "The organisation's divergence in every pillar and metric, with its peers' distribution", body = OrganisationDivergence),
+    (status = 200, description = "The organisation's divergence in every pillar and metric, with its peers' distribution", body = OrganisationDivergence,
+        headers(("ETag" = String, description = "Changes when the data the analysis is computed from changes"))),
+    (status = 304, description = "The copy named in `If-None-Match` is current"),
     (status = 400, response = BadRequest),
     (status = 401, response = Unauthorized),
     (status = 403, response = Forbidden),
@@ -322,11 +469,12 @@ fn keep(r: &DivergenceRow, q: &DivergenceQuery, who: &Principal, loaded: &Loaded
 #[get("/rounds/{round}/divergence/{ods}")]
 async fn organisation_view(
     state: web::Data<AppState>,
+    req: HttpRequest,
     who: Principal,
     path: web::Path<(String, String)>,
     query: web::Query<AnalysisQuery>,
     overrides: web::Query<OptionsPatch>,
-) -> AppResult<web::Json<OrganisationDivergence>> {
+) -> AppResult<HttpResponse> {
     let (round, ods) = path.into_inner();
     if !who.may_read_org(&ods) {
         return Err(AppError::Forbidden(format!(
@@ -335,71 +483,90 @@ async fn organisation_view(
     }
     let q = query.into_inner();
     let o = overrides.into_inner();
-    let cache = state.frameworks.clone();
-    let out = with_heavy_conn(&state, who.subject.clone(), move |c| {
-        let (loaded, analysis) = run(c, &cache, &who, &round, &q, &o)?;
-        let org = loaded
-            .register
-            .get(&ods)
-            .cloned()
-            .ok_or_else(|| not_found("organisation", &ods))?;
-        view::organisation(c, &loaded, analysis, org, audience(&who))
+    let (computed, tag) = match analysis_for(&state, &req, &who, &round, &q, &o).await? {
+        Reply::NotModified(tag) => return Ok(reads::not_modified_response(&tag)),
+        Reply::Fresh(c, tag) => (c, tag),
+    };
+    let org = computed
+        .loaded
+        .register
+        .get(&ods)
+        .cloned()
+        .ok_or_else(|| not_found("organisation", &ods))?;
+    let reader = audience(&who);
+    let out = with_conn(&state, move |c| {
+        view::organisation(c, &computed.loaded, &computed.analysis, org, reader)
     })
     .await?;
-    Ok(web::Json(out))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, tag))
+        .json(out))
 }
 
 async fn aggregate_view(
     state: web::Data<AppState>,
+    req: HttpRequest,
     who: Principal,
     round: String,
-    (a, mut q, f): (AnalysisQuery, AggregateQuery, FlagQuery),
+    (a, mut q, f, page): (AnalysisQuery, AggregateQuery, FlagQuery, CursorQuery),
     o: OptionsPatch,
     by: AggregateBy,
-) -> AppResult<web::Json<AggregateReport>> {
+) -> AppResult<HttpResponse> {
     who.require_national_reader()?;
     q.region = parse_region_filter(q.region.take())?;
     let flags = f.flag_filter()?;
-    let cache = state.frameworks.clone();
-    let report = with_heavy_conn(&state, who.subject.clone(), move |c| {
-        let (loaded, analysis) = run(c, &cache, &who, &round, &a, &o)?;
-        let mut rows = aggregate(&loaded.input, &analysis, by);
-        if let Some(p) = &q.pillar {
-            rows.retain(|r| r.pillar.as_str() == p);
-        }
-        if let Some(region) = &q.region {
-            rows.retain(|r| match by {
+    let limit = page.limit_or(None)?;
+    let cursor = page.position()?;
+    let (computed, tag) = match analysis_for(&state, &req, &who, &round, &a, &o).await? {
+        Reply::NotModified(tag) => return Ok(reads::not_modified_response(&tag)),
+        Reply::Fresh(c, tag) => (c, tag),
+    };
+    let register = &computed.loaded.register;
+    let all = computed.aggregate(by);
+    let keeps = |r: &AggregateRow| {
+        q.pillar.as_ref().is_none_or(|p| r.pillar.as_str() == p)
+            && q.region.as_ref().is_none_or(|region| match by {
                 AggregateBy::Region => r.code.as_str() == region,
                 AggregateBy::Icb => {
-                    loaded
-                        .register
+                    register
                         .get(r.code.as_str())
                         .and_then(|i| i.row.region_code.as_ref())
                         == Some(region)
                 }
-            });
+            })
+            && flags.keeps(&r.flags)
+    };
+    let paged = reads::page(all, cursor.as_ref(), limit, keeps, |r| {
+        format!("{}/{}", r.pillar, r.code)
+    })?;
+    let next_cursor = paged.next_cursor;
+    let rows = paged.items.into_iter().cloned().collect();
+    let report = AggregateReport {
+        round,
+        previous_round: computed.loaded.input.previous_round.clone(),
+        by: match by {
+            AggregateBy::Icb => "icb",
+            AggregateBy::Region => "region",
         }
-        rows.retain(|r| flags.keeps(&r.flags));
-        Ok(AggregateReport {
-            round,
-            previous_round: loaded.input.previous_round.clone(),
-            by: match by {
-                AggregateBy::Icb => "icb",
-                AggregateBy::Region => "region",
-            }
-            .into(),
-            method: method_block(&analysis),
-            rows,
-        })
-    })
-    .await?;
-    Ok(web::Json(report))
+        .into(),
+        method: method_block(&computed.analysis),
+        next_cursor: next_cursor.clone(),
+        rows,
+    };
+    let mut out = HttpResponse::Ok();
+    out.insert_header((header::ETAG, tag));
+    if let Some(next) = &next_cursor {
+        out.insert_header((header::LINK, reads::next_link(&req, next)));
+    }
+    Ok(out.json(report))
 }
 
 /// ICBs compared with each other on the indirectly standardised gap (mean of each member's gap to
 /// its own type's median), so the mix of trust types does not decide (analysts and admins).
-#[utoipa::path(operation_id = "getIcbDivergence", tag = "divergence", params(("round" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), AnalysisQuery, AggregateQuery, FlagQuery, OptionsPatch), security(("bearer" = [])), responses(
-    (status = 200, description = "ICBs compared on the indirectly standardised gap", body = AggregateReport),
+#[utoipa::path(operation_id = "getIcbDivergence", tag = "divergence", params(("round" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), AnalysisQuery, AggregateQuery, FlagQuery, CursorQuery, OptionsPatch), security(("bearer" = [])), responses(
+    (status = 200, description = "ICBs compared on the indirectly standardised gap", body = AggregateReport,
+        headers(("ETag" = String, description = "Changes when the data the analysis is computed from changes"))),
+    (status = 304, description = "The copy named in `If-None-Match` is current"),
     (status = 400, response = BadRequest),
     (status = 401, response = Unauthorized),
     (status = 403, response = Forbidden),
@@ -407,23 +574,28 @@ async fn aggregate_view(
     (status = 422, response = Unprocessable),
 ))]
 #[get("/rounds/{round}/divergence/icbs")]
+#[allow(clippy::too_many_arguments)]
 async fn icbs(
     state: web::Data<AppState>,
+    req: HttpRequest,
     who: Principal,
     path: web::Path<String>,
     analysis_query: web::Query<AnalysisQuery>,
     query: web::Query<AggregateQuery>,
     flag_query: web::Query<FlagQuery>,
+    page: web::Query<CursorQuery>,
     overrides: web::Query<OptionsPatch>,
-) -> AppResult<web::Json<AggregateReport>> {
+) -> AppResult<HttpResponse> {
     aggregate_view(
         state,
+        req,
         who,
         path.into_inner(),
         (
             analysis_query.into_inner(),
             query.into_inner(),
             flag_query.into_inner(),
+            page.into_inner(),
         ),
         overrides.into_inner(),
         AggregateBy::Icb,
@@ -432,8 +604,10 @@ async fn icbs(
 }
 
 /// Regions compared with each other on the indirectly standardised gap (analysts and admins).
-#[utoipa::path(operation_id = "getRegionDivergence", tag = "divergence", params(("round" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), AnalysisQuery, AggregateQuery, FlagQuery, OptionsPatch), security(("bearer" = [])), responses(
-    (status = 200, description = "Regions compared on the indirectly standardised gap", body = AggregateReport),
+#[utoipa::path(operation_id = "getRegionDivergence", tag = "divergence", params(("round" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), AnalysisQuery, AggregateQuery, FlagQuery, CursorQuery, OptionsPatch), security(("bearer" = [])), responses(
+    (status = 200, description = "Regions compared on the indirectly standardised gap", body = AggregateReport,
+        headers(("ETag" = String, description = "Changes when the data the analysis is computed from changes"))),
+    (status = 304, description = "The copy named in `If-None-Match` is current"),
     (status = 400, response = BadRequest),
     (status = 401, response = Unauthorized),
     (status = 403, response = Forbidden),
@@ -441,23 +615,28 @@ async fn icbs(
     (status = 422, response = Unprocessable),
 ))]
 #[get("/rounds/{round}/divergence/regions")]
+#[allow(clippy::too_many_arguments)]
 async fn regions(
     state: web::Data<AppState>,
+    req: HttpRequest,
     who: Principal,
     path: web::Path<String>,
     analysis_query: web::Query<AnalysisQuery>,
     query: web::Query<AggregateQuery>,
     flag_query: web::Query<FlagQuery>,
+    page: web::Query<CursorQuery>,
     overrides: web::Query<OptionsPatch>,
-) -> AppResult<web::Json<AggregateReport>> {
+) -> AppResult<HttpResponse> {
     aggregate_view(
         state,
+        req,
         who,
         path.into_inner(),
         (
             analysis_query.into_inner(),
             query.into_inner(),
             flag_query.into_inner(),
+            page.into_inner(),
         ),
         overrides.into_inner(),
         AggregateBy::Region,

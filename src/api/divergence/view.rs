@@ -4,7 +4,6 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::load::Loaded;
 use super::{MethodBlock, method_block};
 use crate::api::organisations::LineageLink;
 use crate::db::DbConnection;
@@ -12,6 +11,7 @@ use crate::db::organisations::{self, NamedOrganisation};
 use crate::domain::divergence::disclosure::{self, Audience, Distribution};
 use crate::domain::divergence::{Analysis, DivergenceRow};
 use crate::error::AppResult;
+use crate::service::divergence::Loaded;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrganisationSummary {
@@ -75,14 +75,14 @@ impl From<Distribution> for PillarDistribution {
 pub fn organisation(
     conn: &mut DbConnection,
     loaded: &Loaded,
-    analysis: Analysis,
+    analysis: &Analysis,
     named: NamedOrganisation,
     audience: Audience,
 ) -> AppResult<OrganisationDivergence> {
     let org = &named.row;
     let region_name = named.region_name.clone();
     let icb_name = named.icb_name.clone();
-    let method = method_block(&analysis);
+    let method = method_block(analysis);
     let own: Vec<&DivergenceRow> = analysis
         .rows
         .iter()
@@ -111,11 +111,7 @@ pub fn organisation(
             merged_on: e.merged_on,
         })
         .collect();
-    let rows: Vec<DivergenceRow> = analysis
-        .rows
-        .into_iter()
-        .filter(|r| r.org_id.as_str() == org.ods_code)
-        .collect();
+    let rows: Vec<DivergenceRow> = own.into_iter().cloned().collect();
     Ok(OrganisationDivergence {
         round: loaded.chain.focal().0.key.clone(),
         previous_round: loaded.input.previous_round.clone(),

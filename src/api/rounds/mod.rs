@@ -8,8 +8,6 @@ mod create;
 mod read;
 mod transition;
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -18,12 +16,10 @@ use validator::Validate;
 
 use super::not_found;
 use crate::db::DbConnection;
-use crate::db::frameworks::{self, FrameworkCache};
 use crate::db::rounds::{self as store, RoundRow};
 use crate::domain::dates;
-use crate::domain::framework::Framework;
 use crate::domain::lifecycle::RoundStatus;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 pub use completion::{Completion, CompletionEntry, StatusCounts};
 pub use create::create_round;
@@ -140,22 +136,5 @@ pub fn locked_round_status(
     store::locked_status(conn, key, lock)?.ok_or_else(|| not_found("round", key))
 }
 
-/// The framework of a round, read and parsed afresh (stored documents were validated when saved).
-/// Requests use [`cached_round_framework`].
-pub fn round_framework(conn: &mut DbConnection, round: &RoundRow) -> AppResult<Framework> {
-    frameworks::find(conn, &round.framework_key)?
-        .ok_or_else(|| AppError::internal("round without framework"))?
-        .framework()
-        .map_err(AppError::internal)
-}
-
 /// The framework of a round, parsed once per process (a round's framework is published).
-pub fn cached_round_framework(
-    conn: &mut DbConnection,
-    cache: &FrameworkCache,
-    round: &RoundRow,
-) -> AppResult<Arc<Framework>> {
-    cache
-        .get(conn, &round.framework_key)?
-        .ok_or_else(|| AppError::internal("round without framework"))
-}
+pub use crate::service::divergence::load::round_framework as cached_round_framework;

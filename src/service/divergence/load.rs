@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::api::rounds::cached_round_framework;
 use crate::db::assessments::{self as store, AssessmentRow};
 use crate::db::frameworks::FrameworkCache;
 use crate::db::organisations::{self, NamedOrganisation};
@@ -26,6 +25,17 @@ use crate::error::{AppError, AppResult, FieldError};
 /// from the cache of published frameworks).
 pub type Chain = crate::domain::divergence::rounds::Chain<RoundRow, Arc<Framework>>;
 
+/// The framework of a round, parsed once per process (a round's framework is published).
+pub fn round_framework(
+    conn: &mut DbConnection,
+    cache: &FrameworkCache,
+    round: &RoundRow,
+) -> AppResult<Arc<Framework>> {
+    cache
+        .get(conn, &round.framework_key)?
+        .ok_or_else(|| AppError::internal("round without framework"))
+}
+
 /// The chain of `focal`: every earlier round with its framework, kept when comparable
 /// (`domain::divergence::rounds`); `previous` names the round change is measured against.
 pub fn chain(
@@ -34,11 +44,11 @@ pub fn chain(
     focal: RoundRow,
     previous: Option<&str>,
 ) -> AppResult<Chain> {
-    let focal_fw = cached_round_framework(conn, cache, &focal)?;
+    let focal_fw = round_framework(conn, cache, &focal)?;
     let mut earlier = Vec::new();
     for r in rounds::list(conn)? {
         if precedes((&r.key, r.opens_at), (&focal.key, focal.opens_at)) {
-            let fw = cached_round_framework(conn, cache, &r)?;
+            let fw = round_framework(conn, cache, &r)?;
             earlier.push((r, fw));
         }
     }

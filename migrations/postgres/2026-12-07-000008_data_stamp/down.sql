@@ -1,0 +1,10 @@
+DROP TRIGGER data_stamp_assessments_insert ON assessments;
+DROP TRIGGER data_stamp_assessments_update ON assessments;
+DROP TRIGGER data_stamp_assessments_delete ON assessments;
+DROP TRIGGER data_stamp_rounds ON rounds;
+DROP TRIGGER data_stamp_organisations ON organisations;
+DROP TRIGGER data_stamp_organisation_predecessors ON organisation_predecessors;
+DROP TRIGGER data_stamp_peer_groups ON peer_groups;
+DROP TRIGGER data_stamp_frameworks ON frameworks;
+DROP FUNCTION bump_data_stamp();
+DROP TABLE data_stamp;
