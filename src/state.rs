@@ -11,6 +11,9 @@ use crate::limits::{HeavyWork, RateLimits};
 use crate::service::clients::RevokedClients;
 use crate::telemetry::Metrics;
 
+/// How many bytes of response bodies are kept for revalidation-free repeats.
+const BODY_CACHE_BYTES: usize = 32 * 1024 * 1024;
+
 /// Everything a handler may need, shared by all workers.
 pub struct AppState {
     pub config: Config,
@@ -19,6 +22,8 @@ pub struct AppState {
     pub read_pool: Option<DbPool>,
     /// Divergence analyses by key and data stamp (`service::divergence`).
     pub divergence: crate::service::divergence::ResultCache,
+    /// Response bodies of analysts' reads by entity tag (`api::reads::BodyCache`).
+    pub bodies: crate::api::reads::BodyCache,
     pub keys: TokenKeys,
     /// Request counts and latencies, also registered on its own for the request middleware.
     pub metrics: Arc<Metrics>,
@@ -76,6 +81,7 @@ impl AppState {
             divergence: crate::service::divergence::ResultCache::new(
                 config.divergence_cache_entries,
             ),
+            bodies: crate::api::reads::BodyCache::new(BODY_CACHE_BYTES),
             rate_limits: RateLimits::new(&config.fair_use),
             heavy: HeavyWork::new(&config.fair_use),
             config,

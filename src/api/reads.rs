@@ -98,54 +98,53 @@ impl Cursor {
 }
 
 /// One page of a list held in memory, in the list's (stable) order.
-pub struct Paged<'a, T> {
-    pub items: Vec<&'a T>,
+pub struct Paged {
+    /// Indices of the page's items.
+    pub items: Vec<usize>,
     /// Items the filter keeps in the whole list.
     pub total: usize,
     pub next_cursor: Option<String>,
 }
 
-/// The page of `items` (those `keeps` keeps) after `cursor`, at most `limit` long (every one when
-/// `None`); `key` names an item for the next page's cursor.
-pub fn page<'a, T>(
-    items: &'a [T],
+/// The page of a list of `len` items (those `keeps(i)` keeps) after `cursor`, at most `limit`
+/// long (every one when `None`); `key(i)` names item `i` for the next page's cursor.
+pub fn page(
+    len: usize,
     cursor: Option<&Cursor>,
     limit: Option<usize>,
-    keeps: impl Fn(&T) -> bool,
-    key: impl Fn(&T) -> String,
-) -> AppResult<Paged<'a, T>> {
+    keeps: impl Fn(usize) -> bool,
+    key: impl Fn(usize) -> String,
+) -> AppResult<Paged> {
     let start = match cursor {
-        Some(c) => c.resume(items.len(), |i, k| key(&items[i]) == k)?,
+        Some(c) => c.resume(len, |i, k| key(i) == k)?,
         None => 0,
     };
-    let mut page = Vec::new();
+    let mut items = Vec::new();
     let mut total = 0;
-    let mut last = None;
     let mut more = false;
-    for (i, item) in items.iter().enumerate() {
-        if !keeps(item) {
+    for i in 0..len {
+        if !keeps(i) {
             continue;
         }
         total += 1;
         if i < start || more {
             continue;
         }
-        if limit.is_some_and(|n| page.len() == n) {
+        if limit.is_some_and(|n| items.len() == n) {
             more = true;
             continue;
         }
-        page.push(item);
-        last = Some(i);
+        items.push(i);
     }
-    let next_cursor = last.filter(|_| more).map(|index| {
+    let next_cursor = items.last().copied().filter(|_| more).map(|index| {
         Cursor {
             index,
-            key: key(&items[index]),
+            key: key(index),
         }
         .encode()
     });
     Ok(Paged {
-        items: page,
+        items,
         total,
         next_cursor,
     })
@@ -159,6 +158,96 @@ pub fn next_link(req: &HttpRequest, cursor: &str) -> String {
     pairs.push(("cursor".into(), cursor.into()));
     let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
     format!("<{}?{query}>; rel=\"next\"", req.path())
+}
+
+/// Response bodies by entity tag, so a page asked for again at the same data stamp is sent
+/// without being built again. Tags embed the stamp, so a body of older data is never found once
+/// the data has moved on; the oldest bodies go first beyond `budget` bytes.
+pub struct BodyCache {
+    inner: std::sync::Mutex<BodyCacheInner>,
+    budget: usize,
+}
+
+#[derive(Default)]
+struct BodyCacheInner {
+    bodies: std::collections::HashMap<String, CachedBody>,
+    order: std::collections::VecDeque<String>,
+    bytes: usize,
+}
+
+/// A stored body and the `Link` header that went with it.
+#[derive(Clone)]
+pub struct CachedBody {
+    pub body: web::Bytes,
+    pub link: Option<String>,
+}
+
+impl BodyCache {
+    /// Bodies larger than this are not kept (a page is at most a few megabytes).
+    const LARGEST: usize = 8 * 1024 * 1024;
+
+    pub fn new(budget: usize) -> Self {
+        Self {
+            inner: std::sync::Mutex::new(BodyCacheInner::default()),
+            budget,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BodyCacheInner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn get(&self, tag: &str) -> Option<CachedBody> {
+        self.lock().bodies.get(tag).cloned()
+    }
+
+    pub fn put(&self, tag: &str, body: CachedBody) {
+        let size = body.body.len();
+        if size > Self::LARGEST.min(self.budget) {
+            return;
+        }
+        let mut inner = self.lock();
+        if let Some(old) = inner.bodies.insert(tag.to_owned(), body) {
+            inner.bytes -= old.body.len();
+        } else {
+            inner.order.push_back(tag.to_owned());
+        }
+        inner.bytes += size;
+        while inner.bytes > self.budget {
+            let Some(oldest) = inner.order.pop_front() else {
+                break;
+            };
+            if let Some(gone) = inner.bodies.remove(&oldest) {
+                inner.bytes -= gone.body.len();
+            }
+        }
+    }
+
+    /// The response for a stored body.
+    pub fn respond(tag: &str, content_type: &str, cached: CachedBody) -> HttpResponse {
+        let mut out = HttpResponse::Ok();
+        out.insert_header((header::ETAG, tag.to_owned()))
+            .content_type(content_type.to_owned());
+        if let Some(link) = cached.link {
+            out.insert_header((header::LINK, link));
+        }
+        out.body(cached.body)
+    }
+}
+
+/// Serialises `value` as the JSON body of `tag`, keeps it in `cache` and responds with it.
+pub fn json_cached<T: serde::Serialize>(
+    cache: &BodyCache,
+    tag: &str,
+    link: Option<String>,
+    value: &T,
+) -> AppResult<HttpResponse> {
+    let body = web::Bytes::from(serde_json::to_vec(value).map_err(AppError::internal)?);
+    let cached = CachedBody { body, link };
+    cache.put(tag, cached.clone());
+    Ok(BodyCache::respond(tag, "application/json", cached))
 }
 
 /// A weak entity tag for a response computed from the data at `stamp`: the stamp, the request

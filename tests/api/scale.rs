@@ -369,3 +369,32 @@ async fn a_read_replica_is_read_only_once_it_has_caught_up() {
         .await
         .assert_problem(404);
 }
+
+#[actix_web::test]
+async fn a_write_answers_with_exactly_what_a_read_gives_afterwards() {
+    // Saves and submits build their response from what they wrote, without reading it back.
+    let app = TestApp::new();
+    two_submitted(&app).await;
+    let s = app.submitter(&["RAE"]);
+    let path = "/api/v1/rounds/2026-27/assessments/RAE";
+    let first = save(
+        &app,
+        &s,
+        "2026-27",
+        "RAE",
+        answers(&[("R1", json!("some"))]),
+    )
+    .await;
+    let read = app.get(path, Some(&s)).await;
+    assert_eq!(first.assert_ok(200), read.assert_ok(200));
+    assert_eq!(first.header("etag"), read.header("etag"));
+    let second = save(&app, &s, "2026-27", "RAE", acute_return()).await;
+    let read = app.get(path, Some(&s)).await;
+    assert_eq!(second.assert_ok(200), read.assert_ok(200));
+    assert_eq!(second.header("etag"), read.header("etag"));
+    let submitted = submit(&app, &s, "2026-27", "RAE").await;
+    let read = app.get(path, Some(&s)).await;
+    assert_eq!(submitted.assert_ok(200), read.assert_ok(200));
+    assert_eq!(submitted.header("etag"), read.header("etag"));
+    assert!(read.json["scores"].is_object());
+}

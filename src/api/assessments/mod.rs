@@ -160,32 +160,32 @@ pub(crate) fn if_match(raw: Option<&str>, current: Option<i32>) -> AppResult<Opt
     }
 }
 
-/// A stored score tree (as `stored_scores::scores_of` gives it) put in framework order and
-/// restricted to the pillars and domains asked of the organisation type.
-fn scores_in_framework_order(
-    framework: &Framework,
-    org_type: OrgType,
-    stored: &Option<Scores>,
-) -> Option<Scores> {
-    stored
-        .as_ref()
-        .map(|s| s.in_framework_order(framework, org_type))
-}
-
 pub(crate) fn view(conn: &mut DbConnection, ctx: &Context) -> AppResult<AssessmentView> {
-    let (answers, row) = match &ctx.assessment {
-        Some(a) => (parse_answers(a)?, Some(a)),
-        None => (Answers::new(), None),
+    let answers = match &ctx.assessment {
+        Some(a) => parse_answers(a)?,
+        None => Answers::new(),
     };
-    let scores = match row {
-        Some(a) if a.status == AssessmentStatus::Submitted => scores_in_framework_order(
-            &ctx.framework,
-            ctx.org_type,
-            &stored_scores::scores_of(conn, &a.id)?,
-        ),
+    let stored = match &ctx.assessment {
+        Some(a) if a.status == AssessmentStatus::Submitted => {
+            stored_scores::scores_of(conn, &a.id)?
+        }
         _ => None,
     };
-    Ok(AssessmentView {
+    Ok(view_of(ctx, answers, stored.as_ref()))
+}
+
+/// The view of the return `ctx` holds, from its answers (already parsed) and, for a submitted
+/// return, its stored scores: what a write has just written, without reading it back.
+pub(crate) fn view_of(ctx: &Context, answers: Answers, stored: Option<&Scores>) -> AssessmentView {
+    let row = ctx.assessment.as_ref();
+    let scores = match (row, stored) {
+        // Put in framework order and restricted to what the organisation type is asked.
+        (Some(a), Some(s)) if a.status == AssessmentStatus::Submitted => {
+            Some(s.in_framework_order(&ctx.framework, ctx.org_type))
+        }
+        _ => None,
+    };
+    AssessmentView {
         round: ctx.round.key.clone(),
         ods_code: ctx.org.ods_code.clone(),
         organisation_name: ctx.org.name.clone(),
@@ -199,7 +199,7 @@ pub(crate) fn view(conn: &mut DbConnection, ctx: &Context) -> AppResult<Assessme
         updated_at: row.map(|a| a.updated_at.and_utc()),
         submitted_at: row.and_then(|a| a.submitted_at.map(|t| t.and_utc())),
         submitted_by: row.and_then(|a| a.submitted_by.clone()),
-    })
+    }
 }
 
 pub(crate) fn respond(view: AssessmentView) -> HttpResponse {

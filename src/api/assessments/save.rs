@@ -9,7 +9,7 @@ use validator::Validate;
 
 use super::{
     AssessmentView, Context, authorise, entity_key, if_match, if_match_header, load, parse_answers,
-    respond, view,
+    respond, view_of,
 };
 use crate::api::body::JsonBody;
 use crate::api::problems::{
@@ -316,8 +316,19 @@ fn try_save(
     });
     match written {
         Ok(true) => {
-            ctx.reload_assessment(conn)?;
-            Ok(Outcome::Saved(Box::new(view(conn, ctx)?)))
+            // The row as written, without reading it back.
+            let row = match ctx.assessment.take() {
+                Some(a) => AssessmentRow {
+                    version: a.version + 1,
+                    answers: document,
+                    updated_at: t,
+                    ..a
+                },
+                None => store::find(conn, &round, &ods)?
+                    .ok_or_else(|| AppError::internal("a return just inserted is not found"))?,
+            };
+            ctx.assessment = Some(row);
+            Ok(Outcome::Saved(Box::new(view_of(ctx, answers, None))))
         }
         Ok(false) => Ok(Outcome::LostRace),
         Err(e) => Err(e),

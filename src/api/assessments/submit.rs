@@ -7,7 +7,9 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::save::ensure_editable;
-use super::{authorise, entity_key, if_match, if_match_header, load, parse_answers, respond, view};
+use super::{
+    authorise, entity_key, if_match, if_match_header, load, parse_answers, respond, view, view_of,
+};
 use crate::api::body::JsonBody;
 use crate::api::problems::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, RequestTimeout,
@@ -17,6 +19,7 @@ use crate::api::rounds::locked_round_status;
 use crate::api::{validated, with_conn};
 use crate::auth::Principal;
 use crate::db::assessments as store;
+use crate::db::assessments::AssessmentRow;
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::now;
 use crate::db::rounds::RoundLock;
@@ -87,8 +90,18 @@ pub(super) async fn submit(
             audit::record(c, &NewAuditEvent::new(&who.actor(), "submit", "assessment", &entity_key(&round, &ods), summary))?;
             Ok::<_, AppError>(())
         })?;
-        ctx.reload_assessment(c)?;
-        view(c, &ctx)
+        // The row as written, without reading it back.
+        if let Some(a) = ctx.assessment.take() {
+            ctx.assessment = Some(AssessmentRow {
+                status: AssessmentStatus::Submitted,
+                version: a.version + 1,
+                updated_at: t,
+                submitted_at: Some(t),
+                submitted_by: Some(who.subject.clone()),
+                ..a
+            });
+        }
+        Ok(view_of(&ctx, answers, Some(&scores)))
     })
     .await?;
     Ok(respond(view))

@@ -6,30 +6,30 @@ use std::sync::Arc;
 use actix_web::web::Bytes;
 
 use super::{DivergenceFormat, csv_out};
-use crate::domain::divergence::DivergenceRow;
 use crate::error::AppError;
 use crate::service::divergence::Computed;
+use crate::service::divergence::index::Matcher;
 
 /// About this many bytes per chunk written to the connection.
 const CHUNK: usize = 64 * 1024;
 
 /// The rows `keeps` keeps, from index `next` on, at most `remaining` of them, as body chunks.
-pub struct Rows<F> {
+pub struct Rows {
     computed: Arc<Computed>,
     next: usize,
     remaining: Option<usize>,
     format: DivergenceFormat,
-    keeps: F,
+    keeps: Matcher,
     header_written: bool,
 }
 
-impl<F: Fn(&DivergenceRow) -> bool> Rows<F> {
+impl Rows {
     pub fn new(
         computed: Arc<Computed>,
         start: usize,
         limit: Option<usize>,
         format: DivergenceFormat,
-        keeps: F,
+        keeps: Matcher,
     ) -> Self {
         Self {
             computed,
@@ -55,10 +55,10 @@ impl<F: Fn(&DivergenceRow) -> bool> Rows<F> {
                     && self.next < rows.len()
                     && self.remaining != Some(0)
                 {
-                    let r = &rows[self.next];
+                    let i = self.next;
                     self.next += 1;
-                    if (self.keeps)(r) {
-                        csv_out::write_row(&mut w, r)?;
+                    if self.computed.index.keeps(&self.keeps, i) {
+                        csv_out::write_row(&mut w, &rows[i])?;
                         self.remaining = self.remaining.map(|n| n - 1);
                         w.flush().map_err(AppError::internal)?;
                     }
@@ -67,10 +67,10 @@ impl<F: Fn(&DivergenceRow) -> bool> Rows<F> {
             }
             DivergenceFormat::Ndjson | DivergenceFormat::Json => {
                 while buf.len() < CHUNK && self.next < rows.len() && self.remaining != Some(0) {
-                    let r = &rows[self.next];
+                    let i = self.next;
                     self.next += 1;
-                    if (self.keeps)(r) {
-                        serde_json::to_writer(&mut *buf, r).map_err(AppError::internal)?;
+                    if self.computed.index.keeps(&self.keeps, i) {
+                        serde_json::to_writer(&mut *buf, &rows[i]).map_err(AppError::internal)?;
                         buf.push(b'\n');
                         self.remaining = self.remaining.map(|n| n - 1);
                     }
@@ -85,7 +85,7 @@ impl<F: Fn(&DivergenceRow) -> bool> Rows<F> {
     }
 }
 
-impl<F: Fn(&DivergenceRow) -> bool> Iterator for Rows<F> {
+impl Iterator for Rows {
     type Item = Result<Bytes, actix_web::Error>;
 
     fn next(&mut self) -> Option<Self::Item> {

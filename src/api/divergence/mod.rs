@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::organisations::{RegionCode, parse_region_filter, parse_type_filter};
-use super::reads::{self, CursorQuery, DEFAULT_LIMIT};
+use super::reads::{self, BodyCache, CursorQuery, DEFAULT_LIMIT};
 use super::rounds::find_round;
 use super::{not_found, with_conn};
 use crate::api::problems::{BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
@@ -31,7 +31,7 @@ use crate::domain::divergence::{
 use crate::domain::lifecycle::RoundStatus;
 use crate::domain::organisation::OrgType;
 use crate::error::{AppError, AppResult};
-use crate::service::divergence::{Computed, Key, load};
+use crate::service::divergence::{Computed, Key, RowQuery, load};
 use crate::state::AppState;
 pub use view::{OrganisationDivergence, PillarDistribution};
 
@@ -307,27 +307,20 @@ async fn analysis_for(
     Ok(Reply::Fresh(computed, tag))
 }
 
-/// The rows a reader asked for: filters on the row and the reader's rights.
-struct RowFilter {
-    q: DivergenceQuery,
-    flags: FlagFilter,
-    who: Principal,
-}
-
-impl RowFilter {
-    fn keeps(&self, r: &DivergenceRow) -> bool {
-        let q = &self.q;
-        self.who.may_read_org(r.org_id.as_str())
-            && q.pillar.as_ref().is_none_or(|p| r.pillar.as_str() == p)
-            && q.org_type.as_ref().is_none_or(|t| r.org_type.as_str() == t)
-            && q.region
-                .as_ref()
-                .is_none_or(|x| r.region_code.as_deref() == Some(x.as_str()))
-            && q.icb
-                .as_ref()
-                .is_none_or(|x| r.icb_code.as_deref() == Some(x.as_str()))
-            && q.ods.as_ref().is_none_or(|x| r.org_id.as_str() == x)
-            && self.flags.keeps(&r.flags)
+/// The rows a reader asked for and may see, as a query on the analysis's row index.
+fn row_query<'a>(
+    q: &'a DivergenceQuery,
+    flags: &'a FlagFilter,
+    who: &'a Principal,
+) -> RowQuery<'a> {
+    RowQuery {
+        pillar: q.pillar.as_deref(),
+        org_type: q.org_type.as_deref().and_then(OrgType::parse),
+        region: q.region.as_deref(),
+        icb: q.icb.as_deref(),
+        ods: q.ods.as_deref(),
+        orgs: (!who.is_national_reader()).then_some(who.orgs.as_slice()),
+        flags: Some(flags),
     }
 }
 
@@ -380,6 +373,11 @@ async fn round_view(
         Reply::NotModified(tag) => return Ok(reads::not_modified_response(&tag)),
         Reply::Fresh(c, tag) => (c, tag),
     };
+    if format == DivergenceFormat::Json
+        && let Some(stored) = state.bodies.get(&tag)
+    {
+        return Ok(BodyCache::respond(&tag, "application/json", stored));
+    }
     if let Some(p) = &q.pillar
         && p != OVERALL
         && !computed
@@ -396,8 +394,13 @@ async fn round_view(
             format!("`{p}` is not a pillar of this round's framework"),
         ));
     }
-    let filter = RowFilter { q, flags, who };
+    let matcher = computed.index.matcher(&row_query(&q, &flags, &who));
+    let rows = &computed.analysis.rows;
     if format != DivergenceFormat::Json {
+        let start = match &cursor {
+            Some(c) => c.resume(rows.len(), |i, key| row_key(&rows[i]) == key)?,
+            None => 0,
+        };
         let name = format!(
             "divergence-{round}.{}",
             if format == DivergenceFormat::Csv {
@@ -406,14 +409,7 @@ async fn round_view(
                 "ndjson"
             }
         );
-        let rows = &computed.analysis.rows;
-        let start = match &cursor {
-            Some(c) => c.resume(rows.len(), |i, key| row_key(&rows[i]) == key)?,
-            None => 0,
-        };
-        let body = export::Rows::new(Arc::clone(&computed), start, limit, format, move |r| {
-            filter.keeps(r)
-        });
+        let body = export::Rows::new(Arc::clone(&computed), start, limit, format, matcher);
         return Ok(HttpResponse::Ok()
             .content_type(if format == DivergenceFormat::Csv {
                 "text/csv; charset=utf-8"
@@ -429,11 +425,11 @@ async fn round_view(
     }
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     let paged = reads::page(
-        &computed.analysis.rows,
+        rows.len(),
         cursor.as_ref(),
         Some(limit),
-        |r| filter.keeps(r),
-        row_key,
+        |i| computed.index.keeps(&matcher, i),
+        |i| row_key(&rows[i]),
     )?;
     let next_cursor = paged.next_cursor;
     let report = DivergenceReport {
@@ -445,14 +441,12 @@ async fn round_view(
         total: paged.total,
         limit,
         next_cursor: next_cursor.clone(),
-        rows: paged.items.into_iter().cloned().collect(),
+        rows: paged.items.into_iter().map(|i| rows[i].clone()).collect(),
     };
-    let mut out = HttpResponse::Ok();
-    out.insert_header((header::ETAG, tag));
-    if let Some(next) = &next_cursor {
-        out.insert_header((header::LINK, reads::next_link(&req, next)));
-    }
-    Ok(out.json(report))
+    let link = next_cursor
+        .as_ref()
+        .map(|next| reads::next_link(&req, next));
+    reads::json_cached(&state.bodies, &tag, link, &report)
 }
 
 /// One organisation: every pillar and metric, its lineage and its peers' distribution.
@@ -521,6 +515,9 @@ async fn aggregate_view(
         Reply::NotModified(tag) => return Ok(reads::not_modified_response(&tag)),
         Reply::Fresh(c, tag) => (c, tag),
     };
+    if let Some(stored) = state.bodies.get(&tag) {
+        return Ok(BodyCache::respond(&tag, "application/json", stored));
+    }
     let register = &computed.loaded.register;
     let all = computed.aggregate(by);
     let keeps = |r: &AggregateRow| {
@@ -536,11 +533,15 @@ async fn aggregate_view(
             })
             && flags.keeps(&r.flags)
     };
-    let paged = reads::page(all, cursor.as_ref(), limit, keeps, |r| {
-        format!("{}/{}", r.pillar, r.code)
-    })?;
+    let paged = reads::page(
+        all.len(),
+        cursor.as_ref(),
+        limit,
+        |i| keeps(&all[i]),
+        |i| format!("{}/{}", all[i].pillar, all[i].code),
+    )?;
     let next_cursor = paged.next_cursor;
-    let rows = paged.items.into_iter().cloned().collect();
+    let rows = paged.items.into_iter().map(|i| all[i].clone()).collect();
     let report = AggregateReport {
         round,
         previous_round: computed.loaded.input.previous_round.clone(),
@@ -553,12 +554,10 @@ async fn aggregate_view(
         next_cursor: next_cursor.clone(),
         rows,
     };
-    let mut out = HttpResponse::Ok();
-    out.insert_header((header::ETAG, tag));
-    if let Some(next) = &next_cursor {
-        out.insert_header((header::LINK, reads::next_link(&req, next)));
-    }
-    Ok(out.json(report))
+    let link = next_cursor
+        .as_ref()
+        .map(|next| reads::next_link(&req, next));
+    reads::json_cached(&state.bodies, &tag, link, &report)
 }
 
 /// ICBs compared with each other on the indirectly standardised gap (mean of each member's gap to

@@ -5,6 +5,7 @@
 //! several API processes (and replicas) agree on what is current; each process keeps its own
 //! results.
 
+pub mod index;
 pub mod load;
 
 use std::collections::HashMap;
@@ -12,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use crate::domain::divergence::{AggregateBy, AggregateRow, Analysis, aggregate};
+pub use index::{RowIndex, RowQuery};
 pub use load::Loaded;
 
 /// One analysis, as computed from the data at `stamp`. The engine's bulky inputs (score
@@ -21,6 +23,8 @@ pub struct Computed {
     pub stamp: i64,
     pub loaded: Loaded,
     pub analysis: Analysis,
+    /// The rows' filterable fields, for pages and exports.
+    pub index: RowIndex,
     icbs: OnceLock<Vec<AggregateRow>>,
     regions: OnceLock<Vec<AggregateRow>>,
 }
@@ -33,6 +37,7 @@ impl Computed {
         Self {
             stamp,
             loaded,
+            index: RowIndex::new(&analysis.rows),
             analysis,
             icbs: OnceLock::new(),
             regions: OnceLock::new(),
