@@ -116,20 +116,37 @@ pub fn submitted_scores_of_org(
 }
 
 /// The pillar scores of the submitted returns of a round, as the divergence engine takes them;
-/// by ODS code, then pillar.
+/// by ODS code, then pillar. Only the four columns the engine reads, from the pillar-rows index
+/// alone (`scores_pillar_rows_idx`): at national scale this is 200,000 rows a round.
 pub fn submitted_pillar_scores(
     conn: &mut DbConnection,
     round: &str,
 ) -> QueryResult<Vec<PillarObservation>> {
-    Ok(submitted_rows(conn, round, false)?
+    let rows: Vec<(String, String, Option<f64>, f64)> = scores::table
+        .inner_join(assessments::table)
+        .filter(scores::round_key.eq(round))
+        .filter(assessments::status.eq(AssessmentStatus::Submitted))
+        // Literals, not bound parameters: only then can either planner prove the predicate of
+        // the partial index and read pillar rows alone.
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "scores.scope <> 'domain' AND scores.scope = 'pillar'",
+        ))
+        .order((scores::ods_code.asc(), scores::pillar.asc()))
+        .select((
+            scores::ods_code,
+            scores::pillar,
+            scores::score,
+            scores::coverage,
+        ))
+        .load(conn)?;
+    Ok(rows
         .into_iter()
-        .filter(|r| r.scope == Scope::Pillar.as_str())
-        .map(|r| PillarObservation {
-            ods: r.ods_code,
-            round: r.round_key,
-            pillar: r.pillar,
-            score: r.score,
-            coverage: r.coverage,
+        .map(|(ods, pillar, score, coverage)| PillarObservation {
+            ods,
+            round: round.to_owned(),
+            pillar,
+            score,
+            coverage,
         })
         .collect())
 }

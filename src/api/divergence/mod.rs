@@ -287,6 +287,7 @@ async fn analysis_for(
         st.divergence.get_or_compute(&key, now, || {
             let mut conn = reads::read_conn(&st.pool, st.read_pool.as_ref(), now)?;
             stamp::snapshot(&mut conn, |c| {
+                let started = std::time::Instant::now();
                 let at = stamp::current(c)?;
                 let focal = find_round(c, &r)?;
                 let loaded = load::load(
@@ -297,8 +298,20 @@ async fn analysis_for(
                     q.reference.as_deref(),
                     &o,
                 )?;
+                let loaded_at = started.elapsed();
                 let analysis = analyse(&loaded.input);
-                Ok::<_, AppError>(Computed::new(at, loaded, analysis))
+                let analysed_at = started.elapsed();
+                let computed = Computed::new(at, loaded, analysis);
+                tracing::info!(
+                    round = %r,
+                    stamp = at,
+                    rows = computed.analysis.rows.len(),
+                    load_ms = loaded_at.as_millis() as u64,
+                    analyse_ms = (analysed_at - loaded_at).as_millis() as u64,
+                    index_ms = (started.elapsed() - analysed_at).as_millis() as u64,
+                    "divergence analysis computed"
+                );
+                Ok::<_, AppError>(computed)
             })
         })
     })
