@@ -76,14 +76,17 @@ pub fn fixed(f: &mut impl fmt::Write, x: f64, dp: usize) -> fmt::Result {
             }
         }
     };
-    let whole = units / scale;
-    let part = units % scale;
+    // below 1e15 · 10^6 < 2^70; u64 division is much cheaper than u128 where it fits
+    let (whole, part) = match (u64::try_from(units), u64::try_from(scale)) {
+        (Ok(u), Ok(sc)) => (u128::from(u / sc), u128::from(u % sc)),
+        _ => (units / scale, units % scale),
+    };
     let mut buf = itoa_u128(whole);
     if dp > 0 {
         buf.push(b'.');
         let start = buf.len();
         buf.resize(start + dp, b'0');
-        let mut p = part;
+        let mut p = part as u64; // below 10^6
         for i in (start..start + dp).rev() {
             buf[i] = b'0' + (p % 10) as u8;
             p /= 10;
@@ -94,7 +97,26 @@ pub fn fixed(f: &mut impl fmt::Write, x: f64, dp: usize) -> fmt::Result {
 }
 
 /// The decimal digits of `v` in a small stack buffer.
-fn itoa_u128(mut v: u128) -> SmallBuf {
+fn itoa_u128(v: u128) -> SmallBuf {
+    let Ok(mut v) = u64::try_from(v) else {
+        return itoa_wide(v);
+    };
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let mut out = SmallBuf::default();
+    out.extend_from_slice(&digits[i..]);
+    out
+}
+
+fn itoa_wide(mut v: u128) -> SmallBuf {
     let mut digits = [0u8; 40];
     let mut i = digits.len();
     loop {
