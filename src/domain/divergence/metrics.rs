@@ -250,14 +250,25 @@ pub fn fit_trend(
     }
     points.reverse();
     let slope = ols_slope(points)?;
-    let xs: Vec<u64> = points.iter().map(|(x, _)| *x as u64).collect();
+    // the ordinals on the stack (K ≤ 16 in practice; a longer fit takes a Vec)
+    let mut small = [0u64; 16];
+    let long: Vec<u64>;
+    let xs: &[u64] = if points.len() <= small.len() {
+        for (x, (px, _)) in small.iter_mut().zip(points.iter()) {
+            *x = *px as u64;
+        }
+        &small[..points.len()]
+    } else {
+        long = points.iter().map(|(x, _)| *x as u64).collect();
+        &long
+    };
     let values = Grid::gcd_all(
         xs.iter()
             .filter_map(|&x| prep.cell(x as usize - 1, o, p).map(|c| c.grid)),
     );
     Some(Fit {
         slope,
-        grid: slope_grid(values, &xs),
+        grid: slope_grid(values, xs),
         consistent: trend_consistent(points, slope),
         rounds: points.iter().map(|(x, _)| *x as usize - 1).collect(),
     })

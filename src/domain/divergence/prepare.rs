@@ -19,6 +19,7 @@
 
 use super::grid::Grid;
 use super::{EngineInput, OVERALL, OrgInfo};
+use crate::domain::organisation::OrgType;
 use std::collections::HashMap;
 
 /// One stored (or merged, or overall) value.
@@ -155,15 +156,24 @@ impl<'a> Prepared<'a> {
             .iter()
             .map(|o| index.get(o).copied().unwrap_or(0))
             .collect();
+        // The grid of (round, pillar slot, type), looked up by name once per combination: a
+        // slot's round and pillar names are those of every score mapped to it.
+        let n_types = OrgType::ALL.len();
+        let mut grid_of: Vec<Option<Grid>> = vec![None; n_r * seen_pillars.len() * n_types];
         for (s, slot) in input.scores.iter().zip(&slots) {
-            let Some((run, r, p)) = *slot else {
+            let Some((run, r, ps)) = *slot else {
                 continue;
             };
-            let (o, r, p) = (run_org[run as usize], r as usize, sorted_of[p as usize]);
-            let grid = infos[o]
-                .and_then(|i| grids.get(&(s.round.as_str(), i.org_type, s.pillar.as_str())))
-                .copied()
-                .unwrap_or(Grid::CONTINUOUS);
+            let (o, r, p) = (run_org[run as usize], r as usize, sorted_of[ps as usize]);
+            let grid = infos[o].map_or(Grid::CONTINUOUS, |i| {
+                let at = (r * seen_pillars.len() + ps as usize) * n_types + i.org_type as usize;
+                *grid_of[at].get_or_insert_with(|| {
+                    grids
+                        .get(&(s.round.as_str(), i.org_type, s.pillar.as_str()))
+                        .copied()
+                        .unwrap_or(Grid::CONTINUOUS)
+                })
+            });
             cells[(r * n_o + o) * n_p + p] = Some(Cell {
                 score: s.score.filter(|v| v.is_finite()),
                 coverage: s.coverage,

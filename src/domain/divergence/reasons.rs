@@ -28,6 +28,13 @@ pub struct Num(f64, usize, bool);
 
 impl fmt::Display for Num {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_to(f)
+    }
+}
+
+impl Num {
+    /// What `Display` writes, into any writer (a `String` directly, without `format!`).
+    fn write_to(&self, f: &mut impl fmt::Write) -> fmt::Result {
         let Num(x, dp, plus) = *self;
         let negative = x < 0.0 && (x.abs() * 10f64.powi(dp as i32)).round() >= 1.0;
         if negative {
@@ -35,7 +42,138 @@ impl fmt::Display for Num {
         } else if plus {
             f.write_str("+")?;
         }
-        write!(f, "{:.*}", dp, x.abs())
+        fixed(f, x.abs(), dp)
+    }
+}
+
+/// Writes `x` with `dp` decimals exactly as `format!("{:.*}", dp, x)` does (the exact decimal
+/// value of the binary `x`, rounded half to even), without the general float formatter: integer
+/// arithmetic on the mantissa for non-negative finite `x` below 1e15 and `dp` ≤ 6, the standard
+/// formatter otherwise. Reasons format about two figures a row, so this is a hot path.
+pub fn fixed(f: &mut impl fmt::Write, x: f64, dp: usize) -> fmt::Result {
+    const POW10: [u128; 7] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
+    if !(x.is_finite() && x.is_sign_positive() && x < 1e15) || dp >= POW10.len() {
+        return write!(f, "{:.*}", dp, x);
+    }
+    let bits = x.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let frac = bits & ((1u64 << 52) - 1);
+    let (m, e) = if biased == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1u64 << 52), biased - 1075)
+    };
+    let scale = POW10[dp];
+    // x · 10^dp = m · 10^dp · 2^e, with m < 2^53 and 10^dp < 2^20: no overflow in u128
+    let n = u128::from(m) * scale;
+    let units = if e >= 0 {
+        n << e
+    } else {
+        let s = e.unsigned_abs();
+        if s >= 127 {
+            0 // below 2^-54: rounds to zero
+        } else {
+            let q = n >> s;
+            let r = n & ((1u128 << s) - 1);
+            let half = 1u128 << (s - 1);
+            if r > half || (r == half && q & 1 == 1) {
+                q + 1
+            } else {
+                q
+            }
+        }
+    };
+    // below 1e15 · 10^6 < 2^70; u64 division is much cheaper than u128 where it fits
+    let (whole, part) = match (u64::try_from(units), u64::try_from(scale)) {
+        (Ok(u), Ok(sc)) => (u128::from(u / sc), u128::from(u % sc)),
+        _ => (units / scale, units % scale),
+    };
+    let mut buf = itoa_u128(whole);
+    if dp > 0 {
+        buf.push(b'.');
+        let start = buf.len();
+        buf.resize(start + dp, b'0');
+        let mut p = part as u64; // below 10^6
+        for i in (start..start + dp).rev() {
+            buf[i] = b'0' + (p % 10) as u8;
+            p /= 10;
+        }
+    }
+    // only ASCII digits and '.' were written
+    f.write_str(std::str::from_utf8(&buf).map_err(|_| fmt::Error)?)
+}
+
+/// The decimal digits of `v` in a small stack buffer.
+fn itoa_u128(v: u128) -> SmallBuf {
+    let Ok(mut v) = u64::try_from(v) else {
+        return itoa_wide(v);
+    };
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let mut out = SmallBuf::default();
+    out.extend_from_slice(&digits[i..]);
+    out
+}
+
+fn itoa_wide(mut v: u128) -> SmallBuf {
+    let mut digits = [0u8; 40];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let mut out = SmallBuf::default();
+    out.extend_from_slice(&digits[i..]);
+    out
+}
+
+/// A byte buffer on the stack, big enough for any number [`fixed`] writes itself.
+#[derive(Default)]
+struct SmallBuf {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl SmallBuf {
+    fn push(&mut self, b: u8) {
+        self.bytes[self.len] = b;
+        self.len += 1;
+    }
+    fn extend_from_slice(&mut self, s: &[u8]) {
+        self.bytes[self.len..self.len + s.len()].copy_from_slice(s);
+        self.len += s.len();
+    }
+    fn resize(&mut self, len: usize, b: u8) {
+        self.bytes[self.len..len].fill(b);
+        self.len = len;
+    }
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl std::ops::Deref for SmallBuf {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+impl std::ops::DerefMut for SmallBuf {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        &mut self.bytes[..self.len]
     }
 }
 
@@ -58,7 +196,7 @@ impl fmt::Display for QText {
             return f.write_str("<0.001");
         }
         let dp = (1 - q.log10().floor() as i32).max(0) as usize;
-        write!(f, "{:.*}", dp, q)
+        fixed(f, q, dp)
     }
 }
 
@@ -100,7 +238,8 @@ struct Pct(f64);
 
 impl fmt::Display for Pct {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:.0}%", 100.0 * self.0)
+        fixed(f, 100.0 * self.0, 0)?;
+        f.write_str("%")
     }
 }
 
@@ -383,12 +522,22 @@ fn status_sentence(row: &DivergenceRow, block: &str, status: Status, ctx: &Reaso
             };
             let g = gap.unwrap_or(0.0);
             let side = if g < 0.0 { "below" } else { "above" };
-            format!(
-                "Watch: a {block} gap of {} {side} the peer median is material but not significant \
-                 among the round's tests; a gap of at least {} would have been flagged",
-                num(g.abs(), 2),
-                num(detectable.unwrap_or(0.0), 2)
-            )
+            // The most frequent reason by far (a material gap is common in a large round):
+            // written piece by piece, as `format!` would, without the formatting machinery.
+            let mut s = String::with_capacity(192);
+            s.push_str("Watch: a ");
+            s.push_str(block);
+            s.push_str(" gap of ");
+            let _ = num(g.abs(), 2).write_to(&mut s);
+            s.push(' ');
+            s.push_str(side);
+            s.push_str(
+                " the peer median is material but not significant \
+                 among the round's tests; a gap of at least ",
+            );
+            let _ = num(detectable.unwrap_or(0.0), 2).write_to(&mut s);
+            s.push_str(" would have been flagged");
+            s
         }
         Status::LineageMerged => {
             let lin = row.lineage.as_ref();
@@ -487,6 +636,76 @@ pub mod tests {
         assert!(wording_ok("Score rose −0.50").is_err());
         assert!(wording_ok("Improved −0.60 vs peer median +0.45").is_err());
         assert!(wording_ok("Score is −1.80 below the median").is_err());
+    }
+
+    fn fixed_string(x: f64, dp: usize) -> String {
+        let mut s = String::new();
+        fixed(&mut s, x, dp).expect("write");
+        s
+    }
+
+    #[test]
+    fn fixed_matches_the_standard_formatter() {
+        let mut special = vec![
+            0.0,
+            -0.0,
+            0.005,
+            0.015,
+            0.025,
+            0.125,
+            0.375,
+            0.5,
+            1.5,
+            2.5,
+            1.005,
+            2.675,
+            0.045,
+            1e-300,
+            5e-324,
+            0.0049999999999999,
+            0.995,
+            9.995,
+            99.995,
+            999_999.995,
+            1e14,
+            9.99e14,
+            1e15,
+            1e16,
+            1e300,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MAX,
+            -1.25,
+        ];
+        // every tie and near-tie on the grids of halves of a unit in the last place shown
+        for k in 0..20_000u32 {
+            let v = f64::from(k) / 8.0;
+            special.extend([v, v / 10.0, v / 100.0, v / 1000.0]);
+            special.extend([
+                f64::from(k) * 0.005,
+                f64::from(k) * 0.0005,
+                f64::from(k) / 6.0,
+            ]);
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..200_000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let bits = state >> 1;
+            special.push(f64::from_bits(bits));
+            special.push(f64::from((state >> 40) as u32) / 65_536.0);
+        }
+        for &x in &special {
+            for dp in 0..8 {
+                assert_eq!(fixed_string(x, dp), format!("{:.*}", dp, x), "{x:e} {dp}");
+                let y = x.next_up();
+                assert_eq!(fixed_string(y, dp), format!("{:.*}", dp, y), "{y:e} {dp}");
+                let y = x.next_down();
+                assert_eq!(fixed_string(y, dp), format!("{:.*}", dp, y), "{y:e} {dp}");
+            }
+        }
     }
 
     fn figure() -> impl Strategy<Value = f64> {

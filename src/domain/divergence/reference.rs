@@ -88,7 +88,6 @@ pub struct GroupCtx {
     peer_stats: Option<RefStats>,
     peer_pos: Vec<u32>,
     rule: ScaleRule,
-    opts_p: (super::options::PMethod, usize),
 }
 
 const NONE: u32 = u32::MAX;
@@ -172,7 +171,6 @@ impl GroupCtx {
             peer_stats,
             peer_pos,
             rule,
-            opts_p,
         }
     }
 
@@ -217,8 +215,10 @@ impl GroupCtx {
                 values.push(v);
                 let mut steps = self.peer_steps.clone();
                 steps.push(own_step);
-                let stats = RefStats::new(values, self.rule, resolution_of(steps))
-                    .map(|s| s.with_member_figures(self.opts_p.0, self.opts_p.1));
+                // No member figures: the row's own value has no index, so its p and
+                // percentile rank are computed directly (evaluate, trajectory) and the
+                // per-member p of every value here would be thrown away.
+                let stats = RefStats::new(values, self.rule, resolution_of(steps));
                 (stats.map(Cow::Owned), None)
             }
             _ => (

@@ -4,6 +4,8 @@
 use super::options::{MethodVersion, Options, PMethod};
 use super::types::{ScaleMethod, Tier};
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Slack for comparisons on the score scale (B12): f64 noise such as 0.19999999999999996 must
 /// never decide a threshold.
@@ -272,7 +274,59 @@ pub fn tier(p: Option<f64>, opts: &Options) -> Tier {
 
 /// Benjamini–Hochberg step-up adjusted p-values (R `p.adjust(method = "BH")`): q is monotone in p,
 /// capped at 1 and never below p. Ties share one q. The output is in input order.
+///
+/// Computed per distinct p (p-values are lumpy: members of a reference with equal values share
+/// one): with the values sorted ascending, q at rank k (0-based) is min over ranks ≥ k of
+/// p·m/(rank+1), capped at 1 and floored at p. Within a run of equal p the candidates grow
+/// towards lower ranks, so every member of the run gets the q of its last rank, with the very
+/// same floating-point operations as the rank-by-rank step-up.
 pub fn bh_adjust(p: &[f64]) -> Vec<f64> {
+    let m = p.len();
+    // per distinct value (by its total-order key): its count, then its q
+    let mut runs: HashMap<u64, (usize, f64), BuildHasherDefault<KeyHasher>> = HashMap::default();
+    for &v in p {
+        runs.entry(order_key(v)).or_insert((0, v)).0 += 1;
+    }
+    let mut distinct: Vec<(u64, usize, f64)> =
+        runs.iter().map(|(k, &(count, v))| (*k, count, v)).collect();
+    distinct.sort_unstable_by_key(|(k, ..)| *k);
+    let mut running = 1.0_f64;
+    let mut end = m; // one past the last rank of the current run
+    for &(k, count, pi) in distinct.iter().rev() {
+        let candidate = pi * m as f64 / end as f64;
+        running = running.min(candidate);
+        if let Some(entry) = runs.get_mut(&k) {
+            entry.1 = running.min(1.0).max(pi);
+        }
+        end -= count;
+    }
+    p.iter()
+        .map(|v| runs.get(&order_key(*v)).map_or(1.0, |e| e.1))
+        .collect()
+}
+
+/// A hasher for [`order_key`]s: one multiply and a fold of the high half into the low half.
+#[derive(Default)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        let x = self.0.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        x ^ (x >> 29)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8)) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 ^= v;
+    }
+}
+
+/// The rank-by-rank step-up: the reference [`bh_adjust`] is tested against.
+#[cfg(test)]
+pub fn bh_adjust_by_rank(p: &[f64]) -> Vec<f64> {
     let m = p.len();
     let mut order: Vec<(f64, usize)> = p.iter().copied().zip(0..m).collect();
     order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));

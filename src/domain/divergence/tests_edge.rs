@@ -170,6 +170,35 @@ fn b11_7_bh_oracle() {
 }
 
 #[test]
+fn bh_per_distinct_p_is_bit_identical_to_the_rank_by_rank_step_up() {
+    let mut state = 42u64;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        state >> 11
+    };
+    for case in 0..300 {
+        let m = (next() % 400) as usize;
+        let lumps = 1 + next() % 40;
+        let ps: Vec<f64> = (0..m)
+            .map(|_| match next() % 10 {
+                0 => 0.0,
+                1 => 1.0,
+                2 => (next() % 1_000_000) as f64 / 1e12,
+                3 if case % 7 == 0 => f64::NAN,
+                4 if case % 11 == 0 => -0.0,
+                _ => (next() % lumps) as f64 / lumps as f64,
+            })
+            .collect();
+        let fast = bh_adjust(&ps);
+        let slow = super::stats::bh_adjust_by_rank(&ps);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&fast), bits(&slow), "case {case}: {ps:?}");
+    }
+}
+
+#[test]
 fn b11_8_constants() {
     let z = 3.0902323;
     fig(p_value(z, 1000, PMethod::Normal), "0.002");

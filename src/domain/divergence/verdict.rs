@@ -15,7 +15,6 @@ use super::OVERALL;
 use super::options::{MethodVersion, Options};
 use super::stats::{EPS, bh_adjust, critical_z};
 use super::types::{DivergenceRow, FamilySizes, Flag, ReferenceSummary, Status, Tier};
-use std::collections::HashMap;
 
 /// Runs BH per family and writes q and family sizes.
 pub fn adjust_families(rows: &mut [DivergenceRow], method: MethodVersion) -> FamilySizes {
@@ -88,7 +87,30 @@ pub fn adjust_families(rows: &mut [DivergenceRow], method: MethodVersion) -> Fam
 
 /// The critical |z| of C5 by (reference size, whether the block is a discovery): p* takes only
 /// two values in a round, so the inversion runs once per distinct reference size, not per block.
-pub type CriticalZ = HashMap<(usize, bool), Option<f64>>;
+/// Indexed by the size (a reference has at most one value per organisation), so a block looks
+/// its value up without hashing.
+#[derive(Default)]
+pub struct CriticalZ {
+    by_n: Vec<[Option<Option<f64>>; 2]>,
+}
+
+impl CriticalZ {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn get_or_insert_with(
+        &mut self,
+        n: usize,
+        significant: bool,
+        f: impl FnOnce() -> Option<f64>,
+    ) -> Option<f64> {
+        if n >= self.by_n.len() {
+            self.by_n.resize(n + 1, [None; 2]);
+        }
+        *self.by_n[n][usize::from(significant)].get_or_insert_with(f)
+    }
+}
 
 /// v2 (C5, C6): the detectable gap of every tested block, and `WATCH` on tested blocks with a
 /// material gap and no directional flag. `discoveries` is R, the blocks of the family with
@@ -120,13 +142,11 @@ pub fn watch_and_detectable(
         {
             statuses.push(Status::Watch);
         }
-        let z = *critical
-            .entry((reference.n, significant))
-            .or_insert_with(|| {
-                let k = discoveries + usize::from(!significant);
-                let p_star = (a * k as f64 / m.max(1) as f64).min(opts.tier_alert);
-                critical_z(p_star, reference.n, opts.p_method)
-            });
+        let z = critical.get_or_insert_with(reference.n, significant, || {
+            let k = discoveries + usize::from(!significant);
+            let p_star = (a * k as f64 / m.max(1) as f64).min(opts.tier_alert);
+            critical_z(p_star, reference.n, opts.p_method)
+        });
         Some(delta.max(z? * reference.scale?))
     };
     let l = &mut row.level;
