@@ -396,6 +396,7 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
     let limits = state.config.server;
     let state = web::Data::new(state);
     refresh_revocations(state.clone());
+    sweep_caches(state.clone());
     tracing::info!(%bind, docs = %format!("http://{bind}/docs/"), ?limits, "listening");
     let keep_alive = match limits.keep_alive_seconds {
         0 => actix_web::http::KeepAlive::Disabled,
@@ -419,6 +420,27 @@ const REVOCATION_REFRESH: std::time::Duration = std::time::Duration::from_secs(5
 
 /// Re-reads the revoked clients every few seconds, on a thread of its own (it ends with the
 /// process).
+/// Every half minute, drops divergence analyses (and stored bodies) nobody has asked for in
+/// `DMA_DIVERGENCE_CACHE_IDLE_SECONDS`, so memory goes back near idle after analysts stop.
+fn sweep_caches(state: web::Data<AppState>) {
+    let idle = std::time::Duration::from_secs(state.config.divergence_cache_idle_seconds);
+    let spawned = std::thread::Builder::new()
+        .name("cache-sweep".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(30).min(idle));
+                let dropped = state.divergence.evict_idle(idle);
+                if dropped > 0 {
+                    state.bodies.clear();
+                    tracing::info!(dropped, "idle divergence analyses dropped");
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the cache sweep");
+    }
+}
+
 fn refresh_revocations(state: web::Data<AppState>) {
     let spawned = std::thread::Builder::new()
         .name("revocations".into())

@@ -54,6 +54,8 @@ pub struct Config {
     /// How many divergence analyses (round × previous round × reference × options) each process
     /// keeps (`DMA_DIVERGENCE_CACHE_ENTRIES`).
     pub divergence_cache_entries: usize,
+    /// How long an analysis nobody asks for is kept (`DMA_DIVERGENCE_CACHE_IDLE_SECONDS`).
+    pub divergence_cache_idle_seconds: u64,
     pub data_dir: PathBuf,
     pub bind: SocketAddr,
     pub jwt_secret: Option<Secret>,
@@ -213,10 +215,18 @@ impl Config {
                 "DMA_DIVERGENCE_CACHE_ENTRIES must be between 1 and 256".into(),
             ));
         }
+        let divergence_cache_idle_seconds =
+            parse_num(&non_empty, "DMA_DIVERGENCE_CACHE_IDLE_SECONDS", 300u64)?;
+        if !(1..=86_400).contains(&divergence_cache_idle_seconds) {
+            return Err(ConfigError(
+                "DMA_DIVERGENCE_CACHE_IDLE_SECONDS must be between 1 and 86400".into(),
+            ));
+        }
         Ok(Self {
             database_url,
             database_read_url,
             divergence_cache_entries,
+            divergence_cache_idle_seconds,
             data_dir,
             bind,
             jwt_secret,

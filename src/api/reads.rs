@@ -199,6 +199,11 @@ impl BodyCache {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Drops every stored body (when the service has been idle: see `app::sweep_caches`).
+    pub fn clear(&self) {
+        *self.lock() = BodyCacheInner::default();
+    }
+
     pub fn get(&self, tag: &str) -> Option<CachedBody> {
         self.lock().bodies.get(tag).cloned()
     }

@@ -11,6 +11,7 @@ pub mod load;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 
 use crate::domain::divergence::{AggregateBy, AggregateRow, Analysis, aggregate};
 pub use index::{RowIndex, RowQuery};
@@ -77,11 +78,14 @@ impl Stamped for Computed {
 
 type Slot<V> = Arc<Mutex<Option<Arc<V>>>>;
 
+/// A key's slot, when it was last used (a tick of the cache's clock, for LRU) and at what time.
+type Used<V> = (Slot<V>, u64, Instant);
+
 /// Results by key, at most `capacity` of them (least recently used dropped first); a result whose
 /// stamp is behind the newest stamp seen is dropped as soon as that stamp is seen, so stale
 /// analyses do not hold memory. Shared by all workers.
 pub struct ResultCache<V = Computed> {
-    slots: Mutex<HashMap<Key, (Slot<V>, u64)>>,
+    slots: Mutex<HashMap<Key, Used<V>>>,
     capacity: usize,
     clock: AtomicU64,
     computations: AtomicU64,
@@ -112,7 +116,7 @@ impl<V: Stamped> ResultCache<V> {
         let tick = self.clock.fetch_add(1, Ordering::Relaxed);
         let mut slots = lock(&self.slots);
         // Free the results the data has moved past (a slot being computed is busy: skip it).
-        for (slot, _) in slots.values() {
+        for (slot, _, _) in slots.values() {
             if let Ok(mut entry) = slot.try_lock()
                 && entry.as_ref().is_some_and(|c| c.stamp() < stamp)
             {
@@ -120,13 +124,14 @@ impl<V: Stamped> ResultCache<V> {
             }
         }
         let slot = match slots.get_mut(key) {
-            Some((slot, used)) => {
+            Some((slot, used, at)) => {
                 *used = tick;
+                *at = Instant::now();
                 Arc::clone(slot)
             }
             None => {
                 let slot: Slot<V> = Arc::new(Mutex::new(None));
-                slots.insert(key.clone(), (Arc::clone(&slot), tick));
+                slots.insert(key.clone(), (Arc::clone(&slot), tick, Instant::now()));
                 slot
             }
         };
@@ -134,7 +139,7 @@ impl<V: Stamped> ResultCache<V> {
             let Some(oldest) = slots
                 .iter()
                 .filter(|(k, _)| *k != key)
-                .min_by_key(|(_, (_, used))| *used)
+                .min_by_key(|(_, (_, used, _))| *used)
                 .map(|(k, _)| k.clone())
             else {
                 break;
@@ -149,12 +154,23 @@ impl<V: Stamped> ResultCache<V> {
     pub fn current(&self, key: &Key, stamp: i64) -> Option<Arc<V>> {
         let slot = {
             let mut slots = lock(&self.slots);
-            let (slot, used) = slots.get_mut(key)?;
+            let (slot, used, at) = slots.get_mut(key)?;
             *used = self.clock.fetch_add(1, Ordering::Relaxed);
+            *at = Instant::now();
             Arc::clone(slot)
         };
         let entry = slot.try_lock().ok()?;
         entry.as_ref().filter(|c| c.stamp() >= stamp).cloned()
+    }
+
+    /// Drops the results nobody has asked for in `idle` (a computation in progress stays), so a
+    /// process that served a national analysis gives its memory back when analysts go home.
+    /// Returns how many were dropped.
+    pub fn evict_idle(&self, idle: Duration) -> usize {
+        let mut slots = lock(&self.slots);
+        let before = slots.len();
+        slots.retain(|_, (slot, _, at)| at.elapsed() < idle || slot.try_lock().is_err());
+        before - slots.len()
     }
 
     /// The result for `key` current at `stamp`: the stored one, or one computed by `compute`.

@@ -173,3 +173,27 @@ fn seeing_a_newer_stamp_frees_the_results_it_made_stale() {
     );
     assert!(cache.current(&key("b"), 2).is_some());
 }
+
+#[test]
+fn results_idle_for_long_enough_are_dropped() {
+    let cache = ResultCache::new(8);
+    let held = cache
+        .get_or_compute(&key("a"), 1, || {
+            Ok::<_, ()>(Value {
+                stamp: 1,
+                made_by: 0,
+            })
+        })
+        .unwrap();
+    let weak = Arc::downgrade(&held);
+    drop(held);
+    assert_eq!(
+        cache.evict_idle(Duration::from_secs(60)),
+        0,
+        "used just now"
+    );
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(cache.evict_idle(Duration::from_millis(10)), 1);
+    assert!(weak.upgrade().is_none());
+    assert!(cache.current(&key("a"), 1).is_none());
+}
