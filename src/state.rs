@@ -22,8 +22,8 @@ pub struct AppState {
     pub read_pool: Option<DbPool>,
     /// Divergence analyses by key and data stamp (`service::divergence`).
     pub divergence: crate::service::divergence::ResultCache,
-    /// Response bodies of analysts' reads by entity tag (`api::reads::BodyCache`).
-    pub bodies: crate::api::reads::BodyCache,
+    /// Response bodies of analysts' reads by entity tag (`service::bodies`).
+    pub bodies: crate::service::bodies::BodyCache,
     pub keys: TokenKeys,
     /// Request counts and latencies, also registered on its own for the request middleware.
     pub metrics: Arc<Metrics>,
@@ -81,7 +81,7 @@ impl AppState {
             divergence: crate::service::divergence::ResultCache::new(
                 config.divergence_cache_entries,
             ),
-            bodies: crate::api::reads::BodyCache::new(BODY_CACHE_BYTES),
+            bodies: crate::service::bodies::BodyCache::new(BODY_CACHE_BYTES),
             rate_limits: RateLimits::new(&config.fair_use),
             heavy: HeavyWork::new(&config.fair_use),
             config,

@@ -11,6 +11,7 @@ use utoipa::IntoParams;
 use crate::auth::Principal;
 use crate::db::{DbPool, PooledConn, stamp};
 use crate::error::{AppError, AppResult};
+use crate::service::bodies::{BodyCache, CachedBody};
 use crate::state::AppState;
 
 /// The largest page a list returns.
@@ -160,86 +161,15 @@ pub fn next_link(req: &HttpRequest, cursor: &str) -> String {
     format!("<{}?{query}>; rel=\"next\"", req.path())
 }
 
-/// Response bodies by entity tag, so a page asked for again at the same data stamp is sent
-/// without being built again. Tags embed the stamp, so a body of older data is never found once
-/// the data has moved on; the oldest bodies go first beyond `budget` bytes.
-pub struct BodyCache {
-    inner: std::sync::Mutex<BodyCacheInner>,
-    budget: usize,
-}
-
-#[derive(Default)]
-struct BodyCacheInner {
-    bodies: std::collections::HashMap<String, CachedBody>,
-    order: std::collections::VecDeque<String>,
-    bytes: usize,
-}
-
-/// A stored body and the `Link` header that went with it.
-#[derive(Clone)]
-pub struct CachedBody {
-    pub body: web::Bytes,
-    pub link: Option<String>,
-}
-
-impl BodyCache {
-    /// Bodies larger than this are not kept (a page is at most a few megabytes).
-    const LARGEST: usize = 8 * 1024 * 1024;
-
-    pub fn new(budget: usize) -> Self {
-        Self {
-            inner: std::sync::Mutex::new(BodyCacheInner::default()),
-            budget,
-        }
+/// The response for a stored body.
+pub fn respond_stored(tag: &str, content_type: &str, cached: CachedBody) -> HttpResponse {
+    let mut out = HttpResponse::Ok();
+    out.insert_header((header::ETAG, tag.to_owned()))
+        .content_type(content_type.to_owned());
+    if let Some(link) = cached.link {
+        out.insert_header((header::LINK, link));
     }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, BodyCacheInner> {
-        self.inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Drops every stored body (when the service has been idle: see `app::sweep_caches`).
-    pub fn clear(&self) {
-        *self.lock() = BodyCacheInner::default();
-    }
-
-    pub fn get(&self, tag: &str) -> Option<CachedBody> {
-        self.lock().bodies.get(tag).cloned()
-    }
-
-    pub fn put(&self, tag: &str, body: CachedBody) {
-        let size = body.body.len();
-        if size > Self::LARGEST.min(self.budget) {
-            return;
-        }
-        let mut inner = self.lock();
-        if let Some(old) = inner.bodies.insert(tag.to_owned(), body) {
-            inner.bytes -= old.body.len();
-        } else {
-            inner.order.push_back(tag.to_owned());
-        }
-        inner.bytes += size;
-        while inner.bytes > self.budget {
-            let Some(oldest) = inner.order.pop_front() else {
-                break;
-            };
-            if let Some(gone) = inner.bodies.remove(&oldest) {
-                inner.bytes -= gone.body.len();
-            }
-        }
-    }
-
-    /// The response for a stored body.
-    pub fn respond(tag: &str, content_type: &str, cached: CachedBody) -> HttpResponse {
-        let mut out = HttpResponse::Ok();
-        out.insert_header((header::ETAG, tag.to_owned()))
-            .content_type(content_type.to_owned());
-        if let Some(link) = cached.link {
-            out.insert_header((header::LINK, link));
-        }
-        out.body(cached.body)
-    }
+    out.body(web::Bytes::from_owner(cached.body))
 }
 
 /// Serialises `value` as the JSON body of `tag`, keeps it in `cache` and responds with it.
@@ -249,10 +179,12 @@ pub fn json_cached<T: serde::Serialize>(
     link: Option<String>,
     value: &T,
 ) -> AppResult<HttpResponse> {
-    let body = web::Bytes::from(serde_json::to_vec(value).map_err(AppError::internal)?);
+    let body: std::sync::Arc<[u8]> = serde_json::to_vec(value)
+        .map_err(AppError::internal)?
+        .into();
     let cached = CachedBody { body, link };
     cache.put(tag, cached.clone());
-    Ok(BodyCache::respond(tag, "application/json", cached))
+    Ok(respond_stored(tag, "application/json", cached))
 }
 
 /// A weak entity tag for a response computed from the data at `stamp`: the stamp, the request

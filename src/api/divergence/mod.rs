@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::organisations::{RegionCode, parse_region_filter, parse_type_filter};
-use super::reads::{self, BodyCache, CursorQuery, DEFAULT_LIMIT};
+use super::reads::{self, CursorQuery, DEFAULT_LIMIT};
 use super::rounds::find_round;
 use super::{not_found, with_conn};
 use crate::api::problems::{BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
@@ -389,7 +389,7 @@ async fn round_view(
     if format == DivergenceFormat::Json
         && let Some(stored) = state.bodies.get(&tag)
     {
-        return Ok(BodyCache::respond(&tag, "application/json", stored));
+        return Ok(reads::respond_stored(&tag, "application/json", stored));
     }
     if let Some(p) = &q.pillar
         && p != OVERALL
@@ -529,7 +529,7 @@ async fn aggregate_view(
         Reply::Fresh(c, tag) => (c, tag),
     };
     if let Some(stored) = state.bodies.get(&tag) {
-        return Ok(BodyCache::respond(&tag, "application/json", stored));
+        return Ok(reads::respond_stored(&tag, "application/json", stored));
     }
     let register = &computed.loaded.register;
     let all = computed.aggregate(by);
