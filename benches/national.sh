@@ -65,7 +65,8 @@ for f in csv ndjson; do
   echo "export $f: $out -> $(echo "$out" | awk '{printf "%.0f MB/s", $1/$2/1e6}'), rss $(rss)"
 done
 wrk -t2 -c4 -d"${SECS}s" -H "Authorization: Bearer $TOKEN" "$PAGE" > "$WORK/four.txt" &
-sleep $((SECS / 2)); echo "rss during 4 clients: $(rss)"; wait %1 2>/dev/null || wait
+WRK=$!
+sleep $((SECS / 2)); echo "rss during 4 clients: $(rss)"; wait "$WRK"
 echo "4 clients: $(awk '/Requests\/sec/ {print $2}' "$WORK/four.txt") req/s; rss after: $(rss) (peak $(hwm))"
 sleep 65
 echo "rss after the idle sweep: $(rss)"
