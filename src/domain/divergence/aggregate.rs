@@ -324,6 +324,7 @@ fn compare(
                 key: Cow::Borrowed(by.as_str()),
                 fallback: false,
                 index: None,
+                summary: None,
             };
             let statuses = if xa.is_none() {
                 vec![Status::InsufficientCoverage]
@@ -341,7 +342,7 @@ fn compare(
                 tier: tier(ev.p, opts),
                 family_size: 0,
                 statuses: ev.statuses,
-                reference: ev.summary,
+                reference: ReferenceSummary::clone(&ev.summary),
             }
         })
         .collect()

@@ -24,7 +24,7 @@ use super::verdict::{CriticalZ, adjust_families, flags, gap_widening, watch_and_
 use super::{EngineInput, OVERALL, OVERALL_TITLE, OrgInfo};
 use crate::domain::figures::ZeroNoise;
 use crate::domain::organisation::{OrgType, region_name};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Shared keys, allocated once per analysis.
 struct Keys {
@@ -209,7 +209,33 @@ pub fn analyse(input: &EngineInput) -> Analysis {
         row.reasons = reasons::for_row(row, &ctx);
         row.zero_noise();
     }
+    zero_noise_references(&mut analysis.rows);
     analysis
+}
+
+/// The figure noise rule for the rows' shared reference summaries, once every row is complete
+/// (the detectable gap and the reasons read them unrounded): once per distinct summary that has
+/// noise, every row holding it then given the cleaned one. The map keeps each noisy summary
+/// alive, so its address names it until the end.
+fn zero_noise_references(rows: &mut [DivergenceRow]) {
+    let mut cleaned: HashMap<usize, (SharedRef, SharedRef)> = HashMap::new();
+    let mut clean = |r: &mut SharedRef| {
+        if r.is_noisy() {
+            let (_, c) = cleaned
+                .entry(r.addr())
+                .or_insert_with(|| (r.clone(), r.zero_noised()));
+            *r = c.clone();
+        }
+    };
+    for row in rows {
+        clean(&mut row.reference);
+        if let Some(c) = row.change.as_mut() {
+            clean(&mut c.reference);
+        }
+        if let Some(t) = row.trend.as_mut() {
+            clean(&mut t.reference);
+        }
+    }
 }
 
 /// What every row needs, borrowed once.

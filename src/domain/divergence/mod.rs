@@ -69,8 +69,8 @@ pub use options::{MethodVersion, OptionError, Options, OptionsPatch, PMethod};
 pub use stats::{bh_adjust, percentile_rank, quantile_type7};
 pub use types::{
     Analysis, ChangeBlock, Confidence, ConfigHash, DivergenceRow, FamilyScheme, FamilySizes, Flag,
-    LevelBlock, Lineage, MethodInfo, Metric, RefKind, ReferenceSummary, ScaleMethod, SharedStr,
-    Status, Tier, TrendBlock, TypeReference,
+    LevelBlock, Lineage, MethodInfo, Metric, RefKind, ReferenceSummary, ScaleMethod, SharedRef,
+    SharedStr, Status, Tier, TrendBlock, TypeReference,
 };
 
 use crate::domain::organisation::OrgType;

@@ -14,7 +14,7 @@
 use super::Reference;
 use super::options::Options;
 use super::stats::{RefStats, ScaleRule, order_key, p_value, percentile_rank, resolution_of};
-use super::types::{Confidence, RefKind, ReferenceSummary, Status};
+use super::types::{Confidence, RefKind, ReferenceSummary, SharedRef, Status};
 use crate::domain::organisation::OrgType;
 use std::borrow::Cow;
 
@@ -88,6 +88,10 @@ pub struct GroupCtx {
     peer_stats: Option<RefStats>,
     peer_pos: Vec<u32>,
     rule: ScaleRule,
+    /// The summaries of `by_type` (per type) and of `peer_stats`, built once and shared by every
+    /// row compared with them.
+    type_summaries: Vec<SharedRef>,
+    peer_summary: Option<SharedRef>,
 }
 
 const NONE: u32 = u32::MAX;
@@ -101,6 +105,9 @@ pub struct RowRef<'c> {
     /// The row's own value is `stats.sorted[index]` (a member): its p and percentile rank were
     /// precomputed.
     pub index: Option<usize>,
+    /// The summary of `stats`, when it is a shared reference (built once for every row that
+    /// uses it); `None` has [`evaluate`] build one for this row alone.
+    pub summary: Option<SharedRef>,
 }
 
 /// Sorts (value, org) pairs once, records each org's position and builds the statistics, with
@@ -154,11 +161,31 @@ impl GroupCtx {
             .into_iter()
             .map(|b| sorted_stats(b, steps, &mut type_pos, rule, opts_p))
             .collect();
+        let type_summaries = OrgType::ALL
+            .iter()
+            .zip(&by_type)
+            .map(|(t, stats): (&OrgType, &Option<RefStats>)| {
+                SharedRef::new(summarise(
+                    stats.as_ref(),
+                    RefKind::TypeNational,
+                    Cow::Borrowed(t.as_str()),
+                    opts.min_ref_n,
+                ))
+            })
+            .collect();
         let mut peer_pos = Vec::new();
         let peer_steps: Vec<f64> = peer_pairs.iter().map(|(_, o)| steps[*o as usize]).collect();
         let peer_stats = peer.and_then(|_| {
             peer_pos = vec![NONE; values.len()];
             sorted_stats(peer_pairs, steps, &mut peer_pos, rule, opts_p)
+        });
+        let peer_summary = peer.map(|p| {
+            SharedRef::new(summarise(
+                peer_stats.as_ref(),
+                RefKind::PeerGroup,
+                Cow::Owned(p.key.to_owned()),
+                opts.min_ref_n,
+            ))
         });
         Self {
             by_type,
@@ -171,6 +198,8 @@ impl GroupCtx {
             peer_stats,
             peer_pos,
             rule,
+            type_summaries,
+            peer_summary,
         }
     }
 
@@ -197,6 +226,7 @@ impl GroupCtx {
             key: Cow::Borrowed(t.as_str()),
             fallback,
             index: at(&self.type_pos),
+            summary: Some(self.type_summaries[t as usize].clone()),
         };
         let Some(peer) = peer else {
             return national(false);
@@ -209,7 +239,7 @@ impl GroupCtx {
         if n < min_ref_n {
             return national(true);
         }
-        let (stats, index) = match (add_self, own) {
+        let (stats, index, summary) = match (add_self, own) {
             (true, Some(v)) => {
                 let mut values = self.peer_values.clone();
                 values.push(v);
@@ -219,11 +249,12 @@ impl GroupCtx {
                 // percentile rank are computed directly (evaluate, trajectory) and the
                 // per-member p of every value here would be thrown away.
                 let stats = RefStats::new(values, self.rule, resolution_of(steps));
-                (stats.map(Cow::Owned), None)
+                (stats.map(Cow::Owned), None, None)
             }
             _ => (
                 self.peer_stats.as_ref().map(Cow::Borrowed),
                 at(&self.peer_pos),
+                self.peer_summary.clone(),
             ),
         };
         RowRef {
@@ -232,13 +263,14 @@ impl GroupCtx {
             key: Cow::Owned(peer.key.to_owned()),
             fallback: false,
             index,
+            summary,
         }
     }
 }
 
 /// One value against its reference, before BH.
 pub struct Eval {
-    pub summary: ReferenceSummary,
+    pub summary: SharedRef,
     pub gap: Option<f64>,
     pub z: Option<f64>,
     pub p: Option<f64>,
@@ -314,7 +346,9 @@ pub fn evaluate(
             .or_else(|| p_value(zv, n, opts.p_method));
     }
     Eval {
-        summary: summarise(stats, row_ref.kind, row_ref.key, opts.min_ref_n),
+        summary: row_ref.summary.unwrap_or_else(|| {
+            SharedRef::new(summarise(stats, row_ref.kind, row_ref.key, opts.min_ref_n))
+        }),
         gap,
         z,
         p,

@@ -60,6 +60,36 @@ impl Serialize for SharedStr {
     }
 }
 
+/// A reference summary shared by every row (and block) compared with the same reference: the
+/// rows of one (reference group, pillar, metric) hold one allocation instead of a copy each.
+/// Serialises as the summary itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharedRef(Arc<ReferenceSummary>);
+
+impl SharedRef {
+    pub fn new(summary: ReferenceSummary) -> Self {
+        Self(Arc::new(summary))
+    }
+
+    /// The address of the shared summary, to tell distinct summaries apart.
+    pub fn addr(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
+}
+
+impl Deref for SharedRef {
+    type Target = ReferenceSummary;
+    fn deref(&self) -> &ReferenceSummary {
+        &self.0
+    }
+}
+
+impl Serialize for SharedRef {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
 /// Flag codes (B6). Flags are conclusions; statuses are caveats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -295,7 +325,8 @@ pub struct ChangeBlock {
     pub tier: Tier,
     /// v2: the smallest |excess| that would have been flagged (C5); null without a test or v1.
     pub detectable_gap: Option<f64>,
-    pub reference: ReferenceSummary,
+    #[schema(value_type = ReferenceSummary)]
+    pub reference: SharedRef,
     pub family_size: usize,
     pub statuses: Vec<Status>,
 }
@@ -320,7 +351,8 @@ pub struct TrendBlock {
     pub round_keys: Vec<SharedStr>,
     /// K ≥ 4: whether every leave-one-round-out slope has the sign of `slope`; null for K = 3.
     pub consistent: Option<bool>,
-    pub reference: ReferenceSummary,
+    #[schema(value_type = ReferenceSummary)]
+    pub reference: SharedRef,
     pub family_size: usize,
     pub statuses: Vec<Status>,
 }
@@ -381,7 +413,8 @@ pub struct DivergenceRow {
     #[schema(value_type = Option<String>)]
     pub previous_round: Option<SharedStr>,
     /// The level reference.
-    pub reference: ReferenceSummary,
+    #[schema(value_type = ReferenceSummary)]
+    pub reference: SharedRef,
     pub level: LevelBlock,
     // Boxed, as is `trend`, so rows stay small (a 25,000-organisation analysis has 200,000).
     /// Against the previous round; null (with `NO_PREVIOUS_ROUND` on the object) when the
@@ -438,6 +471,26 @@ pub struct Analysis {
 
 // The figure noise rule (`domain::figures`), applied once the analysis is complete: flags and
 // reasons are decided on the unrounded figures, and what is written out has no ±1e-16 noise.
+// A row's shared reference summaries are not covered by the row's rule: the engine applies it
+// once per distinct summary that needs it ([`SharedRef::zero_noised`]) after every row is complete.
+
+impl SharedRef {
+    /// A new shared summary with the noise rule applied.
+    pub fn zero_noised(&self) -> SharedRef {
+        let mut z = ReferenceSummary::clone(&self.0);
+        z.zero_noise();
+        SharedRef::new(z)
+    }
+
+    /// Whether the noise rule would change any figure of the summary.
+    pub fn is_noisy(&self) -> bool {
+        let s = &*self.0;
+        [s.median, s.q1, s.q3, s.mad, s.scale, s.resolution]
+            .into_iter()
+            .flatten()
+            .any(|x| crate::domain::figures::zero_noise(x).to_bits() != x.to_bits())
+    }
+}
 
 impl ZeroNoise for ReferenceSummary {
     fn zero_noise(&mut self) {
@@ -480,7 +533,6 @@ impl ZeroNoise for ChangeBlock {
         self.p.zero_noise();
         self.q.zero_noise();
         self.detectable_gap.zero_noise();
-        self.reference.zero_noise();
     }
 }
 
@@ -494,13 +546,11 @@ impl ZeroNoise for TrendBlock {
         self.p.zero_noise();
         self.q.zero_noise();
         self.detectable_gap.zero_noise();
-        self.reference.zero_noise();
     }
 }
 
 impl ZeroNoise for DivergenceRow {
     fn zero_noise(&mut self) {
-        self.reference.zero_noise();
         self.level.zero_noise();
         self.change.zero_noise();
         self.trend.zero_noise();
