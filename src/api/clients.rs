@@ -1,8 +1,9 @@
 //! API clients (admin): create (the secret is shown once), list, revoke.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::reads::{CursorQuery, array_page};
 use super::{validated, with_conn};
 use crate::api::body::JsonBody;
 use crate::api::problems::{
@@ -53,22 +54,28 @@ async fn create(
 #[utoipa::path(
     operation_id = "listClients",
     tag = "clients",
+    params(CursorQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Every API client, without secrets", body = Vec<Client>),
+        (status = 200, description = "Every API client, without secrets (a page with `limit`)", body = Vec<Client>, headers(("Link" = String, description = "The next page (`rel=\"next\"`) when `limit` cut the list"))),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
     )
 )]
 #[get("/clients")]
-async fn list(state: web::Data<AppState>, who: Principal) -> AppResult<web::Json<Vec<Client>>> {
+async fn list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    who: Principal,
+    page: web::Query<CursorQuery>,
+) -> AppResult<HttpResponse> {
     who.require_admin()?;
     let rows = with_conn(&state, |c| Ok(clients::list(c)?)).await?;
-    Ok(web::Json(
-        rows.into_iter()
-            .map(Client::try_from)
-            .collect::<Result<_, _>>()?,
-    ))
+    let items: Vec<Client> = rows
+        .into_iter()
+        .map(Client::try_from)
+        .collect::<Result<_, _>>()?;
+    array_page(&req, &items, &page, |i| items[i].client_id.clone())
 }
 
 /// Revoke an API client (admin).

@@ -1,7 +1,8 @@
 //! Frameworks: versioned questionnaires, created and edited as drafts by admins, then published
 //! (immutable).
 
-use actix_web::{HttpResponse, get, post, put, web};
+use crate::api::reads::CursorQuery;
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
@@ -181,19 +182,20 @@ pub fn check(conn: &mut DbConnection, f: &Framework) -> AppResult<()> {
 }
 
 /// List frameworks.
-#[utoipa::path(operation_id = "listFrameworks", tag = "frameworks", security(("bearer" = [])), responses(
-    (status = 200, description = "Every framework, drafts and published", body = Vec<FrameworkSummary>),
+#[utoipa::path(operation_id = "listFrameworks", tag = "frameworks", params(CursorQuery), security(("bearer" = [])), responses(
+    (status = 200, description = "Every framework, drafts and published (a page with `limit`)", body = Vec<FrameworkSummary>, headers(("Link" = String, description = "The next page (`rel=\"next\"`) when `limit` cut the list"))),
     (status = 401, response = Unauthorized),
 ))]
 #[get("/frameworks")]
 async fn list(
     state: web::Data<AppState>,
+    req: HttpRequest,
     _who: Principal,
-) -> AppResult<web::Json<Vec<FrameworkSummary>>> {
+    page: web::Query<CursorQuery>,
+) -> AppResult<HttpResponse> {
     let rows = with_conn(&state, |c| Ok(store::list(c)?)).await?;
-    Ok(web::Json(
-        rows.iter().map(summary).collect::<AppResult<_>>()?,
-    ))
+    let items: Vec<FrameworkSummary> = rows.iter().map(summary).collect::<AppResult<_>>()?;
+    super::reads::array_page(&req, &items, &page, |i| items[i].key.clone())
 }
 
 /// One framework: the whole tree.

@@ -170,12 +170,19 @@ pub struct Pagination {
     #[validate(range(min = 1, max = 500, message = "per_page must be between 1 and 500"))]
     #[param(minimum = 1, maximum = 500, default = 100)]
     pub per_page: Option<i64>,
+    /// Items per page, 1 to 5000, as every list of the API takes it; wins over `per_page`.
+    #[validate(range(min = 1, max = 5000, message = "limit must be between 1 and 5000"))]
+    #[param(minimum = 1, maximum = 5000)]
+    pub limit: Option<i64>,
 }
 
 impl Pagination {
     pub fn resolve(&self) -> AppResult<(i64, i64)> {
         self.validate()?;
-        Ok((self.page.unwrap_or(1), self.per_page.unwrap_or(100)))
+        Ok((
+            self.page.unwrap_or(1),
+            self.limit.or(self.per_page).unwrap_or(100),
+        ))
     }
 }
 

@@ -1,7 +1,8 @@
 //! Peer groups (admin CRUD): a named list of organisations of one type, usable as the divergence
 //! reference (`reference=peer_group:{key}`). Any valid token may read them.
 
-use actix_web::{HttpResponse, delete, get, post, put, web};
+use crate::api::reads::CursorQuery;
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -142,18 +143,23 @@ fn member_type(conn: &mut DbConnection, members: &[String]) -> AppResult<OrgType
 }
 
 /// List peer groups.
-#[utoipa::path(operation_id = "listPeerGroups", tag = "peer-groups", security(("bearer" = [])), responses(
-    (status = 200, description = "Every peer group with its members", body = Vec<PeerGroup>),
+#[utoipa::path(operation_id = "listPeerGroups", tag = "peer-groups", params(CursorQuery), security(("bearer" = [])), responses(
+    (status = 200, description = "Every peer group with its members (a page with `limit`)", body = Vec<PeerGroup>, headers(("Link" = String, description = "The next page (`rel=\"next\"`) when `limit` cut the list"))),
     (status = 401, response = Unauthorized),
 ))]
 #[get("/peer-groups")]
-async fn list(state: web::Data<AppState>, _who: Principal) -> AppResult<web::Json<Vec<PeerGroup>>> {
+async fn list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    _who: Principal,
+    page: web::Query<CursorQuery>,
+) -> AppResult<HttpResponse> {
     let rows = with_conn(&state, |c| Ok(store::list(c)?)).await?;
-    Ok(web::Json(
-        rows.into_iter()
-            .map(PeerGroup::try_from)
-            .collect::<Result<_, _>>()?,
-    ))
+    let items: Vec<PeerGroup> = rows
+        .into_iter()
+        .map(PeerGroup::try_from)
+        .collect::<Result<_, _>>()?;
+    super::reads::array_page(&req, &items, &page, |i| items[i].key.clone())
 }
 
 /// One peer group.

@@ -151,6 +151,26 @@ pub fn page(
     })
 }
 
+/// A list answered as a JSON array, a page at a time when asked: at most `limit` items after
+/// `cursor` (every item without `limit`), the next page named in a `Link` header; `key(i)` names
+/// item `i` for cursors.
+pub fn array_page<T: serde::Serialize>(
+    req: &HttpRequest,
+    items: &[T],
+    q: &CursorQuery,
+    key: impl Fn(usize) -> String,
+) -> AppResult<HttpResponse> {
+    let limit = q.limit_or(None)?;
+    let cursor = q.position()?;
+    let paged = page(items.len(), cursor.as_ref(), limit, |_| true, key)?;
+    let body: Vec<&T> = paged.items.iter().map(|&i| &items[i]).collect();
+    let mut out = HttpResponse::Ok();
+    if let Some(next) = &paged.next_cursor {
+        out.insert_header((header::LINK, next_link(req, next)));
+    }
+    Ok(out.json(body))
+}
+
 /// `Link: <…>; rel="next"`: this request with `cursor` replaced.
 pub fn next_link(req: &HttpRequest, cursor: &str) -> String {
     let mut pairs: Vec<(String, String)> =

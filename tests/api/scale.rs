@@ -398,3 +398,58 @@ async fn a_write_answers_with_exactly_what_a_read_gives_afterwards() {
     assert_eq!(submitted.header("etag"), read.header("etag"));
     assert!(read.json["scores"].is_object());
 }
+
+#[actix_web::test]
+async fn every_list_honours_limit_and_hands_on_a_cursor() {
+    let app = TestApp::new();
+    two_submitted(&app).await;
+    let admin = app.admin();
+    // A second round, so that lists have something to page through.
+    crate::fixtures::open_round_on(
+        &app,
+        "wgll-2025",
+        "2027-28",
+        "2027-04-01T00:00:00Z",
+        "2028-03-31T00:00:00Z",
+    )
+    .await;
+    for path in [
+        "/api/v1/rounds",
+        "/api/v1/frameworks",
+        "/api/v1/rounds/2026-27/assessments/RA7/history",
+    ] {
+        let whole = app.get(path, Some(&admin)).await.assert_ok(200).clone();
+        let whole = whole.as_array().expect("an array").clone();
+        assert!(whole.len() >= 2, "{path}: {} items", whole.len());
+        let mut got = Vec::new();
+        let mut url = format!("{path}?limit=1");
+        loop {
+            let r = app.get(&url, Some(&admin)).await;
+            let items = r.assert_ok(200).as_array().expect("an array").clone();
+            assert_eq!(items.len(), 1, "{url}");
+            got.extend(items);
+            match r.header("link") {
+                Some(link) => {
+                    let next = link
+                        .trim_start_matches('<')
+                        .split('>')
+                        .next()
+                        .expect("a URL")
+                        .to_owned();
+                    url = next;
+                }
+                None => break,
+            }
+        }
+        assert_eq!(got, whole, "{path}: the pages put together are the list");
+    }
+    // the paged lists take `limit` too
+    for path in ["/api/v1/organisations?limit=3", "/api/v1/audit?limit=3"] {
+        let page = app.get(path, Some(&admin)).await.assert_ok(200).clone();
+        assert_eq!(page["items"].as_array().unwrap().len(), 3, "{path}");
+        assert_eq!(page["per_page"], 3);
+    }
+    for bad in ["/api/v1/rounds?limit=0", "/api/v1/organisations?limit=5001"] {
+        app.get(bad, Some(&admin)).await.assert_problem(422);
+    }
+}

@@ -256,8 +256,8 @@ pub struct HistoryEvent {
 }
 
 /// The audit trail of one return, oldest first.
-#[utoipa::path(operation_id = "getAssessmentHistory", tag = "assessments", params(("round" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), ("ods" = String, Path, description = "ODS code", pattern = "^[A-Z0-9]{3,6}$")), security(("bearer" = [])), responses(
-    (status = 200, description = "The return's audit trail, oldest first", body = Vec<HistoryEvent>),
+#[utoipa::path(operation_id = "getAssessmentHistory", tag = "assessments", params(("round" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), ("ods" = String, Path, description = "ODS code", pattern = "^[A-Z0-9]{3,6}$"), crate::api::reads::CursorQuery), security(("bearer" = [])), responses(
+    (status = 200, description = "The return's audit trail, oldest first (a page with `limit`)", body = Vec<HistoryEvent>, headers(("Link" = String, description = "The next page (`rel=\"next\"`) when `limit` cut the list"))),
     (status = 401, response = Unauthorized),
     (status = 403, response = Forbidden),
     (status = 404, response = NotFound),
@@ -265,9 +265,11 @@ pub struct HistoryEvent {
 #[get("/rounds/{round}/assessments/{ods}/history")]
 async fn history(
     state: web::Data<AppState>,
+    req: HttpRequest,
     who: Principal,
     path: web::Path<(String, String)>,
-) -> AppResult<web::Json<Vec<HistoryEvent>>> {
+    page: web::Query<crate::api::reads::CursorQuery>,
+) -> AppResult<HttpResponse> {
     let (round, ods) = path.into_inner();
     authorise(&who, &ods, false)?;
     let frameworks = state.frameworks.clone();
@@ -281,19 +283,24 @@ async fn history(
         Ok(audit::list(c, &filter, 1, 10_000)?.0)
     })
     .await?;
-    Ok(web::Json(
-        events
-            .into_iter()
-            .map(|e| {
-                Ok(HistoryEvent {
+    let items: Vec<(i64, HistoryEvent)> = events
+        .into_iter()
+        .map(|e| {
+            Ok((
+                e.id,
+                HistoryEvent {
                     summary: e.summary_json()?,
                     occurred_at: e.occurred_at.and_utc(),
                     actor: e.actor,
                     client_id: e.client_id,
                     request_id: e.request_id,
                     action: e.action,
-                })
-            })
-            .collect::<Result<_, diesel::result::Error>>()?,
-    ))
+                },
+            ))
+        })
+        .collect::<Result<_, diesel::result::Error>>()?;
+    let ids: Vec<i64> = items.iter().map(|(id, _)| *id).collect();
+    let events: Vec<HistoryEvent> = items.into_iter().map(|(_, e)| e).collect();
+    // Events are keyed by their audit id (unique, increasing).
+    crate::api::reads::array_page(&req, &events, &page, |i| ids[i].to_string())
 }

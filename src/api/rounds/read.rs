@@ -11,17 +11,20 @@ use crate::error::AppResult;
 use crate::state::AppState;
 
 /// Rounds, oldest window first.
-#[utoipa::path(operation_id = "listRounds", tag = "rounds", security(("bearer" = [])), responses(
-    (status = 200, description = "Every round, oldest window first", body = Vec<Round>),
+#[utoipa::path(operation_id = "listRounds", tag = "rounds", params(crate::api::reads::CursorQuery), security(("bearer" = [])), responses(
+    (status = 200, description = "Every round, oldest window first (a page with `limit`)", body = Vec<Round>, headers(("Link" = String, description = "The next page (`rel=\"next\"`) when `limit` cut the list"))),
     (status = 401, response = Unauthorized),
 ))]
 #[get("/rounds")]
 pub(super) async fn list(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     _who: Principal,
-) -> AppResult<web::Json<Vec<Round>>> {
+    page: web::Query<crate::api::reads::CursorQuery>,
+) -> AppResult<actix_web::HttpResponse> {
     let rows = with_conn(&state, |c| Ok(store::list(c)?)).await?;
-    Ok(web::Json(rows.into_iter().map(Round::from).collect()))
+    let items: Vec<Round> = rows.into_iter().map(Round::from).collect();
+    crate::api::reads::array_page(&req, &items, &page, |i| items[i].key.clone())
 }
 
 /// One round.
