@@ -494,14 +494,10 @@ async fn organisation_view(
         Reply::NotModified(tag) => return Ok(reads::not_modified_response(&tag)),
         Reply::Fresh(c, tag) => (c, tag),
     };
-    let org = computed
-        .loaded
-        .register
-        .get(&ods)
-        .cloned()
-        .ok_or_else(|| not_found("organisation", &ods))?;
     let reader = audience(&who);
     let out = with_conn(&state, move |c| {
+        let org = crate::db::organisations::find_named(c, &ods)?
+            .ok_or_else(|| not_found("organisation", &ods))?;
         view::organisation(c, &computed.loaded, &computed.analysis, org, reader)
     })
     .await?;
@@ -531,18 +527,12 @@ async fn aggregate_view(
     if let Some(stored) = state.bodies.get(&tag) {
         return Ok(reads::respond_stored(&tag, "application/json", stored));
     }
-    let register = &computed.loaded.register;
     let all = computed.aggregate(by);
     let keeps = |r: &AggregateRow| {
         q.pillar.as_ref().is_none_or(|p| r.pillar.as_str() == p)
             && q.region.as_ref().is_none_or(|region| match by {
                 AggregateBy::Region => r.code.as_str() == region,
-                AggregateBy::Icb => {
-                    register
-                        .get(r.code.as_str())
-                        .and_then(|i| i.row.region_code.as_ref())
-                        == Some(region)
-                }
+                AggregateBy::Icb => computed.icb_regions.get(r.code.as_str()) == Some(region),
             })
             && flags.keeps(&r.flags)
     };

@@ -186,7 +186,8 @@ pub fn options(patch: &OptionsPatch, framework: &Framework) -> AppResult<Options
 pub struct Loaded {
     pub input: EngineInput,
     pub chain: Chain,
-    /// The register with region and ICB names, by ODS code.
+    /// The register with region and ICB names, by ODS code (not kept once an analysis is stored:
+    /// `Computed::new`).
     pub register: BTreeMap<String, NamedOrganisation>,
 }
 

@@ -26,6 +26,8 @@ pub struct Computed {
     pub analysis: Analysis,
     /// The rows' filterable fields, for pages and exports.
     pub index: RowIndex,
+    /// Each ICB's region (the aggregates' region filter); the register itself is not kept.
+    pub icb_regions: HashMap<String, String>,
     icbs: OnceLock<Vec<AggregateRow>>,
     regions: OnceLock<Vec<AggregateRow>>,
 }
@@ -35,10 +37,18 @@ impl Computed {
         loaded.input.scores = Vec::new();
         loaded.input.item_matched = None;
         loaded.input.grids = Vec::new();
+        // 25,000 register rows are about 16 MB; the views read an organisation from the
+        // database instead, and the aggregates need only each ICB's region.
+        let icb_regions = std::mem::take(&mut loaded.register)
+            .into_values()
+            .filter(|n| n.row.org_type == "icb")
+            .filter_map(|n| Some((n.row.ods_code, n.row.region_code?)))
+            .collect();
         Self {
             stamp,
             loaded,
             index: RowIndex::new(&analysis.rows),
+            icb_regions,
             analysis,
             icbs: OnceLock::new(),
             regions: OnceLock::new(),
