@@ -58,6 +58,7 @@ async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Every API client, without secrets (a page with `limit`)", body = Vec<Client>, headers(("Link" = String, description = "The next page (`rel=\"next\"`) when `limit` cut the list"))),
+        (status = 422, response = Unprocessable),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
     )

@@ -184,6 +184,7 @@ pub fn check(conn: &mut DbConnection, f: &Framework) -> AppResult<()> {
 /// List frameworks.
 #[utoipa::path(operation_id = "listFrameworks", tag = "frameworks", params(CursorQuery), security(("bearer" = [])), responses(
     (status = 200, description = "Every framework, drafts and published (a page with `limit`)", body = Vec<FrameworkSummary>, headers(("Link" = String, description = "The next page (`rel=\"next\"`) when `limit` cut the list"))),
+    (status = 422, response = Unprocessable),
     (status = 401, response = Unauthorized),
 ))]
 #[get("/frameworks")]

@@ -40,7 +40,8 @@ use crate::state::AppState;
             Problem,
             crate::domain::organisation::OrgType,
             organisations::RegionCode,
-            Format
+            Format,
+            divergence::DivergenceFormat
         ),
         responses(
             problems::BadRequest,
@@ -51,6 +52,8 @@ use crate::state::AppState;
             problems::PreconditionFailed,
             problems::RequestTimeout,
             problems::PayloadTooLarge,
+            problems::UriTooLong,
+            problems::HeaderFieldsTooLarge,
             problems::UnsupportedMediaType,
             problems::Unprocessable,
             problems::UnsupportedMediaType,

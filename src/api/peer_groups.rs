@@ -145,6 +145,7 @@ fn member_type(conn: &mut DbConnection, members: &[String]) -> AppResult<OrgType
 /// List peer groups.
 #[utoipa::path(operation_id = "listPeerGroups", tag = "peer-groups", params(CursorQuery), security(("bearer" = [])), responses(
     (status = 200, description = "Every peer group with its members (a page with `limit`)", body = Vec<PeerGroup>, headers(("Link" = String, description = "The next page (`rel=\"next\"`) when `limit` cut the list"))),
+    (status = 422, response = Unprocessable),
     (status = 401, response = Unauthorized),
 ))]
 #[get("/peer-groups")]

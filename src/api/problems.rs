@@ -47,6 +47,16 @@ pub struct PreconditionFailed(pub Problem);
 #[response(content_type = "application/problem+json")]
 pub struct PayloadTooLarge(pub Problem);
 
+/// The request URI (path and query) is longer than the service reads (8,192 bytes).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct UriTooLong(pub Problem);
+
+/// The request headers are larger than the service reads.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct HeaderFieldsTooLarge(pub Problem);
+
 /// The request is well formed but not valid; `errors` names each field with its problem.
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json")]
@@ -90,13 +100,15 @@ pub type ServiceUnavailable = Unavailable;
 /// The responses any operation may give whatever it does, added to every operation of the
 /// document by [`CommonResponses`]: a request that cannot be read (400), a body not received in
 /// time (408), a body over the limit
-/// (413), a body of the wrong content type (415), a caller over its rate (429), a service too busy
-/// or without its database (503).
-pub const COMMON: [(&str, &str); 6] = [
+/// (413), a URI or headers too long (414, 431), a body of the wrong content type (415), a caller
+/// over its rate (429), a service too busy or without its database (503).
+pub const COMMON: [(&str, &str); 8] = [
     ("400", "BadRequest"),
     ("408", "RequestTimeout"),
     ("413", "PayloadTooLarge"),
+    ("414", "UriTooLong"),
     ("415", "UnsupportedMediaType"),
+    ("431", "HeaderFieldsTooLarge"),
     ("429", "TooManyRequests"),
     ("503", "Unavailable"),
 ];

@@ -258,6 +258,7 @@ pub struct HistoryEvent {
 /// The audit trail of one return, oldest first.
 #[utoipa::path(operation_id = "getAssessmentHistory", tag = "assessments", params(("round" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), ("ods" = String, Path, description = "ODS code", pattern = "^[A-Z0-9]{3,6}$"), crate::api::reads::CursorQuery), security(("bearer" = [])), responses(
     (status = 200, description = "The return's audit trail, oldest first (a page with `limit`)", body = Vec<HistoryEvent>, headers(("Link" = String, description = "The next page (`rel=\"next\"`) when `limit` cut the list"))),
+    (status = 422, response = crate::api::problems::Unprocessable),
     (status = 401, response = Unauthorized),
     (status = 403, response = Forbidden),
     (status = 404, response = NotFound),

@@ -13,6 +13,7 @@ use crate::state::AppState;
 /// Rounds, oldest window first.
 #[utoipa::path(operation_id = "listRounds", tag = "rounds", params(crate::api::reads::CursorQuery), security(("bearer" = [])), responses(
     (status = 200, description = "Every round, oldest window first (a page with `limit`)", body = Vec<Round>, headers(("Link" = String, description = "The next page (`rel=\"next\"`) when `limit` cut the list"))),
+    (status = 422, response = crate::api::problems::Unprocessable),
     (status = 401, response = Unauthorized),
 ))]
 #[get("/rounds")]
