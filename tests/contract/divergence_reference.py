@@ -11,7 +11,7 @@ What it does, per data set:
      rounds, returns: submitted, left as drafts, or with too few answers; peer groups);
   3. reads the stored scores back (GET /rounds/{r}/scores) and the merger lineage of the register;
   4. computes every expected divergence row from the spec and compares it, field by field, with
-     GET /rounds/{r}/divergence for several focal rounds and options (v2, v1, p_method=normal,
+     GET /rounds/{r}/divergence (every page, following next_cursor) for several focal rounds and options (v2, v1, p_method=normal,
      alpha_fdr, delta_*, min_coverage, min_ref_n, tier_*, previous_round, peer-group references).
      Data sets: staged (3-4 pillars of D = 2..5, acute + mental health, 3 rounds, mergers),
      scored (0-100, grids of 25, 50, 20, a boolean, a number with bands, a multiple choice, an
@@ -1454,6 +1454,27 @@ def describe(opts, reference):
     return ",".join(parts) or "default"
 
 
+
+def all_pages(srv, path, qs):
+    """Every row of the round view, page by page (the service pages it: `limit`, `next_cursor`),
+    as one report whose `rows` are all of them; checks that `total` agrees on every page."""
+    base = f"{path}?{qs + '&' if qs else ''}limit=997"
+    report = srv.ok("GET", base)
+    rows = list(report["rows"])
+    cursor = report.get("next_cursor")
+    while cursor:
+        page = srv.ok("GET", f"{base}&cursor={cursor}")
+        if page["total"] != report["total"]:
+            raise SystemExit(f"{path}: total {page['total']} on a later page, {report['total']} on the first")
+        rows.extend(page["rows"])
+        cursor = page.get("next_cursor")
+    if len(rows) != report["total"]:
+        raise SystemExit(f"{path}: {len(rows)} rows over the pages, total {report['total']}")
+    report["rows"] = rows
+    report["next_cursor"] = None
+    return report
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bin", required=True, metavar="PATH", help="the dma server binary")
@@ -1492,8 +1513,7 @@ def main():
                 n_sets += 1
                 for focal, opts, reference in queries:
                     qs = query_string(opts, reference)
-                    got = srv.ok("GET", f"/api/v1/rounds/{focal}/divergence"
-                                 + (f"?{qs}" if qs else ""))
+                    got = all_pages(srv, f"/api/v1/rounds/{focal}/divergence", qs)
                     exp_report, exp_rows = analyse(data, focal, opts, reference)
                     before = len(cmpr.mismatches)
                     n = compare_report(cmpr, f"{name}/{focal}/{describe(opts, reference)}",
