@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod fhir;
 pub mod limits;
 pub mod seed;
 pub mod service;

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use super::rng::Rng;
-use crate::domain::answers::{Answer, AnswerValue, Answers, check_value, condition_holds};
+use crate::domain::answers::{Answer, AnswerValue, Answers, check_value, conditions_hold};
 use crate::domain::framework::{Domain, Framework, Question, QuestionType, Scale};
 use crate::domain::scoring::domain_level;
 
@@ -118,21 +118,17 @@ fn pass(
 ) -> Vec<Slot> {
     let mut slots: Vec<Slot> = Vec::with_capacity(domain.questions.len());
     for (i, question) in domain.questions.iter().enumerate() {
-        let enabled = match &question.enable_when {
-            None => true,
-            Some(condition) => {
-                let earlier = seen.get(condition.question.as_str()).or_else(|| {
+        let (conditions, behavior) = question.conditions();
+        let enabled = conditions_hold(conditions, behavior, |key| {
+            seen.get(key)
+                .or_else(|| {
                     domain.questions[..i]
                         .iter()
-                        .position(|q| q.key == condition.question)
+                        .position(|q| q.key == key)
                         .map(|j| &slots[j])
-                });
-                match earlier {
-                    Some((true, answer)) => condition_holds(condition, answer.as_ref()),
-                    _ => false,
-                }
-            }
-        };
+                })
+                .map(|(applicable, answer)| (*applicable, answer.as_ref()))
+        });
         if !enabled {
             slots.push((false, None));
             continue;
@@ -173,12 +169,23 @@ fn answer_for(question: &Question, met: bool, pick: usize) -> Option<AnswerValue
         }
         // Choosing nothing is a valid "none of these" and meets nothing.
         QuestionType::MultipleChoice => AnswerValue::Choices(code(met).into_iter().collect()),
-        QuestionType::Number | QuestionType::Percentage => {
+        QuestionType::Number | QuestionType::Percentage | QuestionType::Integer => {
             let n = question.bands.len();
             let band = question.bands.get(pick % n.max(1))?;
-            AnswerValue::Number((band.from + band.to) / 2.0)
+            let middle = (band.from + band.to) / 2.0;
+            AnswerValue::Number(if question.kind == QuestionType::Integer {
+                middle.floor()
+            } else {
+                middle
+            })
         }
-        QuestionType::Text => AnswerValue::Text("Synthetic demo return.".to_owned()),
+        QuestionType::Text | QuestionType::String | QuestionType::OpenChoice => {
+            AnswerValue::Text("Synthetic demo return.".to_owned())
+        }
+        QuestionType::Url => AnswerValue::Text("https://example.org/evidence".to_owned()),
+        QuestionType::Date | QuestionType::DateTime => AnswerValue::Text("2026-04-01".to_owned()),
+        QuestionType::Time => AnswerValue::Text("09:00:00".to_owned()),
+        QuestionType::Display => return None,
     };
     check_value(question, &value).is_ok().then_some(value)
 }

@@ -205,7 +205,7 @@ fn conditional_questions_are_answered_only_when_their_condition_holds() {
     let conditional: Vec<_> = f
         .framework
         .questions()
-        .filter_map(|(_, _, q)| Some((q, q.enable_when.as_ref()?)))
+        .filter_map(|(_, _, q)| Some((q, q.enable_when.first()?)))
         .collect();
     assert!(!conditional.is_empty());
     let (mut asked, mut skipped) = (0, 0);

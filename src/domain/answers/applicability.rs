@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use super::{AnswerValue, Answers, check_value};
-use crate::domain::framework::{EnableWhen, Framework, Operator};
+use crate::domain::framework::{EnableBehavior, EnableWhen, Framework, Operator};
 use crate::domain::organisation::OrgType;
 
 /// The applicability of every question of a framework for one organisation type and one set of
@@ -33,23 +33,24 @@ struct State<'a> {
 impl<'a> Applicability<'a> {
     pub fn new(framework: &'a Framework, org_type: OrgType, answers: &'a Answers) -> Self {
         let mut states: HashMap<&'a str, State<'a>> = HashMap::new();
-        for (_, domain, question) in framework.questions() {
-            if states.contains_key(question.key.as_str()) {
-                continue; // duplicate key in an invalid framework: the first one wins
+        for pillar in &framework.pillars {
+            // A group's conditions refer to questions before it, so they are settled on entry.
+            let pillar_on = holds(pillar.conditions(), &states);
+            for domain in &pillar.domains {
+                let domain_on =
+                    pillar_on && domain.applies_to_type(org_type) && holds(domain.conditions(), &states);
+                for question in &domain.questions {
+                    if states.contains_key(question.key.as_str()) {
+                        continue; // duplicate key in an invalid framework: the first one wins
+                    }
+                    let applicable = domain_on && holds(question.conditions(), &states);
+                    let answer = answers
+                        .get(&question.key)
+                        .map(|a| &a.value)
+                        .filter(|value| check_value(question, value).is_ok());
+                    states.insert(&question.key, State { applicable, answer });
+                }
             }
-            let enabled = match &question.enable_when {
-                None => true,
-                Some(condition) => match states.get(condition.question.as_str()) {
-                    Some(target) if target.applicable => condition_holds(condition, target.answer),
-                    _ => false,
-                },
-            };
-            let answer = answers
-                .get(&question.key)
-                .map(|a| &a.value)
-                .filter(|value| check_value(question, value).is_ok());
-            let applicable = domain.applies_to_type(org_type) && enabled;
-            states.insert(&question.key, State { applicable, answer });
         }
         Applicability { states }
     }
@@ -70,6 +71,41 @@ impl<'a> Applicability<'a> {
     /// Whether an applicable question has a valid answer.
     pub fn is_answered(&self, key: &str) -> bool {
         self.answer(key).is_some()
+    }
+}
+
+/// Whether a list of conditions holds, each on its question's state so far: no condition holds
+/// trivially; otherwise every one (`all`) or at least one (`any`) holds, and a condition on a
+/// question that is not applicable (or unknown) does not hold.
+fn holds(
+    (conditions, behavior): (&[EnableWhen], EnableBehavior),
+    states: &HashMap<&str, State<'_>>,
+) -> bool {
+    conditions_hold(conditions, behavior, |key| {
+        states
+            .get(key)
+            .map(|state| (state.applicable, state.answer))
+    })
+}
+
+/// Whether `conditions` combined by `behavior` hold, given a look-up from a question key to
+/// (applicable, valid answer) for the questions settled so far. An empty list holds.
+pub fn conditions_hold<'v>(
+    conditions: &[EnableWhen],
+    behavior: EnableBehavior,
+    state: impl Fn(&str) -> Option<(bool, Option<&'v AnswerValue>)>,
+) -> bool {
+    if conditions.is_empty() {
+        return true;
+    }
+    let one = |condition: &EnableWhen| match state(condition.question.as_str()) {
+        Some((true, answer)) => condition_holds(condition, answer),
+        // A condition on a question that is not asked (or unknown) does not hold.
+        _ => false,
+    };
+    match behavior {
+        EnableBehavior::All => conditions.iter().all(one),
+        EnableBehavior::Any => conditions.iter().any(one),
     }
 }
 
@@ -105,10 +141,17 @@ pub fn condition_holds(condition: &EnableWhen, answer: Option<&AnswerValue>) -> 
         Operator::Eq => equals(actual, expected) == Some(true),
         Operator::Ne => equals(actual, expected) == Some(false),
         Operator::Gt | Operator::Lt | Operator::Ge | Operator::Le => {
-            let (AnswerValue::Number(a), AnswerValue::Number(e)) = (actual, expected) else {
-                return false;
+            let order = match (actual, expected) {
+                (AnswerValue::Number(a), AnswerValue::Number(e)) => a.partial_cmp(e),
+                // A choice compared with a number: its code read as one.
+                (AnswerValue::Text(code), AnswerValue::Number(e)) => {
+                    code.trim().parse::<f64>().ok().and_then(|a| a.partial_cmp(e))
+                }
+                // Dates and times in ISO form order as they read.
+                (AnswerValue::Text(a), AnswerValue::Text(e)) => Some(a.as_str().cmp(e.as_str())),
+                _ => None,
             };
-            match a.partial_cmp(e) {
+            match order {
                 None => false,
                 Some(order) => match operator {
                     Operator::Gt => order == Ordering::Greater,
@@ -129,6 +172,14 @@ fn equals(actual: &AnswerValue, expected: &AnswerValue) -> Option<bool> {
         (AnswerValue::Number(a), AnswerValue::Number(e)) => Some(a == e),
         (AnswerValue::Text(a), AnswerValue::Text(e)) => Some(a == e),
         (AnswerValue::Choices(chosen), AnswerValue::Text(code)) => Some(chosen.contains(code)),
+        (AnswerValue::Text(code), AnswerValue::Number(e)) => {
+            code.trim().parse::<f64>().ok().map(|a| a == *e)
+        }
+        (AnswerValue::Choices(chosen), AnswerValue::Number(e)) => Some(
+            chosen
+                .iter()
+                .any(|code| code.trim().parse::<f64>().ok() == Some(*e)),
+        ),
         _ => None,
     }
 }
@@ -155,7 +206,10 @@ pub fn missing_mandatory(
     framework
         .questions()
         .filter(|(_, _, q)| {
-            q.mandatory && applicability.is_applicable(&q.key) && !applicability.is_answered(&q.key)
+            q.mandatory
+                && q.is_answerable()
+                && applicability.is_applicable(&q.key)
+                && !applicability.is_answered(&q.key)
         })
         .map(|(_, _, q)| q.key.clone())
         .collect()

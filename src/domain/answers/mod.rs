@@ -15,7 +15,9 @@ use crate::domain::framework::{Domain, Framework, Question, QuestionType};
 use crate::domain::organisation::OrgType;
 
 pub use crate::domain::value::AnswerValue;
-pub use applicability::{Applicability, condition_holds, is_applicable, missing_mandatory};
+pub use applicability::{
+    Applicability, condition_holds, conditions_hold, is_applicable, missing_mandatory,
+};
 
 /// Longest free-text answer, in characters.
 pub const MAX_TEXT_CHARS: usize = 10_000;
@@ -59,6 +61,10 @@ pub enum AnswerProblemKind {
     OutOfRange,
     /// Free text longer than `MAX_TEXT_CHARS`.
     TooLong,
+    /// A display item or a calculated total: the service fills these, nobody answers them.
+    NotAnswerable,
+    /// A date, date-time or time that does not read as one.
+    BadFormat,
 }
 
 impl fmt::Display for AnswerProblem {
@@ -175,12 +181,42 @@ pub fn check_value(question: &Question, value: &AnswerValue) -> Result<(), Answe
             ))
         }
     };
+    let text = |text: &str| {
+        let chars = text.chars().count();
+        if chars > MAX_TEXT_CHARS {
+            return Err(problem(
+                AnswerProblemKind::TooLong,
+                format!("free text is limited to {MAX_TEXT_CHARS} characters, not {chars}"),
+            ));
+        }
+        Ok(())
+    };
+    if !question.is_answerable() {
+        return Err(problem(
+            AnswerProblemKind::NotAnswerable,
+            if question.total.is_some() {
+                "this total is calculated by the service from the other answers".to_owned()
+            } else {
+                "a display item takes no answer".to_owned()
+            },
+        ));
+    }
+    // Listed options are the only codes; a choice over a value set takes any code.
+    let any_code = question.options.is_empty();
     match (question.kind, value) {
+        (QuestionType::SingleChoice, AnswerValue::Text(code)) if any_code => non_empty_code(code)
+            .map_err(|message| problem(AnswerProblemKind::OptionNotOffered, message)),
         (QuestionType::SingleChoice, AnswerValue::Text(code)) => offered(code),
         (QuestionType::SingleChoice, _) => Err(wrong_type("an option code (a string)")),
         (QuestionType::MultipleChoice, AnswerValue::Choices(codes)) => {
             for (i, code) in codes.iter().enumerate() {
-                offered(code)?;
+                if any_code {
+                    non_empty_code(code).map_err(|message| {
+                        problem(AnswerProblemKind::OptionNotOffered, message)
+                    })?;
+                } else {
+                    offered(code)?;
+                }
                 if codes[..i].contains(code) {
                     return Err(problem(
                         AnswerProblemKind::RepeatedOption,
@@ -191,17 +227,36 @@ pub fn check_value(question: &Question, value: &AnswerValue) -> Result<(), Answe
             Ok(())
         }
         (QuestionType::MultipleChoice, _) => Err(wrong_type("an array of option codes")),
-        (QuestionType::Number | QuestionType::Percentage, AnswerValue::Number(n)) => {
+        (QuestionType::OpenChoice, AnswerValue::Text(value)) => text(value),
+        (QuestionType::OpenChoice, AnswerValue::Choices(values)) => {
+            for (i, value) in values.iter().enumerate() {
+                text(value)?;
+                if values[..i].contains(value) {
+                    return Err(problem(
+                        AnswerProblemKind::RepeatedOption,
+                        format!("`{value}` is given more than once"),
+                    ));
+                }
+            }
+            Ok(())
+        }
+        (QuestionType::OpenChoice, _) => Err(wrong_type("an option code or free text")),
+        (kind, AnswerValue::Number(n)) if kind.is_numeric() => {
             if !n.is_finite() {
                 return Err(wrong_type("a finite number"));
             }
-            if question.kind == QuestionType::Percentage && !(0.0..=100.0).contains(n) {
+            if kind == QuestionType::Integer
+                && (n.fract() != 0.0 || n.abs() > f64::from(i32::MAX))
+            {
+                return Err(wrong_type("a whole number"));
+            }
+            if kind == QuestionType::Percentage && !(0.0..=100.0).contains(n) {
                 return Err(problem(
                     AnswerProblemKind::OutOfRange,
                     format!("a percentage lies between 0 and 100, not {n}"),
                 ));
             }
-            if question.band_for(*n).is_none() {
+            if !question.bands.is_empty() && question.band_for(*n).is_none() {
                 return Err(problem(
                     AnswerProblemKind::OutOfRange,
                     format!("{n} lies outside every band of this question"),
@@ -209,19 +264,58 @@ pub fn check_value(question: &Question, value: &AnswerValue) -> Result<(), Answe
             }
             Ok(())
         }
-        (QuestionType::Number | QuestionType::Percentage, _) => Err(wrong_type("a number")),
+        (kind, _) if kind.is_numeric() => Err(wrong_type("a number")),
         (QuestionType::Boolean, AnswerValue::Bool(_)) => Ok(()),
         (QuestionType::Boolean, _) => Err(wrong_type("true or false")),
-        (QuestionType::Text, AnswerValue::Text(text)) => {
-            let chars = text.chars().count();
-            if chars > MAX_TEXT_CHARS {
-                return Err(problem(
-                    AnswerProblemKind::TooLong,
-                    format!("free text is limited to {MAX_TEXT_CHARS} characters, not {chars}"),
-                ));
+        (kind, AnswerValue::Text(value)) if kind.is_temporal() => {
+            if temporal_ok(kind, value) {
+                Ok(())
+            } else {
+                Err(problem(
+                    AnswerProblemKind::BadFormat,
+                    format!(
+                        "`{value}` is not a {}",
+                        match kind {
+                            QuestionType::Date => "date (YYYY, YYYY-MM or YYYY-MM-DD)",
+                            QuestionType::DateTime => "date-time (RFC 3339, or a date)",
+                            _ => "time (hh:mm:ss)",
+                        }
+                    ),
+                ))
             }
-            Ok(())
         }
-        (QuestionType::Text, _) => Err(wrong_type("a string")),
+        (_, AnswerValue::Text(value)) => text(value),
+        _ => Err(wrong_type("a string")),
+    }
+}
+
+fn non_empty_code(code: &str) -> Result<(), String> {
+    if code.trim().is_empty() || code.chars().count() > MAX_TEXT_CHARS {
+        Err("an option code is a non-empty string".to_owned())
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether `value` reads as the date, date-time or time that `kind` asks for (FHIR's formats:
+/// a date may be partial, a date-time may be a date alone).
+fn temporal_ok(kind: QuestionType, value: &str) -> bool {
+    use chrono::{NaiveDate, NaiveTime};
+    let date = |v: &str| match v.len() {
+        4 => v.chars().all(|c| c.is_ascii_digit()),
+        7 => NaiveDate::parse_from_str(&format!("{v}-01"), "%Y-%m-%d").is_ok(),
+        10 => NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok(),
+        _ => false,
+    };
+    match kind {
+        QuestionType::Date => date(value),
+        QuestionType::DateTime => {
+            date(value) || chrono::DateTime::parse_from_rfc3339(value).is_ok()
+        }
+        QuestionType::Time => {
+            NaiveTime::parse_from_str(value, "%H:%M:%S").is_ok()
+                || NaiveTime::parse_from_str(value, "%H:%M:%S%.f").is_ok()
+        }
+        _ => false,
     }
 }

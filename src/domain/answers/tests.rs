@@ -246,6 +246,8 @@ fn when(operator: &str, answer: serde_json::Value) -> EnableWhen {
         question: "Q".into(),
         operator: operator.into(),
         answer: serde_json::from_value(answer).unwrap(),
+        system: None,
+        answer_type: None,
     }
 }
 
@@ -281,7 +283,16 @@ fn condition_operators() {
         (">", json!(50), Some(num(50.5)), true),
         (">", json!(50), Some(num(50.0)), false),
         (">", json!(50), None, false),
-        (">", json!(50), Some(text("60")), false),
+        // A choice code compared with a number is read as one (FHIR forms compare codes so).
+        (">", json!(50), Some(text("60")), true),
+        (">", json!(50), Some(text("sixty")), false),
+        ("=", json!(2), Some(text("2")), true),
+        ("=", json!(2), Some(choices(&["1", "2"])), true),
+        ("<", json!(2.1), Some(text("1.1")), true),
+        // Dates and times in ISO form order as they read.
+        (">", json!("2000-01-01"), Some(text("2000-01-02")), true),
+        ("<=", json!("2000-01-01"), Some(text("2000-01-02")), false),
+        (">", json!("11:11:11"), Some(text("12:00:00")), true),
         ("<", json!(50), Some(num(49.0)), true),
         ("<", json!(50), Some(num(50.0)), false),
         (">=", json!(50), Some(num(50.0)), true),
@@ -399,11 +410,13 @@ fn conditions_chain() {
 fn invalid_references_do_not_hold() {
     let mut f = chain();
     // forward reference (invalid framework): treated as not holding, never a loop
-    f.pillars[0].domains[0].questions[1].enable_when = Some(EnableWhen {
+    f.pillars[0].domains[0].questions[1].enable_when = vec![EnableWhen {
         question: "Q4".into(),
         operator: "exists".into(),
         answer: Some(AnswerValue::Bool(false)),
-    });
+        system: None,
+        answer_type: None,
+    }];
     let none = answers([]);
     assert!(!is_applicable(&f, OrgType::Acute, &none, "Q2"));
 }

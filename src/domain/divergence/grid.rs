@@ -144,15 +144,14 @@ fn units(v: f64) -> Option<u128> {
 
 /// Whether a scored-method question can give points.
 fn is_scored(q: &Question) -> bool {
+    if !q.scored || !q.is_answerable() {
+        return false;
+    }
     match q.kind {
         QuestionType::Boolean => true,
-        QuestionType::SingleChoice | QuestionType::MultipleChoice => {
-            q.options.iter().any(|o| o.score.is_some())
-        }
-        QuestionType::Number | QuestionType::Percentage => {
-            q.bands.iter().any(|b| b.score.is_some())
-        }
-        QuestionType::Text => false,
+        kind if kind.takes_options() => q.options.iter().any(|o| o.score.is_some()),
+        kind if kind.is_numeric() => q.bands.iter().any(|b| b.score.is_some()),
+        _ => false,
     }
 }
 

@@ -26,6 +26,10 @@ pub struct Framework {
     pub title: String,
     #[schema(example = "2025.1")]
     pub version: String,
+    /// Canonical URL (FHIR `Questionnaire.url`); the service's own canonical when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "https://example.org/fhir/Questionnaire/phq-9")]
+    pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub method: Method,
@@ -70,19 +74,36 @@ pub struct CarriesOver {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Pillar {
-    #[schema(example = "well_led", pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    #[schema(example = "well_led", pattern = "^[^\\x00-\\x1f\\x7f]{1,255}$")]
     pub key: String,
     #[schema(example = "Well led")]
     pub title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Asked only when these conditions hold (FHIR `enableWhen` on a group); see `Question`.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "conditions::serialize",
+        deserialize_with = "conditions::deserialize"
+    )]
+    #[schema(value_type = Option<Conditions>)]
+    pub enable_when: Vec<EnableWhen>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_behavior: Option<EnableBehavior>,
+    /// FHIR `required` on the group, kept for exchange; completeness is decided per question.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
+    /// Made on FHIR import for items that stood outside a group; exported without a group.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub implicit: bool,
     pub domains: Vec<Domain>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Domain {
-    #[schema(example = "leadership", pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    #[schema(example = "leadership", pattern = "^[^\\x00-\\x1f\\x7f]{1,255}$")]
     pub key: String,
     #[schema(example = "Leadership")]
     pub title: String,
@@ -93,14 +114,31 @@ pub struct Domain {
     // Strings rather than `OrgType`, so that an unknown type is a validation problem with a path.
     #[schema(example = json!(["acute", "mental_health"]))]
     pub applies_to: Vec<String>,
+    /// Asked only when these conditions hold (FHIR `enableWhen` on a group); see `Question`.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "conditions::serialize",
+        deserialize_with = "conditions::deserialize"
+    )]
+    #[schema(value_type = Option<Conditions>)]
+    pub enable_when: Vec<EnableWhen>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_behavior: Option<EnableBehavior>,
+    /// FHIR `required` on the group, kept for exchange; completeness is decided per question.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
+    /// Made on FHIR import for items that stood outside a group; exported without a group.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub implicit: bool,
     pub questions: Vec<Question>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Question {
-    /// Stable key (FHIR `linkId`): letters, digits, `-`, `_`, `.`; at most 64 characters.
-    #[schema(example = "WL-01", pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    /// Stable key (FHIR `linkId`): any characters but control characters; at most 255.
+    #[schema(example = "WL-01", pattern = "^[^\\x00-\\x1f\\x7f]{1,255}$")]
     pub key: String,
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -110,6 +148,10 @@ pub struct Question {
     /// A return counts only when every applicable mandatory question is answered.
     #[serde(default = "default_true")]
     pub mandatory: bool,
+    /// Scored method: whether the answer earns points. A question that is not scored is recorded
+    /// and counts for coverage; its options carry no score and a number needs no bands.
+    #[serde(default = "default_true", skip_serializing_if = "is_true")]
+    pub scored: bool,
     /// Weight in the domain's weighted mean (scored method); positive.
     #[serde(default = "default_weight")]
     #[schema(exclusive_minimum = 0, example = 1.0)]
@@ -117,6 +159,10 @@ pub struct Question {
     /// Answer options of choice questions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<AnswerOption>,
+    /// A choice answered from a value set the framework does not list (FHIR `answerValueSet`):
+    /// any code is accepted and none is scored. Ignored when `options` are listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_value_set: Option<String>,
     /// Score bands of number and percentage questions; the first band containing the value wins.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bands: Vec<Band>,
@@ -124,39 +170,102 @@ pub struct Question {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 2, example = 3)]
     pub level: Option<u32>,
-    /// Asked only when this condition on an earlier answer holds (FHIR `enableWhen`).
+    /// Asked only when conditions on earlier answers hold (FHIR `enableWhen`): one condition
+    /// object, or a list combined by `enable_behavior`.
     #[serde(
         default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "one_condition"
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "conditions::serialize",
+        deserialize_with = "conditions::deserialize"
     )]
-    pub enable_when: Option<EnableWhen>,
+    #[schema(value_type = Option<Conditions>)]
+    pub enable_when: Vec<EnableWhen>,
+    /// How several conditions combine (FHIR `enableBehavior`): `all` (the default) or `any`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_behavior: Option<EnableBehavior>,
+    /// A total the service calculates (FHIR SDC `calculatedExpression`): never answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<Total>,
 }
 
-/// Reads `enable_when` as one condition object (the canonical form, always written) or, for
-/// FHIR-shaped documents, an array holding exactly one condition.
-fn one_condition<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<EnableWhen>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrList {
-        One(EnableWhen),
-        List(Vec<EnableWhen>),
+/// `enable_when` on the wire: one condition object (the canonical form when there is one) or a
+/// list of them.
+mod conditions {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::EnableWhen;
+
+    pub fn serialize<S: Serializer>(list: &[EnableWhen], s: S) -> Result<S::Ok, S::Error> {
+        match list {
+            [one] => one.serialize(s),
+            many => many.serialize(s),
+        }
     }
-    match Option::<OneOrList>::deserialize(d)? {
-        None => Ok(None),
-        Some(OneOrList::One(condition)) => Ok(Some(condition)),
-        Some(OneOrList::List(list)) => match <[EnableWhen; 1]>::try_from(list) {
-            Ok([condition]) => Ok(Some(condition)),
-            Err(list) => Err(serde::de::Error::custom(format!(
-                "enable_when holds one condition, not {}",
-                list.len()
-            ))),
-        },
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<EnableWhen>, D::Error> {
+        Ok(match Option::<super::Conditions>::deserialize(d)? {
+            None => Vec::new(),
+            Some(super::Conditions::One(condition)) => vec![condition],
+            Some(super::Conditions::Many(list)) => list,
+        })
     }
+}
+
+/// One condition, or several combined by `enable_behavior`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum Conditions {
+    One(EnableWhen),
+    Many(Vec<EnableWhen>),
+}
+
+/// How several conditions combine (FHIR `enableBehavior`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EnableBehavior {
+    /// Every condition holds.
+    #[default]
+    All,
+    /// At least one condition holds.
+    Any,
+}
+
+impl EnableBehavior {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EnableBehavior::All => "all",
+            EnableBehavior::Any => "any",
+        }
+    }
+}
+
+/// A total calculated by the service from the chosen options' scores (FHIR SDC
+/// `calculatedExpression` summing `ordinal()` or `weight()`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Total {
+    /// What is summed: the questions of this domain, this pillar or the whole framework.
+    pub of: TotalOf,
+    /// The FHIRPath expression as exchanged; the service evaluates `of` itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "%resource.item.answer.value.ordinal().sum()")]
+    pub expression: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TotalOf {
+    Domain,
+    Pillar,
+    Framework,
 }
 
 fn default_true() -> bool {
     true
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 fn default_weight() -> f64 {
@@ -171,7 +280,24 @@ pub enum QuestionType {
     Number,
     Percentage,
     Boolean,
+    /// Free text over several lines.
     Text,
+    /// A whole number (FHIR `integer`).
+    Integer,
+    /// Free text on one line (FHIR `string`).
+    String,
+    /// A web address (FHIR `url`).
+    Url,
+    /// A date, `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (FHIR `date`).
+    Date,
+    /// A date with a time, RFC 3339 (FHIR `dateTime`).
+    DateTime,
+    /// A time of day, `hh:mm:ss` (FHIR `time`).
+    Time,
+    /// An option code or free text (FHIR `open-choice`); `repeats` in `multiple`.
+    OpenChoice,
+    /// Text shown to the person filling in; never answered (FHIR `display`).
+    Display,
 }
 
 impl QuestionType {
@@ -183,6 +309,14 @@ impl QuestionType {
             QuestionType::Percentage => "percentage",
             QuestionType::Boolean => "boolean",
             QuestionType::Text => "text",
+            QuestionType::Integer => "integer",
+            QuestionType::String => "string",
+            QuestionType::Url => "url",
+            QuestionType::Date => "date",
+            QuestionType::DateTime => "date_time",
+            QuestionType::Time => "time",
+            QuestionType::OpenChoice => "open_choice",
+            QuestionType::Display => "display",
         }
     }
 
@@ -194,9 +328,33 @@ impl QuestionType {
         )
     }
 
-    /// Number or percentage: answered with a number, scored through bands.
+    /// Number, percentage or integer: answered with a number, scored through bands.
     pub fn is_numeric(self) -> bool {
-        matches!(self, QuestionType::Number | QuestionType::Percentage)
+        matches!(
+            self,
+            QuestionType::Number | QuestionType::Percentage | QuestionType::Integer
+        )
+    }
+
+    /// Date, date-time or time: answered with ISO text that orders as it reads.
+    pub fn is_temporal(self) -> bool {
+        matches!(
+            self,
+            QuestionType::Date | QuestionType::DateTime | QuestionType::Time
+        )
+    }
+
+    /// Answered with free text (of any kind but a choice).
+    pub fn is_textual(self) -> bool {
+        matches!(
+            self,
+            QuestionType::Text | QuestionType::String | QuestionType::Url
+        ) || self.is_temporal()
+    }
+
+    /// Whether the question can hold options (choice and open choice).
+    pub fn takes_options(self) -> bool {
+        self.is_choice() || self == QuestionType::OpenChoice
     }
 }
 
@@ -205,6 +363,14 @@ impl QuestionType {
 pub struct AnswerOption {
     #[schema(example = "a")]
     pub code: String,
+    /// The code system of `code` (FHIR `Coding.system`), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "http://loinc.org")]
+    pub system: Option<String>,
+    /// How FHIR carries the option when not as a coding: `integer`, `date`, `time` or `string`;
+    /// `code` then holds the value as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_type: Option<OptionValueType>,
     pub label: String,
     /// Points for this option (scored method).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -213,6 +379,16 @@ pub struct AnswerOption {
     /// Whether choosing this option meets the question's criterion (staged method).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub meets: bool,
+}
+
+/// How FHIR carries an option that is not a coding (`answerOption.value[x]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OptionValueType {
+    Integer,
+    Date,
+    Time,
+    String,
 }
 
 /// A numeric range `from <= value <= to` with its score.
@@ -253,6 +429,28 @@ pub struct EnableWhen {
     /// The value compared with; for `exists`, a boolean (default `true`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer: Option<AnswerValue>,
+    /// The code system of a coded answer (FHIR `answerCoding.system`). A condition with a system
+    /// may name a code that the question does not list; it then never holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    /// The FHIR type of `answer` (`answerInteger`, `answerDate`, …), kept for exchange; derived
+    /// from the question when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_type: Option<ConditionAnswerType>,
+}
+
+/// FHIR `enableWhen.answer[x]` types the service holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConditionAnswerType {
+    Boolean,
+    Decimal,
+    Integer,
+    Date,
+    DateTime,
+    Time,
+    String,
+    Coding,
 }
 
 impl EnableWhen {
@@ -360,6 +558,11 @@ impl Framework {
 }
 
 impl Pillar {
+    /// The pillar's conditions with how they combine.
+    pub fn conditions(&self) -> (&[EnableWhen], EnableBehavior) {
+        (&self.enable_when, self.enable_behavior.unwrap_or_default())
+    }
+
     pub fn applies_to_type(&self, org_type: OrgType) -> bool {
         self.domains.iter().any(|d| d.applies_to_type(org_type))
     }
@@ -373,12 +576,27 @@ impl Pillar {
 }
 
 impl Domain {
+    /// The domain's conditions with how they combine.
+    pub fn conditions(&self) -> (&[EnableWhen], EnableBehavior) {
+        (&self.enable_when, self.enable_behavior.unwrap_or_default())
+    }
+
     pub fn applies_to_type(&self, org_type: OrgType) -> bool {
         self.applies_to.iter().any(|t| t == org_type.as_str())
     }
 }
 
 impl Question {
+    /// The question's conditions with how they combine.
+    pub fn conditions(&self) -> (&[EnableWhen], EnableBehavior) {
+        (&self.enable_when, self.enable_behavior.unwrap_or_default())
+    }
+
+    /// Whether the question takes an answer: not a display item, not a calculated total.
+    pub fn is_answerable(&self) -> bool {
+        self.kind != QuestionType::Display && self.total.is_none()
+    }
+
     /// The offered option with this code.
     pub fn option(&self, code: &str) -> Option<&AnswerOption> {
         self.options.iter().find(|o| o.code == code)

@@ -13,7 +13,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{Band, Domain, Framework, Method, Question, QuestionType};
+use super::{Band, Domain, EnableWhen, Framework, Method, Question, QuestionType};
 use crate::domain::organisation::OrgType;
 
 /// Most questions a framework may hold (the DMA has a few hundred per care setting).
@@ -22,8 +22,10 @@ pub const MAX_QUESTIONS: usize = 5000;
 pub const MAX_OPTIONS: usize = 100;
 /// Most score bands per question.
 pub const MAX_BANDS: usize = 100;
-/// Longest key (framework, pillar, domain, question).
+/// Longest framework key.
 const MAX_KEY_CHARS: usize = 64;
+/// Longest pillar, domain or question key (a FHIR `linkId` is kept as it is).
+const MAX_ITEM_KEY_CHARS: usize = 255;
 
 /// One thing wrong with a framework, at a JSON path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -116,6 +118,7 @@ impl<'a> Validator<'a> {
                 "pillar",
             );
             self.non_empty(&format!("{path}.title"), &pillar.title);
+            self.conditions(&path, &pillar.enable_when, position);
             if pillar.domains.is_empty() {
                 self.push(
                     format!("{path}.domains"),
@@ -132,6 +135,7 @@ impl<'a> Validator<'a> {
                 );
                 self.non_empty(&format!("{path}.title"), &domain.title);
                 self.applies_to(&path, domain);
+                self.conditions(&path, &domain.enable_when, position);
                 if domain.questions.is_empty() {
                     self.push(
                         format!("{path}.questions"),
@@ -217,22 +221,64 @@ impl<'a> Validator<'a> {
         }
     }
 
+    /// The conditions of the item at `path`, whose first question is at `position`.
+    fn conditions(&mut self, path: &str, conditions: &[EnableWhen], position: usize) {
+        match conditions {
+            [] => {}
+            [one] => self.enable_when(&format!("{path}.enable_when"), one, position),
+            many => {
+                for (i, condition) in many.iter().enumerate() {
+                    self.enable_when(&format!("{path}.enable_when[{i}]"), condition, position);
+                }
+            }
+        }
+    }
+
     fn question(&mut self, path: &str, q: &Question, position: usize) {
-        self.non_empty(&format!("{path}.text"), &q.text);
+        // Text may be empty: FHIR items need none (a coded question shows its code's name).
         if !(q.weight.is_finite() && q.weight > 0.0) {
             self.push(format!("{path}.weight"), "must be a positive number");
         }
         self.options(path, q);
         self.bands(path, q);
         self.level(path, q);
-        if let Some(condition) = &q.enable_when {
-            self.enable_when(&format!("{path}.enable_when"), condition, position);
+        self.total(path, q);
+        self.conditions(path, &q.enable_when, position);
+    }
+
+    /// A calculated total is a number or integer with nothing to answer from.
+    fn total(&mut self, path: &str, q: &Question) {
+        if q.total.is_none() {
+            return;
         }
+        if !matches!(q.kind, QuestionType::Number | QuestionType::Integer) {
+            self.push(
+                format!("{path}.type"),
+                format!(
+                    "a calculated total is a number or an integer, not {}",
+                    q.kind.as_str()
+                ),
+            );
+        }
+        if !q.bands.is_empty() {
+            self.push(format!("{path}.bands"), "a calculated total takes no bands");
+        }
+        if q.level.is_some() {
+            self.push(format!("{path}.level"), "a calculated total is not a criterion");
+        }
+    }
+
+    /// Whether the question earns points: scored method, flagged scored, of a kind that can.
+    fn earns_points(&self, q: &Question) -> bool {
+        self.framework.method == Method::Scored
+            && q.scored
+            && q.total.is_none()
+            && (q.kind.takes_options() || q.kind.is_numeric() || q.kind == QuestionType::Boolean)
     }
 
     fn options(&mut self, path: &str, q: &Question) {
         let kind = q.kind.as_str();
-        if !q.kind.is_choice() {
+        if !q.kind.takes_options() {
             if !q.options.is_empty() {
                 self.push(
                     format!("{path}.options"),
@@ -241,10 +287,17 @@ impl<'a> Validator<'a> {
             }
             return;
         }
-        if q.options.is_empty() {
+        let listed_elsewhere = q.answer_value_set.is_some() || q.kind == QuestionType::OpenChoice;
+        if q.options.is_empty() && !listed_elsewhere {
             self.push(
                 format!("{path}.options"),
-                format!("a {kind} question needs at least one option"),
+                format!("a {kind} question needs at least one option (or an answer_value_set)"),
+            );
+        }
+        if q.options.is_empty() && self.earns_points(q) && q.kind.is_choice() {
+            self.push(
+                format!("{path}.options"),
+                "a scored choice needs options with scores; mark it `scored: false` otherwise",
             );
         }
         if q.options.len() > MAX_OPTIONS {
@@ -265,7 +318,7 @@ impl<'a> Validator<'a> {
                 );
             }
             self.non_empty(&format!("{path}.label"), &option.label);
-            self.score(&format!("{path}.score"), option.score);
+            self.score(&format!("{path}.score"), option.score, self.earns_points(q));
         }
     }
 
@@ -280,10 +333,13 @@ impl<'a> Validator<'a> {
             }
             return;
         }
-        if q.bands.is_empty() {
+        let earns = self.earns_points(q);
+        if q.bands.is_empty() && earns {
             self.push(
                 format!("{path}.bands"),
-                format!("a {kind} question needs at least one band"),
+                format!(
+                    "a scored {kind} question needs at least one band; mark it `scored: false` otherwise"
+                ),
             );
         }
         if q.bands.len() > MAX_BANDS {
@@ -295,7 +351,7 @@ impl<'a> Validator<'a> {
         for (i, band) in q.bands.iter().enumerate() {
             let path = format!("{path}.bands[{i}]");
             self.band(&path, q.kind, band);
-            self.score(&format!("{path}.score"), band.score);
+            self.score(&format!("{path}.score"), band.score, earns);
         }
     }
 
@@ -310,14 +366,20 @@ impl<'a> Validator<'a> {
         }
     }
 
-    /// Scored method only: the score is present and inside the scale.
-    fn score(&mut self, path: &str, score: Option<f64>) {
+    /// Scored method only: a question that earns points has a score here, inside the scale; one
+    /// that does not has none.
+    fn score(&mut self, path: &str, score: Option<f64>, earns_points: bool) {
         if self.framework.method != Method::Scored {
             return;
         }
         let scale = self.framework.scale;
         match score {
-            None => self.push(path, "the scored method needs a score here"),
+            None if earns_points => self.push(path, "the scored method needs a score here"),
+            None => {}
+            Some(_) if !earns_points => self.push(
+                path,
+                "this question earns no points (`scored: false`, or not scorable): no score here",
+            ),
             Some(s) if !(s.is_finite() && scale.min <= s && s <= scale.max) => self.push(
                 path,
                 format!("{s} lies outside the scale {} to {}", scale.min, scale.max),
@@ -353,7 +415,7 @@ impl<'a> Validator<'a> {
                     );
                 }
             }
-            QuestionType::Number | QuestionType::Percentage | QuestionType::Text => self.push(
+            _ => self.push(
                 format!("{path}.type"),
                 format!(
                     "a criterion (a question with a level) must be boolean or a choice, not {}",
@@ -371,9 +433,15 @@ fn framework_key_problem(key: &str) -> Option<String> {
 }
 
 fn item_key_problem(key: &str) -> Option<String> {
-    key_problem(key, "letters, digits, '-', '.' and '_'", |c| {
-        c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')
-    })
+    if key.chars().count() > MAX_ITEM_KEY_CHARS {
+        return Some(format!("must be at most {MAX_ITEM_KEY_CHARS} characters"));
+    }
+    if key.trim().is_empty() {
+        return Some("must not be empty".to_owned());
+    }
+    key.chars()
+        .any(char::is_control)
+        .then(|| "must not contain control characters".to_owned())
 }
 
 fn key_problem(key: &str, described: &str, allowed: impl Fn(char) -> bool) -> Option<String> {

@@ -175,7 +175,7 @@ fn score_domain(
     // Applicable questions with their valid answer, if any.
     let asked: Vec<(&Question, Option<&AnswerValue>)> = questions
         .iter()
-        .filter(|q| applicability.is_applicable(&q.key))
+        .filter(|q| q.is_answerable() && applicability.is_applicable(&q.key))
         .map(|q| (*q, applicability.answer(&q.key)))
         .collect();
     let applicable = count(asked.len());
@@ -201,12 +201,21 @@ fn score_domain(
 /// - multiple choice: the sum of the chosen options' scores, clamped to the scale (no option
 ///   chosen: 0, clamped);
 /// - boolean: the scale maximum for yes, the minimum for no;
-/// - number, percentage: the score of the first band containing the value;
-/// - free text: not scored.
+/// - number, percentage, integer: the score of the first band containing the value;
+/// - open choice: as a choice when the answer is a listed option, else not scored;
+/// - free text, dates, times, and questions marked `scored: false`: not scored.
 pub fn question_score(scale: Scale, question: &Question, value: &AnswerValue) -> Option<f64> {
+    if !question.scored || !question.is_answerable() {
+        return None;
+    }
     match (question.kind, value) {
-        (QuestionType::SingleChoice, AnswerValue::Text(code)) => question.option(code)?.score,
-        (QuestionType::MultipleChoice, AnswerValue::Choices(codes)) => {
+        (QuestionType::SingleChoice | QuestionType::OpenChoice, AnswerValue::Text(code)) => {
+            question.option(code)?.score
+        }
+        (
+            QuestionType::MultipleChoice | QuestionType::OpenChoice,
+            AnswerValue::Choices(codes),
+        ) => {
             let sum: f64 = codes
                 .iter()
                 .filter_map(|code| question.option(code)?.score)
@@ -216,11 +225,39 @@ pub fn question_score(scale: Scale, question: &Question, value: &AnswerValue) ->
         (QuestionType::Boolean, AnswerValue::Bool(yes)) => {
             Some(if *yes { scale.max } else { scale.min })
         }
-        (QuestionType::Number | QuestionType::Percentage, AnswerValue::Number(n)) => {
-            question.band_for(*n)?.score
-        }
+        (kind, AnswerValue::Number(n)) if kind.is_numeric() => question.band_for(*n)?.score,
         _ => None,
     }
+}
+
+/// A calculated total (`Question::total`): the sum of the scores of the chosen options of the
+/// applicable answered questions it covers (FHIR `answer.value.ordinal().sum()`), itself and
+/// other totals excluded; a multiple choice adds every chosen option. `None` when `question` is
+/// not a total. With nothing answered the total is 0.
+pub fn total(
+    framework: &Framework,
+    applicability: &Applicability<'_>,
+    question: &Question,
+) -> Option<f64> {
+    use crate::domain::framework::TotalOf;
+    let spec = question.total.as_ref()?;
+    let (pillar, domain, _) = framework.question(&question.key)?;
+    let covered = framework.questions().filter(|(p, d, _)| match spec.of {
+        TotalOf::Framework => true,
+        TotalOf::Pillar => p.key == pillar.key,
+        TotalOf::Domain => p.key == pillar.key && d.key == domain.key,
+    });
+    let option_score = |q: &Question, code: &str| q.option(code).and_then(|o| o.score);
+    let sum = covered
+        .filter(|(_, _, q)| q.is_answerable())
+        .filter_map(|(_, _, q)| Some((q, applicability.answer(&q.key)?)))
+        .map(|(q, value)| match value {
+            AnswerValue::Text(code) => option_score(q, code).unwrap_or(0.0),
+            AnswerValue::Choices(codes) => codes.iter().filter_map(|c| option_score(q, c)).sum(),
+            _ => 0.0,
+        })
+        .sum();
+    Some(sum)
 }
 
 /// Staged method: whether an answer meets the criterion of its question: a boolean answered yes,
@@ -235,6 +272,9 @@ pub fn criterion_met(question: &Question, value: &AnswerValue) -> bool {
         (QuestionType::MultipleChoice, AnswerValue::Choices(codes)) => codes
             .iter()
             .any(|code| question.option(code).is_some_and(|o| o.meets)),
+        (QuestionType::OpenChoice, AnswerValue::Text(code)) => {
+            question.option(code).is_some_and(|o| o.meets)
+        }
         _ => false,
     }
 }

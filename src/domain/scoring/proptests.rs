@@ -131,6 +131,8 @@ fn candidates(question: &Question) -> Vec<AnswerValue> {
             .to_vec(),
         QuestionType::Percentage => [0.0, 35.0, 100.0].map(AnswerValue::Number).to_vec(),
         QuestionType::Text => vec![AnswerValue::Text("free text".into())],
+        // Not generated here (FHIR-only kinds); an empty list keeps the match exhaustive.
+        _ => Vec::new(),
     }
 }
 

@@ -71,11 +71,14 @@ impl Validator<'_> {
             (_, Some(answer)) => answer,
         };
         let Some(target) = target else { return };
-        if operator.is_ordering() && !target.kind.is_numeric() {
+        let orderable = target.kind.is_numeric()
+            || target.kind.is_temporal()
+            || (target.kind.takes_options() && matches!(answer, AnswerValue::Number(_)));
+        if operator.is_ordering() && !orderable {
             self.push(
                 format!("{path}.operator"),
                 format!(
-                    "`{}` compares numbers; `{}` is a {} question",
+                    "`{}` compares numbers, dates and times; `{}` is a {} question",
                     operator.as_str(),
                     target.key,
                     target.kind.as_str()
@@ -83,7 +86,7 @@ impl Validator<'_> {
             );
             return;
         }
-        if let Some(message) = comparable_problem(target, answer) {
+        if let Some(message) = comparable_problem(target, condition, answer) {
             self.push(answer_path, message);
         }
     }
@@ -116,13 +119,27 @@ impl Validator<'_> {
 }
 
 /// Why `answer` cannot be compared (`=`, `!=`, or ordering) with answers to `target`, if it cannot.
-fn comparable_problem(target: &Question, answer: &AnswerValue) -> Option<String> {
+///
+/// A choice compares with an option code; a code the question does not list is refused unless
+/// the condition names its code system (a coding from a larger system, as FHIR allows: it then
+/// never holds) or the question lists no options (a value set). A choice also compares with a
+/// number, read from its codes.
+fn comparable_problem(
+    target: &Question,
+    condition: &EnableWhen,
+    answer: &AnswerValue,
+) -> Option<String> {
     let fits = match (target.kind, answer) {
         (QuestionType::Boolean, AnswerValue::Bool(_)) => true,
-        (QuestionType::Number | QuestionType::Percentage, AnswerValue::Number(n)) => n.is_finite(),
-        (QuestionType::Text, AnswerValue::Text(_)) => true,
-        (QuestionType::SingleChoice | QuestionType::MultipleChoice, AnswerValue::Text(code)) => {
-            if target.option(code).is_none() {
+        (kind, AnswerValue::Number(n)) if kind.is_numeric() || kind.takes_options() => {
+            n.is_finite()
+        }
+        (kind, AnswerValue::Text(_)) if kind.is_textual() => true,
+        (kind, AnswerValue::Text(code)) if kind.takes_options() => {
+            let free = condition.system.is_some()
+                || target.options.is_empty()
+                || kind == QuestionType::OpenChoice;
+            if !free && target.option(code).is_none() {
                 return Some(format!("`{code}` is not an option of `{}`", target.key));
             }
             true
@@ -132,9 +149,10 @@ fn comparable_problem(target: &Question, answer: &AnswerValue) -> Option<String>
     (!fits).then(|| {
         let wanted = match target.kind {
             QuestionType::Boolean => "true or false",
-            QuestionType::Number | QuestionType::Percentage => "a number",
-            QuestionType::Text => "a string",
-            QuestionType::SingleChoice | QuestionType::MultipleChoice => "an option code",
+            kind if kind.is_numeric() => "a number",
+            kind if kind.takes_options() => "an option code",
+            QuestionType::Display => "nothing: a display item has no answer",
+            _ => "a string",
         };
         format!(
             "`{}` is a {} question: compare it with {wanted}",

@@ -6,12 +6,14 @@ use super::tests::{assert_problem, problems, q};
 use crate::domain::fixtures::{scored, staged};
 use crate::domain::framework::*;
 
-fn condition(question: &str, operator: &str, answer: serde_json::Value) -> Option<EnableWhen> {
-    Some(EnableWhen {
+fn condition(question: &str, operator: &str, answer: serde_json::Value) -> Vec<EnableWhen> {
+    vec![EnableWhen {
         question: question.into(),
         operator: operator.into(),
         answer: serde_json::from_value(answer).unwrap(),
-    })
+        system: None,
+        answer_type: None,
+    }]
 }
 
 #[test]
@@ -72,12 +74,12 @@ fn enable_when_operator_and_answer() {
             ">",
             json!(1),
             "operator",
-            "`>` compares numbers; `C-02` is a boolean question",
+            "`>` compares numbers, dates and times; `C-02` is a boolean question",
         ),
         (
             "C-01",
             "<=",
-            json!(1),
+            json!("x"),
             "operator",
             "multiple_choice question",
         ),
@@ -126,6 +128,8 @@ fn enable_when_operator_and_answer() {
         ("R-04", ">", json!(50)),
         ("R-05", "<", json!(3.5)),
         ("R-05", "=", json!(3)),
+        // a choice compared with a number reads its codes as numbers (FHIR forms do)
+        ("C-01", "<=", json!(1)),
     ];
     for (target, operator, answer) in fine {
         let mut f = scored();

@@ -1,0 +1,1 @@
+//! Returns as `QuestionnaireResponse`s.
