@@ -75,6 +75,8 @@ pub fn build(
         .wrap(from_fn(refuse_unreadable_requests))
         .wrap(from_fn(api::fair_use::rate_limit))
         .wrap(ErrorHandlers::new().default_handler(ensure_problem_json))
+        // Under /fhir/, every problem document becomes an OperationOutcome.
+        .wrap(from_fn(api::fhir::outcomes))
         // gzip, brotli or zstd when the client's Accept-Encoding asks for it.
         .wrap(actix_web::middleware::Compress::default())
         .wrap(from_fn(telemetry::request_middleware))
@@ -113,7 +115,7 @@ fn ensure_problem_json<B: MessageBody + 'static>(
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON) || v.starts_with(crate::fhir::FHIR_JSON));
     if is_problem {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }

@@ -10,6 +10,7 @@ pub mod divergence;
 pub mod doc_patterns;
 pub mod extractors;
 pub mod fair_use;
+pub mod fhir;
 pub mod frameworks;
 pub mod health;
 pub mod organisations;
@@ -110,6 +111,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(peer_groups::configure)
             .configure(divergence::configure),
     );
+    fhir::configure(cfg);
 }
 
 /// Runs blocking database work off the actix workers, on a pooled connection.

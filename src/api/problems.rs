@@ -120,7 +120,11 @@ pub struct CommonResponses;
 
 impl Modify for CommonResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            // The FHIR facade documents its own errors (OperationOutcomes, `default`).
+            if path.starts_with("/fhir/") {
+                continue;
+            }
             for op in [
                 &mut item.get,
                 &mut item.put,

@@ -116,3 +116,53 @@ pub fn submitted_of_round(conn: &mut DbConnection, round: &str) -> QueryResult<V
         .select(AssessmentRow::as_select())
         .load(conn)
 }
+
+pub fn find_by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option<AssessmentRow>> {
+    assessments::table
+        .find(id)
+        .select(AssessmentRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Which returns a search asks for: each list, when given, restricts to its members.
+#[derive(Debug, Default)]
+pub struct ReturnFilter {
+    pub rounds: Option<Vec<String>>,
+    pub organisations: Option<Vec<String>>,
+    pub statuses: Option<Vec<AssessmentStatus>>,
+}
+
+/// (id, round, ODS code, status) of the returns the filter selects, by round then ODS code: light
+/// enough to count and page a national search before loading any answers.
+pub fn search_keys(
+    conn: &mut DbConnection,
+    filter: &ReturnFilter,
+) -> QueryResult<Vec<(String, String, String, AssessmentStatus)>> {
+    let mut query = assessments::table
+        .select((
+            assessments::id,
+            assessments::round_key,
+            assessments::ods_code,
+            assessments::status,
+        ))
+        .order((assessments::round_key.asc(), assessments::ods_code.asc()))
+        .into_boxed();
+    if let Some(rounds) = &filter.rounds {
+        query = query.filter(assessments::round_key.eq_any(rounds.clone()));
+    }
+    if let Some(orgs) = &filter.organisations {
+        query = query.filter(assessments::ods_code.eq_any(orgs.clone()));
+    }
+    if let Some(statuses) = &filter.statuses {
+        query = query.filter(assessments::status.eq_any(statuses.clone()));
+    }
+    query.load(conn)
+}
+
+pub fn by_ids(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<AssessmentRow>> {
+    assessments::table
+        .filter(assessments::id.eq_any(ids))
+        .select(AssessmentRow::as_select())
+        .load(conn)
+}

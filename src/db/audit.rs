@@ -137,3 +137,16 @@ pub fn list(
         .load(conn)?;
     Ok((items, total))
 }
+
+/// The assessment entity keys (`round/ODS`) that were ever re-opened (few: a re-opening needs an
+/// admin and a reason).
+pub fn reopened(conn: &mut DbConnection) -> QueryResult<std::collections::HashSet<String>> {
+    use super::schema::audit_events;
+    let found: Vec<String> = audit_events::table
+        .filter(audit_events::entity_type.eq("assessment"))
+        .filter(audit_events::action.eq("reopen"))
+        .select(audit_events::entity_key)
+        .distinct()
+        .load(conn)?;
+    Ok(found.into_iter().collect())
+}

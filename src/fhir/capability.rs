@@ -12,10 +12,22 @@ pub fn capability_statement(base_url: &str) -> Result<CapabilityStatement, serde
     let reads: Vec<serde_json::Value> = ext::ALL
         .iter()
         .chain(&[
-            (hl7::ORDINAL_VALUE, "answerOption/Coding: score (read and written)"),
-            (hl7::ITEM_WEIGHT, "answerOption/Coding: score (read and written)"),
-            (hl7::CALCULATED_EXPRESSION, "item: a total, `….ordinal().sum()` or `….weight().sum()`"),
-            (hl7::ITEM_CONTROL, "display item: `help` becomes the question's help"),
+            (
+                hl7::ORDINAL_VALUE,
+                "answerOption/Coding: score (read and written)",
+            ),
+            (
+                hl7::ITEM_WEIGHT,
+                "answerOption/Coding: score (read and written)",
+            ),
+            (
+                hl7::CALCULATED_EXPRESSION,
+                "item: a total, `….ordinal().sum()` or `….weight().sum()`",
+            ),
+            (
+                hl7::ITEM_CONTROL,
+                "display item: `help` becomes the question's help",
+            ),
             (hl7::UNIT, "decimal item: `%` makes a percentage"),
         ])
         .map(|(url, what)| json!({ "url": url, "valueString": what }))

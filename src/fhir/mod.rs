@@ -83,7 +83,10 @@ pub mod ext {
     pub const ALL: [(&str, &str); 13] = [
         (SCALE, "Questionnaire: score range (min, max)"),
         (STAGED_LEVEL, "item: the level a staged criterion evidences"),
-        (MEETS_CRITERION, "answerOption: choosing it meets the criterion"),
+        (
+            MEETS_CRITERION,
+            "answerOption: choosing it meets the criterion",
+        ),
         (APPLIES_TO, "group: an organisation type it is asked of"),
         (QUESTION_WEIGHT, "item: weight in the domain's mean"),
         (SCORE_BAND, "item: a score band (from, to, score)"),
@@ -92,7 +95,10 @@ pub mod ext {
         (EVIDENCE, "QuestionnaireResponse answer: evidence"),
         (ROUND, "QuestionnaireResponse: the assessment round"),
         (SCORES, "QuestionnaireResponse: the stored scores"),
-        (WARNING, "QuestionnaireResponse meta: a warning about what was received"),
+        (
+            WARNING,
+            "QuestionnaireResponse meta: a warning about what was received",
+        ),
         (
             "https://fhir.dma.nhs.uk/StructureDefinition/questionnaire",
             "canonical base of the service's own questionnaires",
@@ -152,4 +158,50 @@ pub(crate) fn number(value: &ExtensionValue) -> Option<f64> {
         ExtensionValue::PositiveInt(i) => Some(f64::from(i.get())),
         _ => None,
     }
+}
+
+/// A `searchset` Bundle: the page of matches with their full URLs, the total, and `self`/`next`
+/// links.
+pub fn searchset(
+    entries: Vec<(String, fhir_model::r4b::resources::Resource)>,
+    total: usize,
+    self_url: String,
+    next_url: Option<String>,
+) -> Built<fhir_model::r4b::resources::Bundle> {
+    use fhir_model::r4b::codes::{BundleType, SearchEntryMode};
+    use fhir_model::r4b::resources::{Bundle, BundleEntry, BundleEntrySearch, BundleLink};
+    let mut links = vec![Some(
+        BundleLink::builder()
+            .relation("self".to_owned())
+            .url(self_url)
+            .build()?,
+    )];
+    if let Some(next) = next_url {
+        links.push(Some(
+            BundleLink::builder()
+                .relation("next".to_owned())
+                .url(next)
+                .build()?,
+        ));
+    }
+    let entries = entries
+        .into_iter()
+        .map(|(full_url, resource)| {
+            let search = BundleEntrySearch::builder()
+                .mode(SearchEntryMode::Match)
+                .build()?;
+            BundleEntry::builder()
+                .full_url(full_url)
+                .resource(resource)
+                .search(search)
+                .build()
+                .map(Some)
+        })
+        .collect::<Built<Vec<_>>>()?;
+    Bundle::builder()
+        .r#type(BundleType::Searchset)
+        .total(u32::try_from(total).unwrap_or(u32::MAX))
+        .link(links)
+        .entry(entries)
+        .build()
 }

@@ -25,7 +25,11 @@ pub enum Severity {
 }
 
 impl Issue {
-    pub fn error(code: &'static str, expression: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn error(
+        code: &'static str,
+        expression: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Issue {
             severity: Severity::Error,
             code,
@@ -34,7 +38,11 @@ impl Issue {
         }
     }
 
-    pub fn warning(code: &'static str, expression: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn warning(
+        code: &'static str,
+        expression: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Issue {
             severity: Severity::Warning,
             code,

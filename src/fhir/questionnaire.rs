@@ -28,8 +28,8 @@ use fhir_model::r4b::types::{Coding, Expression, Extension, ExtensionValue};
 use super::{Built, Issue, canonical, complex, ext, extension, find, hl7, number, values};
 use crate::domain::answers::AnswerValue;
 use crate::domain::framework::{
-    AnswerOption, Band, ConditionAnswerType, Domain, EnableBehavior, EnableWhen, Framework,
-    Method, OptionValueType, Pillar, Question, QuestionType, Scale, Total, TotalOf,
+    AnswerOption, Band, ConditionAnswerType, Domain, EnableBehavior, EnableWhen, Framework, Method,
+    OptionValueType, Pillar, Question, QuestionType, Scale, Total, TotalOf,
 };
 use crate::domain::organisation::OrgType;
 
@@ -214,7 +214,10 @@ fn question_item(framework: &Framework, q: &Question) -> Built<QuestionnaireItem
         ));
     }
     if q.weight != 1.0 {
-        extensions.push(extension(ext::QUESTION_WEIGHT, ExtensionValue::Decimal(q.weight)));
+        extensions.push(extension(
+            ext::QUESTION_WEIGHT,
+            ExtensionValue::Decimal(q.weight),
+        ));
     }
     for band in &q.bands {
         let mut parts = vec![
@@ -283,7 +286,9 @@ fn question_item(framework: &Framework, q: &Question) -> Built<QuestionnaireItem
 fn default_expression(of: TotalOf) -> String {
     match of {
         TotalOf::Framework => "%resource.repeat(item).answer.value.ordinal().sum()",
-        TotalOf::Pillar | TotalOf::Domain => "%context.parent().repeat(item).answer.value.ordinal().sum()",
+        TotalOf::Pillar | TotalOf::Domain => {
+            "%context.parent().repeat(item).answer.value.ordinal().sum()"
+        }
     }
     .to_owned()
 }
@@ -339,11 +344,17 @@ fn answer_option(o: &AnswerOption) -> Built<QuestionnaireItemAnswerOption> {
     };
     let mut extensions = Vec::new();
     if let Some(score) = o.score {
-        extensions.push(extension(hl7::ORDINAL_VALUE, ExtensionValue::Decimal(score)));
+        extensions.push(extension(
+            hl7::ORDINAL_VALUE,
+            ExtensionValue::Decimal(score),
+        ));
         extensions.push(extension(hl7::ITEM_WEIGHT, ExtensionValue::Decimal(score)));
     }
     if o.meets {
-        extensions.push(extension(ext::MEETS_CRITERION, ExtensionValue::Boolean(true)));
+        extensions.push(extension(
+            ext::MEETS_CRITERION,
+            ExtensionValue::Boolean(true),
+        ));
     }
     QuestionnaireItemAnswerOption::builder()
         .value(value)
@@ -373,7 +384,10 @@ fn enable_when(
 }
 
 /// The typed `answer[x]` of a condition: its own `answer_type`, else the one its question implies.
-fn condition_answer(framework: &Framework, c: &EnableWhen) -> Option<QuestionnaireItemEnableWhenAnswer> {
+fn condition_answer(
+    framework: &Framework,
+    c: &EnableWhen,
+) -> Option<QuestionnaireItemEnableWhenAnswer> {
     use QuestionnaireItemEnableWhenAnswer as A;
     let target = framework.question(&c.question).map(|(_, _, q)| q);
     let kind = c
@@ -384,7 +398,8 @@ fn condition_answer(framework: &Framework, c: &EnableWhen) -> Option<Questionnai
         AnswerValue::Number(n) => Some(n.to_string()),
         _ => None,
     };
-    let parsed = |v: &AnswerValue| -> Option<serde_json::Value> { text(v).map(serde_json::Value::String) };
+    let parsed =
+        |v: &AnswerValue| -> Option<serde_json::Value> { text(v).map(serde_json::Value::String) };
     Some(match (kind, &c.answer) {
         // `exists` compares with a boolean (true when absent).
         (_, None) => A::Boolean(true),
@@ -392,9 +407,10 @@ fn condition_answer(framework: &Framework, c: &EnableWhen) -> Option<Questionnai
         (ConditionAnswerType::Integer, Some(AnswerValue::Number(n))) if n.fract() == 0.0 => {
             A::Integer(i32::try_from(*n as i64).ok()?)
         }
-        (ConditionAnswerType::Decimal | ConditionAnswerType::Integer, Some(AnswerValue::Number(n))) => {
-            A::Decimal(*n)
-        }
+        (
+            ConditionAnswerType::Decimal | ConditionAnswerType::Integer,
+            Some(AnswerValue::Number(n)),
+        ) => A::Decimal(*n),
         (ConditionAnswerType::Date, Some(v)) => A::Date(serde_json::from_value(parsed(v)?).ok()?),
         (ConditionAnswerType::DateTime, Some(v)) => {
             A::DateTime(serde_json::from_value(parsed(v)?).ok()?)
@@ -417,7 +433,10 @@ fn condition_answer(framework: &Framework, c: &EnableWhen) -> Option<Questionnai
 }
 
 /// The FHIR type a condition's answer takes when the condition does not name one.
-fn derived_answer_type(target: Option<QuestionType>, answer: Option<&AnswerValue>) -> ConditionAnswerType {
+fn derived_answer_type(
+    target: Option<QuestionType>,
+    answer: Option<&AnswerValue>,
+) -> ConditionAnswerType {
     match (target, answer) {
         (_, None | Some(AnswerValue::Bool(_))) => ConditionAnswerType::Boolean,
         (Some(QuestionType::Integer), _) => ConditionAnswerType::Integer,
@@ -570,7 +589,14 @@ impl<'a> Reader<'a> {
                         question: None,
                         path: format!("Questionnaire.item[{}]", list[0].0),
                     });
-                    let domain = self.loose_domain(index, 0, &list, "Questionnaire", &root_types, TotalOf::Framework);
+                    let domain = self.loose_domain(
+                        index,
+                        0,
+                        &list,
+                        "Questionnaire",
+                        &root_types,
+                        TotalOf::Framework,
+                    );
                     pillars.push(Pillar {
                         key,
                         title: q.title.clone().unwrap_or_else(|| "Questions".into()),
@@ -585,7 +611,11 @@ impl<'a> Reader<'a> {
             }
         }
         if pillars.is_empty() {
-            self.refuse("required", "Questionnaire.item", "a questionnaire needs at least one item");
+            self.refuse(
+                "required",
+                "Questionnaire.item",
+                "a questionnaire needs at least one item",
+            );
         }
         let staged = pillars
             .iter()
@@ -603,7 +633,11 @@ impl<'a> Reader<'a> {
             version: q.version.clone().unwrap_or_else(|| "1".into()),
             url: q.url.clone(),
             description: q.description.clone(),
-            method: if staged { Method::Staged } else { Method::Scored },
+            method: if staged {
+                Method::Staged
+            } else {
+                Method::Scored
+            },
             scale,
             carries_over: None,
             pillars,
@@ -640,12 +674,22 @@ impl<'a> Reader<'a> {
             if let (Some(min), Some(max)) = (part("min"), part("max")) {
                 return Scale { min, max };
             }
-            self.refuse("invalid", "Questionnaire.extension", "the scale extension needs `min` and `max` numbers");
+            self.refuse(
+                "invalid",
+                "Questionnaire.extension",
+                "the scale extension needs `min` and `max` numbers",
+            );
         }
-        let questions = pillars.iter().flat_map(|p| &p.domains).flat_map(|d| &d.questions);
+        let questions = pillars
+            .iter()
+            .flat_map(|p| &p.domains)
+            .flat_map(|d| &d.questions);
         if staged {
             let top = questions.filter_map(|q| q.level).max().unwrap_or(2);
-            return Scale { min: 1.0, max: f64::from(top) };
+            return Scale {
+                min: 1.0,
+                max: f64::from(top),
+            };
         }
         let scores: Vec<f64> = questions
             .flat_map(|q| {
@@ -662,21 +706,38 @@ impl<'a> Reader<'a> {
         } else if min < max {
             Scale { min, max }
         } else {
-            Scale { min, max: min + 1.0 }
+            Scale {
+                min,
+                max: min + 1.0,
+            }
         }
     }
 
     /// Organisation types from `applies-to` extensions; `inherited` (or every type) without any.
-    fn types(&mut self, extensions: &[Extension], inherited: Option<&[String]>, path: &str) -> Vec<String> {
+    fn types(
+        &mut self,
+        extensions: &[Extension],
+        inherited: Option<&[String]>,
+        path: &str,
+    ) -> Vec<String> {
         let mut types = Vec::new();
         for value in values(extensions, ext::APPLIES_TO) {
             match value {
-                ExtensionValue::Code(code) | ExtensionValue::String(code) => types.push(code.clone()),
-                _ => self.refuse("invalid", &format!("{path}.extension"), "applies-to holds an organisation type code"),
+                ExtensionValue::Code(code) | ExtensionValue::String(code) => {
+                    types.push(code.clone())
+                }
+                _ => self.refuse(
+                    "invalid",
+                    &format!("{path}.extension"),
+                    "applies-to holds an organisation type code",
+                ),
             }
         }
         if types.is_empty() {
-            inherited.map_or_else(|| OrgType::ALL.iter().map(|t| t.as_str().to_owned()).collect(), <[String]>::to_vec)
+            inherited.map_or_else(
+                || OrgType::ALL.iter().map(|t| t.as_str().to_owned()).collect(),
+                <[String]>::to_vec,
+            )
         } else {
             types
         }
@@ -684,22 +745,45 @@ impl<'a> Reader<'a> {
 
     fn check_link_id(&mut self, item: &QuestionnaireItem, path: &str) {
         if !self.link_ids.insert(item.link_id.clone()) {
-            self.refuse("invalid", &format!("{path}.linkId"), format!("linkId `{}` is used more than once", item.link_id));
+            self.refuse(
+                "invalid",
+                &format!("{path}.linkId"),
+                format!("linkId `{}` is used more than once", item.link_id),
+            );
         }
     }
 
-    fn group_common(&mut self, item: &QuestionnaireItem, path: &str) -> (Vec<EnableWhen>, Option<EnableBehavior>) {
+    fn group_common(
+        &mut self,
+        item: &QuestionnaireItem,
+        path: &str,
+    ) -> (Vec<EnableWhen>, Option<EnableBehavior>) {
         self.check_link_id(item, path);
         if item.repeats == Some(true) {
-            self.refuse("not-supported", &format!("{path}.repeats"), "repeating groups cannot be held: a return answers each question once");
+            self.refuse(
+                "not-supported",
+                &format!("{path}.repeats"),
+                "repeating groups cannot be held: a return answers each question once",
+            );
         }
         let conditions = self.conditions(item, path);
         (conditions, item.enable_behavior.map(behavior))
     }
 
-    fn pillar(&mut self, index: usize, item: &QuestionnaireItem, path: &str, root_types: &[String]) -> Pillar {
+    fn pillar(
+        &mut self,
+        index: usize,
+        item: &QuestionnaireItem,
+        path: &str,
+        root_types: &[String],
+    ) -> Pillar {
         let (enable_when, enable_behavior) = self.group_common(item, path);
-        self.paths.push(Origin { pillar: index, domain: None, question: None, path: path.to_owned() });
+        self.paths.push(Origin {
+            pillar: index,
+            domain: None,
+            question: None,
+            path: path.to_owned(),
+        });
         let types = self.types(&item.extension, Some(root_types), path);
         let mut domains = Vec::new();
         for run in runs(&item.item) {
@@ -726,20 +810,41 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn domain(&mut self, pillar: usize, index: usize, item: &QuestionnaireItem, path: &str, inherited: &[String]) -> Domain {
+    fn domain(
+        &mut self,
+        pillar: usize,
+        index: usize,
+        item: &QuestionnaireItem,
+        path: &str,
+        inherited: &[String],
+    ) -> Domain {
         let (enable_when, enable_behavior) = self.group_common(item, path);
-        self.paths.push(Origin { pillar, domain: Some(index), question: None, path: path.to_owned() });
+        self.paths.push(Origin {
+            pillar,
+            domain: Some(index),
+            question: None,
+            path: path.to_owned(),
+        });
         let applies_to = self.types(&item.extension, Some(inherited), path);
         let mut questions = Vec::new();
         for (i, child) in item.item.iter().enumerate() {
             let Some(child) = child else { continue };
             let child_path = format!("{path}.item[{i}]");
             if child.r#type == QuestionnaireItemType::Group {
-                self.refuse("not-supported", &child_path, "groups nest at most two deep here (pillar, then domain)");
+                self.refuse(
+                    "not-supported",
+                    &child_path,
+                    "groups nest at most two deep here (pillar, then domain)",
+                );
                 continue;
             }
             let k = questions.len();
-            self.paths.push(Origin { pillar, domain: Some(index), question: Some(k), path: child_path.clone() });
+            self.paths.push(Origin {
+                pillar,
+                domain: Some(index),
+                question: Some(k),
+                path: child_path.clone(),
+            });
             if let Some(q) = self.question(child, &child_path, TotalOf::Domain) {
                 questions.push(q);
             } else {
@@ -769,12 +874,22 @@ impl<'a> Reader<'a> {
         scope: TotalOf,
     ) -> Domain {
         let key = self.generated_key("domain");
-        self.paths.push(Origin { pillar, domain: Some(index), question: None, path: format!("{parent}.item[{}]", list[0].0) });
+        self.paths.push(Origin {
+            pillar,
+            domain: Some(index),
+            question: None,
+            path: format!("{parent}.item[{}]", list[0].0),
+        });
         let mut questions = Vec::new();
         for (i, child) in list {
             let child_path = format!("{parent}.item[{i}]");
             let k = questions.len();
-            self.paths.push(Origin { pillar, domain: Some(index), question: Some(k), path: child_path.clone() });
+            self.paths.push(Origin {
+                pillar,
+                domain: Some(index),
+                question: Some(k),
+                path: child_path.clone(),
+            });
             if let Some(q) = self.question(child, &child_path, scope) {
                 questions.push(q);
             } else {
@@ -794,7 +909,12 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn question(&mut self, item: &QuestionnaireItem, path: &str, scope: TotalOf) -> Option<Question> {
+    fn question(
+        &mut self,
+        item: &QuestionnaireItem,
+        path: &str,
+        scope: TotalOf,
+    ) -> Option<Question> {
         self.check_link_id(item, path);
         use QuestionnaireItemType as T;
         let repeats = item.repeats == Some(true);
@@ -827,7 +947,14 @@ impl<'a> Reader<'a> {
             }
         };
         if repeats && !matches!(item.r#type, T::Choice) {
-            self.refuse("not-supported", &format!("{path}.repeats"), format!("only choice items may repeat here, not `{}`", item.r#type.as_ref()));
+            self.refuse(
+                "not-supported",
+                &format!("{path}.repeats"),
+                format!(
+                    "only choice items may repeat here, not `{}`",
+                    item.r#type.as_ref()
+                ),
+            );
         }
         let mut help = None;
         for (i, child) in item.item.iter().enumerate() {
@@ -837,7 +964,11 @@ impl<'a> Reader<'a> {
                 self.check_link_id(child, &child_path);
                 help = child.text.clone();
             } else {
-                self.refuse("not-supported", &child_path, "items under a question cannot be held (only its help text)");
+                self.refuse(
+                    "not-supported",
+                    &child_path,
+                    "items under a question cannot be held (only its help text)",
+                );
             }
         }
         let options = self.options(item, path);
@@ -845,14 +976,18 @@ impl<'a> Reader<'a> {
         let level = values(&item.extension, ext::STAGED_LEVEL)
             .find_map(number)
             .and_then(|n| (n.fract() == 0.0 && n >= 0.0).then_some(n as u32));
-        let weight = values(&item.extension, ext::QUESTION_WEIGHT).find_map(number).unwrap_or(1.0);
+        let weight = values(&item.extension, ext::QUESTION_WEIGHT)
+            .find_map(number)
+            .unwrap_or(1.0);
         let total = self.total(item, path, scope);
         let mut question = Question {
             key: item.link_id.clone(),
             text: item.text.clone().unwrap_or_default(),
             help,
             kind,
-            mandatory: item.required == Some(true) && kind != QuestionType::Display && total.is_none(),
+            mandatory: item.required == Some(true)
+                && kind != QuestionType::Display
+                && total.is_none(),
             scored: true,
             weight,
             options,
@@ -891,7 +1026,10 @@ impl<'a> Reader<'a> {
             .iter()
             .any(|w| sums.iter().any(|s| compact.ends_with(&format!("{w}{s}"))));
         if is_sum {
-            Some(Total { of: scope, expression: Some(expression) })
+            Some(Total {
+                of: scope,
+                expression: Some(expression),
+            })
         } else {
             self.refuse(
                 "not-supported",
@@ -907,19 +1045,36 @@ impl<'a> Reader<'a> {
         for (i, option) in item.answer_option.iter().enumerate() {
             let Some(option) = option else { continue };
             let option_path = format!("{path}.answerOption[{i}]");
-            let meets = values(&option.extension, ext::MEETS_CRITERION).any(|v| matches!(v, ExtensionValue::Boolean(true)));
+            let meets = values(&option.extension, ext::MEETS_CRITERION)
+                .any(|v| matches!(v, ExtensionValue::Boolean(true)));
             let mut score = score_of(&option.extension);
             let (code, label, system, value_type) = match &option.value {
                 QuestionnaireItemAnswerOptionValue::Coding(c) => {
                     score = score.or_else(|| score_of(&c.extension));
                     let Some(code) = c.code.clone() else {
-                        self.refuse("required", &format!("{option_path}.valueCoding.code"), "an option's coding needs a code");
+                        self.refuse(
+                            "required",
+                            &format!("{option_path}.valueCoding.code"),
+                            "an option's coding needs a code",
+                        );
                         continue;
                     };
-                    (code.clone(), c.display.clone().unwrap_or(code), c.system.clone(), None)
+                    (
+                        code.clone(),
+                        c.display.clone().unwrap_or(code),
+                        c.system.clone(),
+                        None,
+                    )
                 }
-                QuestionnaireItemAnswerOptionValue::Integer(n) => (n.to_string(), n.to_string(), None, Some(OptionValueType::Integer)),
-                QuestionnaireItemAnswerOptionValue::String(s) => (s.clone(), s.clone(), None, Some(OptionValueType::String)),
+                QuestionnaireItemAnswerOptionValue::Integer(n) => (
+                    n.to_string(),
+                    n.to_string(),
+                    None,
+                    Some(OptionValueType::Integer),
+                ),
+                QuestionnaireItemAnswerOptionValue::String(s) => {
+                    (s.clone(), s.clone(), None, Some(OptionValueType::String))
+                }
                 QuestionnaireItemAnswerOptionValue::Date(d) => {
                     let text = json_text(d);
                     (text.clone(), text, None, Some(OptionValueType::Date))
@@ -929,11 +1084,22 @@ impl<'a> Reader<'a> {
                     (text.clone(), text, None, Some(OptionValueType::Time))
                 }
                 _ => {
-                    self.refuse("not-supported", &option_path, "reference options cannot be held");
+                    self.refuse(
+                        "not-supported",
+                        &option_path,
+                        "reference options cannot be held",
+                    );
                     continue;
                 }
             };
-            options.push(AnswerOption { code, system, value_type, label, score, meets });
+            options.push(AnswerOption {
+                code,
+                system,
+                value_type,
+                label,
+                score,
+                meets,
+            });
         }
         if let Some(reference) = item.answer_value_set.as_deref()
             && let Some(id) = reference.strip_prefix('#')
@@ -944,7 +1110,11 @@ impl<'a> Reader<'a> {
             });
             match contained {
                 Some(vs) => options.extend(value_set_options(vs)),
-                None => self.refuse("not-found", &format!("{path}.answerValueSet"), format!("no contained ValueSet has id `{id}`")),
+                None => self.refuse(
+                    "not-found",
+                    &format!("{path}.answerValueSet"),
+                    format!("no contained ValueSet has id `{id}`"),
+                ),
             }
         }
         options
@@ -955,8 +1125,16 @@ impl<'a> Reader<'a> {
         for e in item.extension.iter().filter(|e| e.url == ext::SCORE_BAND) {
             let part = |name: &str| values(&e.extension, name).find_map(number);
             match (part("from"), part("to")) {
-                (Some(from), Some(to)) => bands.push(Band { from, to, score: part("score") }),
-                _ => self.refuse("invalid", &format!("{path}.extension"), "a score band needs `from` and `to` numbers"),
+                (Some(from), Some(to)) => bands.push(Band {
+                    from,
+                    to,
+                    score: part("score"),
+                }),
+                _ => self.refuse(
+                    "invalid",
+                    &format!("{path}.extension"),
+                    "a score band needs `from` and `to` numbers",
+                ),
             }
         }
         bands
@@ -971,20 +1149,52 @@ impl<'a> Reader<'a> {
             let (answer, system, answer_type) = match &c.answer {
                 A::Boolean(b) => (AnswerValue::Bool(*b), None, ConditionAnswerType::Boolean),
                 A::Decimal(d) => (AnswerValue::Number(*d), None, ConditionAnswerType::Decimal),
-                A::Integer(n) => (AnswerValue::Number(f64::from(*n)), None, ConditionAnswerType::Integer),
-                A::Date(d) => (AnswerValue::Text(json_text(d)), None, ConditionAnswerType::Date),
-                A::DateTime(d) => (AnswerValue::Text(json_text(d)), None, ConditionAnswerType::DateTime),
-                A::Time(t) => (AnswerValue::Text(json_text(t)), None, ConditionAnswerType::Time),
-                A::String(s) => (AnswerValue::Text(s.clone()), None, ConditionAnswerType::String),
+                A::Integer(n) => (
+                    AnswerValue::Number(f64::from(*n)),
+                    None,
+                    ConditionAnswerType::Integer,
+                ),
+                A::Date(d) => (
+                    AnswerValue::Text(json_text(d)),
+                    None,
+                    ConditionAnswerType::Date,
+                ),
+                A::DateTime(d) => (
+                    AnswerValue::Text(json_text(d)),
+                    None,
+                    ConditionAnswerType::DateTime,
+                ),
+                A::Time(t) => (
+                    AnswerValue::Text(json_text(t)),
+                    None,
+                    ConditionAnswerType::Time,
+                ),
+                A::String(s) => (
+                    AnswerValue::Text(s.clone()),
+                    None,
+                    ConditionAnswerType::String,
+                ),
                 A::Coding(coding) => match &coding.code {
-                    Some(code) => (AnswerValue::Text(code.clone()), coding.system.clone(), ConditionAnswerType::Coding),
+                    Some(code) => (
+                        AnswerValue::Text(code.clone()),
+                        coding.system.clone(),
+                        ConditionAnswerType::Coding,
+                    ),
                     None => {
-                        self.refuse("required", &format!("{c_path}.answerCoding.code"), "a condition's coding needs a code");
+                        self.refuse(
+                            "required",
+                            &format!("{c_path}.answerCoding.code"),
+                            "a condition's coding needs a code",
+                        );
                         continue;
                     }
                 },
                 _ => {
-                    self.refuse("not-supported", &c_path, "conditions on quantities or references cannot be held");
+                    self.refuse(
+                        "not-supported",
+                        &c_path,
+                        "conditions on quantities or references cannot be held",
+                    );
                     continue;
                 }
             };
@@ -1009,9 +1219,11 @@ impl<'a> Reader<'a> {
             native[start..].split(']').next()?.parse().ok()
         };
         let (p, d, q) = (index("pillars"), index("domains"), index("questions"));
-        let found = self.paths.iter().rev().find(|o| {
-            Some(o.pillar) == p && o.domain == d && o.question == q
-        });
+        let found = self
+            .paths
+            .iter()
+            .rev()
+            .find(|o| Some(o.pillar) == p && o.domain == d && o.question == q);
         match found {
             Some(o) => (o.path.clone(), native.to_owned()),
             None => ("Questionnaire".to_owned(), native.to_owned()),
@@ -1089,7 +1301,8 @@ fn value_set_options(vs: &ValueSet) -> Vec<AnswerOption> {
                     value_type: None,
                     label: c.display.clone().unwrap_or_else(|| c.code.clone()),
                     score: score_of(&c.extension),
-                    meets: values(&c.extension, ext::MEETS_CRITERION).any(|v| matches!(v, ExtensionValue::Boolean(true))),
+                    meets: values(&c.extension, ext::MEETS_CRITERION)
+                        .any(|v| matches!(v, ExtensionValue::Boolean(true))),
                 });
             }
         }
@@ -1098,18 +1311,23 @@ fn value_set_options(vs: &ValueSet) -> Vec<AnswerOption> {
 }
 
 /// A framework key from the Questionnaire's id (else name, else title): lower case, characters
-/// other than letters, digits, `.`, `_`, `-` as `-`, at most 64.
+/// other than letters, digits, `.` and `-` as `-` (so the key is a FHIR id too), at most 64.
 pub fn framework_key(q: &Questionnaire) -> String {
-    let source = q
-        .id
-        .clone()
-        .or_else(|| q.name.clone())
-        .or_else(|| q.title.clone())
-        .unwrap_or_else(|| "questionnaire".into());
+    let source =
+        q.id.clone()
+            .or_else(|| q.name.clone())
+            .or_else(|| q.title.clone())
+            .unwrap_or_else(|| "questionnaire".into());
     let mut key: String = source
         .to_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
         .take(64)
         .collect();
     if key.trim_matches('-').is_empty() {

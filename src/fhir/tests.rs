@@ -8,7 +8,10 @@ use serde_json::{Value, json};
 use super::questionnaire::{export, import};
 
 fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fhir/questionnaires/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fhir/questionnaires/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -19,32 +22,61 @@ fn parse(value: &Value) -> Questionnaire {
 /// Options of an item as (code, display, score), from `answerOption` or a contained ValueSet.
 fn options(q: &Value, item: &Value) -> Vec<Value> {
     let score = |e: &Value| {
-        e["extension"].as_array().into_iter().flatten().find_map(|x| {
-            let url = x["url"].as_str()?;
-            (url.ends_with("ordinalValue") || url.ends_with("itemWeight"))
-                .then(|| x["valueDecimal"].as_f64().or(x["valueInteger"].as_f64()))?
-        })
+        e["extension"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find_map(|x| {
+                let url = x["url"].as_str()?;
+                (url.ends_with("ordinalValue") || url.ends_with("itemWeight"))
+                    .then(|| x["valueDecimal"].as_f64().or(x["valueInteger"].as_f64()))?
+            })
     };
     if let Some(list) = item["answerOption"].as_array() {
         return list
             .iter()
             .map(|o| match o.get("valueCoding") {
-                Some(c) => json!([c["code"], c["display"].as_str().or(c["code"].as_str()), score(o).or(score(c))]),
+                Some(c) => json!([
+                    c["code"],
+                    c["display"].as_str().or(c["code"].as_str()),
+                    score(o).or(score(c))
+                ]),
                 None => {
-                    let (_, v) = o.as_object().unwrap().iter().find(|(k, _)| k.starts_with("value")).unwrap();
-                    json!([v.to_string().trim_matches('"'), v.to_string().trim_matches('"'), score(o)])
+                    let (_, v) = o
+                        .as_object()
+                        .unwrap()
+                        .iter()
+                        .find(|(k, _)| k.starts_with("value"))
+                        .unwrap();
+                    json!([
+                        v.to_string().trim_matches('"'),
+                        v.to_string().trim_matches('"'),
+                        score(o)
+                    ])
                 }
             })
             .collect();
     }
-    let Some(id) = item["answerValueSet"].as_str().and_then(|r| r.strip_prefix('#')) else {
+    let Some(id) = item["answerValueSet"]
+        .as_str()
+        .and_then(|r| r.strip_prefix('#'))
+    else {
         return Vec::new();
     };
-    let vs = q["contained"].as_array().unwrap().iter().find(|r| r["id"] == id).unwrap();
+    let vs = q["contained"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap();
     let mut out = Vec::new();
     for include in vs["compose"]["include"].as_array().into_iter().flatten() {
         for c in include["concept"].as_array().into_iter().flatten() {
-            out.push(json!([c["code"], c["display"].as_str().or(c["code"].as_str()), score(c)]));
+            out.push(json!([
+                c["code"],
+                c["display"].as_str().or(c["code"].as_str()),
+                score(c)
+            ]));
         }
     }
     out
@@ -133,7 +165,9 @@ fn the_seeded_framework_survives_a_round_trip() {
         serde_json::from_str(crate::seed::WGLL_FRAMEWORK).unwrap();
     let exported = serde_json::to_value(export(&seeded, true).unwrap()).unwrap();
     assert_eq!(exported["status"], "active");
-    let back = import(&parse(&exported)).unwrap_or_else(|issues| panic!("{issues:#?}")).framework;
+    let back = import(&parse(&exported))
+        .unwrap_or_else(|issues| panic!("{issues:#?}"))
+        .framework;
     assert_eq!(back.pillars, seeded.pillars);
     assert_eq!((back.method, back.scale), (seeded.method, seeded.scale));
 }

@@ -37,8 +37,9 @@ impl<'a> Applicability<'a> {
             // A group's conditions refer to questions before it, so they are settled on entry.
             let pillar_on = holds(pillar.conditions(), &states);
             for domain in &pillar.domains {
-                let domain_on =
-                    pillar_on && domain.applies_to_type(org_type) && holds(domain.conditions(), &states);
+                let domain_on = pillar_on
+                    && domain.applies_to_type(org_type)
+                    && holds(domain.conditions(), &states);
                 for question in &domain.questions {
                     if states.contains_key(question.key.as_str()) {
                         continue; // duplicate key in an invalid framework: the first one wins
@@ -144,9 +145,11 @@ pub fn condition_holds(condition: &EnableWhen, answer: Option<&AnswerValue>) -> 
             let order = match (actual, expected) {
                 (AnswerValue::Number(a), AnswerValue::Number(e)) => a.partial_cmp(e),
                 // A choice compared with a number: its code read as one.
-                (AnswerValue::Text(code), AnswerValue::Number(e)) => {
-                    code.trim().parse::<f64>().ok().and_then(|a| a.partial_cmp(e))
-                }
+                (AnswerValue::Text(code), AnswerValue::Number(e)) => code
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(|a| a.partial_cmp(e)),
                 // Dates and times in ISO form order as they read.
                 (AnswerValue::Text(a), AnswerValue::Text(e)) => Some(a.as_str().cmp(e.as_str())),
                 _ => None,

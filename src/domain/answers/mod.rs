@@ -211,9 +211,8 @@ pub fn check_value(question: &Question, value: &AnswerValue) -> Result<(), Answe
         (QuestionType::MultipleChoice, AnswerValue::Choices(codes)) => {
             for (i, code) in codes.iter().enumerate() {
                 if any_code {
-                    non_empty_code(code).map_err(|message| {
-                        problem(AnswerProblemKind::OptionNotOffered, message)
-                    })?;
+                    non_empty_code(code)
+                        .map_err(|message| problem(AnswerProblemKind::OptionNotOffered, message))?;
                 } else {
                     offered(code)?;
                 }
@@ -245,8 +244,7 @@ pub fn check_value(question: &Question, value: &AnswerValue) -> Result<(), Answe
             if !n.is_finite() {
                 return Err(wrong_type("a finite number"));
             }
-            if kind == QuestionType::Integer
-                && (n.fract() != 0.0 || n.abs() > f64::from(i32::MAX))
+            if kind == QuestionType::Integer && (n.fract() != 0.0 || n.abs() > f64::from(i32::MAX))
             {
                 return Err(wrong_type("a whole number"));
             }

@@ -264,7 +264,10 @@ impl<'a> Validator<'a> {
             self.push(format!("{path}.bands"), "a calculated total takes no bands");
         }
         if q.level.is_some() {
-            self.push(format!("{path}.level"), "a calculated total is not a criterion");
+            self.push(
+                format!("{path}.level"),
+                "a calculated total is not a criterion",
+            );
         }
     }
 

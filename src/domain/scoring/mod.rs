@@ -212,10 +212,7 @@ pub fn question_score(scale: Scale, question: &Question, value: &AnswerValue) ->
         (QuestionType::SingleChoice | QuestionType::OpenChoice, AnswerValue::Text(code)) => {
             question.option(code)?.score
         }
-        (
-            QuestionType::MultipleChoice | QuestionType::OpenChoice,
-            AnswerValue::Choices(codes),
-        ) => {
+        (QuestionType::MultipleChoice | QuestionType::OpenChoice, AnswerValue::Choices(codes)) => {
             let sum: f64 = codes
                 .iter()
                 .filter_map(|code| question.option(code)?.score)
