@@ -10,6 +10,7 @@ mod divergence;
 mod divergence_v2;
 mod edge;
 mod fair_use;
+mod fhir;
 mod fixtures;
 mod frameworks;
 mod harness;

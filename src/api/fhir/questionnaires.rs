@@ -230,8 +230,7 @@ async fn create(
             if let Some(url) = &framework.url {
                 for row in &rows {
                     let existing = row.framework().map_err(AppError::internal)?;
-                    if existing.url.as_deref() == Some(url) && existing.version == framework.version
-                    {
+                    if url_of(&existing) == *url && existing.version == framework.version {
                         return Err(AppError::Conflict(format!(
                             "framework `{}` already holds {url}|{}",
                             row.key, framework.version
