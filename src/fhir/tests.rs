@@ -171,3 +171,102 @@ fn the_seeded_framework_survives_a_round_trip() {
     assert_eq!(back.pillars, seeded.pillars);
     assert_eq!((back.method, back.scale), (seeded.method, seeded.scale));
 }
+
+fn two_systems() -> crate::domain::framework::Framework {
+    serde_json::from_value(json!({
+        "key": "codes", "title": "Codes", "version": "1", "method": "scored",
+        "scale": {"min": 0, "max": 2},
+        "pillars": [{"key": "p", "title": "P", "domains": [{"key": "d", "title": "D",
+            "applies_to": ["acute"], "questions": [
+                {"key": "Q", "text": "Which?", "type": "single_choice", "options": [
+                    {"code": "1", "system": "http://a.example", "label": "A one", "score": 1},
+                    {"code": "1", "system": "http://b.example", "label": "B one", "score": 2},
+                    {"code": "2", "system": "http://a.example", "label": "A two", "score": 0}]}]}]}]
+    }))
+    .unwrap()
+}
+
+fn response_with(answer: Value) -> fhir_model::r4b::resources::QuestionnaireResponse {
+    serde_json::from_value(json!({
+        "resourceType": "QuestionnaireResponse", "status": "in-progress",
+        "item": [{"linkId": "p", "item": [{"linkId": "d", "item": [{"linkId": "Q", "answer": [answer]}]}]}]
+    }))
+    .unwrap()
+}
+
+#[test]
+fn codings_match_on_system_and_code_or_on_an_unambiguous_code() {
+    use crate::domain::organisation::OrgType;
+    use crate::fhir::response::read_answers;
+    let f = two_systems();
+    let read = |answer: Value| read_answers(&response_with(answer), &f, OrgType::Acute);
+    // Code alone, when one option has it.
+    let got = read(json!({"valueCoding": {"code": "2"}})).unwrap();
+    assert_eq!(
+        got.answers["Q"].value,
+        crate::domain::answers::AnswerValue::Text("2".into())
+    );
+    // Code alone, when two options have it: refused, asking for the system.
+    let issues = read(json!({"valueCoding": {"code": "1"}})).unwrap_err();
+    assert!(
+        issues[0].diagnostics.contains("send its system"),
+        "{issues:?}"
+    );
+    assert_eq!(
+        issues[0].expression.as_deref(),
+        Some("QuestionnaireResponse.item[0].item[0].item[0].answer[0].valueCoding.system")
+    );
+    // System and code pick one; a system that does not have the code picks none.
+    assert!(read(json!({"valueCoding": {"system": "http://b.example", "code": "1"}})).is_ok());
+    assert!(read(json!({"valueCoding": {"system": "http://c.example", "code": "1"}})).is_err());
+}
+
+#[test]
+fn a_response_goes_out_with_its_groups_answers_and_evidence() {
+    use crate::domain::answers::{Answer, AnswerValue, Answers};
+    use crate::domain::organisation::OrgType;
+    use crate::fhir::response::{ReturnView, Status, export};
+    let f = two_systems();
+    let mut answers = Answers::new();
+    answers.insert(
+        "Q".into(),
+        Answer {
+            value: AnswerValue::Text("2".into()),
+            evidence: Some("Minute 4".into()),
+        },
+    );
+    let qr = export(&ReturnView {
+        id: "abc",
+        version: 3,
+        updated_at: chrono::Utc::now(),
+        framework: &f,
+        questionnaire: "https://fhir.dma.nhs.uk/Questionnaire/codes|1".into(),
+        round: "r1",
+        ods: "RA7",
+        organisation_name: "Trust",
+        org_type: OrgType::Acute,
+        status: Status::InProgress,
+        answers: &answers,
+        scores: None,
+        warnings: &[],
+    })
+    .unwrap();
+    let v = serde_json::to_value(&qr).unwrap();
+    let q = &v["item"][0]["item"][0]["item"][0];
+    assert_eq!(q["linkId"], "Q");
+    assert_eq!(
+        q["answer"][0]["valueCoding"],
+        json!({"system": "http://a.example", "code": "2", "display": "A two"})
+    );
+    assert_eq!(q["answer"][0]["extension"][0]["valueString"], "Minute 4");
+    assert_eq!(
+        v["subject"]["identifier"]["system"],
+        "https://fhir.nhs.uk/Id/ods-organization-code"
+    );
+    assert_eq!(v["meta"]["versionId"], "3");
+    // And it reads back as the same answers.
+    let back: fhir_model::r4b::resources::QuestionnaireResponse =
+        serde_json::from_value(v).unwrap();
+    let read = crate::fhir::response::read_answers(&back, &f, OrgType::Acute).unwrap();
+    assert_eq!(read.answers, answers);
+}

@@ -5,6 +5,8 @@
 mod save;
 mod submit;
 
+pub(crate) use save::{AUDIT_EVIDENCE_CHARS, audit_answer};
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

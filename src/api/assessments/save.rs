@@ -113,7 +113,7 @@ fn parse_value(question: &str, raw: &serde_json::Value) -> Result<Option<AnswerV
 }
 
 /// One answer as the audit trail shows it: its value and (possibly truncated) evidence.
-fn audit_answer(answer: Option<&Answer>) -> serde_json::Value {
+pub(crate) fn audit_answer(answer: Option<&Answer>) -> serde_json::Value {
     match answer {
         None => serde_json::Value::Null,
         Some(a) => serde_json::json!({

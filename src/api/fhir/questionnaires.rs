@@ -80,7 +80,7 @@ pub struct QuestionnaireSearch {
     #[param(max_length = 200)]
     pub version: Option<String>,
     /// `active` (published) or `draft`.
-    #[param(max_length = 20)]
+    #[param(pattern = "^(active|draft)$")]
     pub status: Option<String>,
     /// Page size (1 to 500, default 50).
     #[serde(rename = "_count")]
@@ -98,7 +98,11 @@ pub(crate) fn page_bounds(count: Option<u32>, offset: Option<u32>) -> AppResult<
     if !(1..=500).contains(&count) {
         return Err(AppError::bad_field("_count", "`_count` is 1 to 500"));
     }
-    Ok((count as usize, offset.unwrap_or(0) as usize))
+    let offset = offset.unwrap_or(0);
+    if offset > 100_000 {
+        return Err(AppError::bad_field("_offset", "`_offset` is 0 to 100000"));
+    }
+    Ok((count as usize, offset as usize))
 }
 
 /// The `next` link of a page, when there are more matches.

@@ -17,7 +17,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::questionnaires::{canonical_of, next_link, page_bounds, self_link, url_of};
 use super::{base_url, fhir_json, outcome_response, parse_resource};
 use crate::api::assessments::{
-    Context, authorise, entity_key, if_match, if_match_header, load, parse_answers,
+    AUDIT_EVIDENCE_CHARS, Context, audit_answer, authorise, entity_key, if_match, if_match_header,
+    load, parse_answers,
 };
 use crate::api::body::RawBody;
 use crate::api::rounds::locked_round_status;
@@ -115,7 +116,7 @@ async fn read(
     })
     .await?;
     let mut res = fhir_json(StatusCode::OK, &qr)?;
-    if let Ok(v) = header::HeaderValue::from_str(&format!("W/\"{version}\"")) {
+    if let Ok(v) = header::HeaderValue::from_str(&format!("\"{version}\"")) {
         res.headers_mut().insert(header::ETAG, v);
     }
     Ok(res)
@@ -135,7 +136,7 @@ pub struct ResponseSearch {
     #[param(rename = "subject:identifier", max_length = 200)]
     pub subject_identifier: Option<String>,
     /// `in-progress`, `completed` or `amended`.
-    #[param(max_length = 20)]
+    #[param(pattern = "^(in-progress|completed|amended)$")]
     pub status: Option<String>,
     /// Page size (1 to 500, default 50).
     #[serde(rename = "_count")]
@@ -147,19 +148,15 @@ pub struct ResponseSearch {
     pub offset: Option<u32>,
 }
 
-/// An ODS code from a search value: `X`, `Organization/X` or `<ODS system>|X`.
-fn ods_of(raw: &str, parameter: &str) -> AppResult<String> {
+/// An ODS code from a search value: `X`, `Organization/X` or `<ODS system>|X`; `None` for an
+/// identifier in another system (it names no organisation here).
+fn ods_of(raw: &str) -> Option<String> {
     let code = match raw.split_once('|') {
         Some((system, code)) if system.is_empty() || system == ODS_SYSTEM => code,
-        Some(_) => {
-            return Err(AppError::bad_field(
-                parameter,
-                format!("organisations are identified in `{ODS_SYSTEM}`"),
-            ));
-        }
+        Some(_) => return None,
         None => raw.strip_prefix("Organization/").unwrap_or(raw),
     };
-    Ok(code.trim().to_ascii_uppercase())
+    Some(code.trim().to_ascii_uppercase())
 }
 
 /// The frameworks a `questionnaire` value (`url|version` or `url`) names.
@@ -204,17 +201,15 @@ async fn search(
         })?),
     };
     let mut organisations: Option<Vec<String>> = None;
-    for (name, value) in [
-        ("subject", &query.subject),
-        ("subject:identifier", &query.subject_identifier),
-    ] {
-        if let Some(raw) = value {
-            let ods = ods_of(raw, name)?;
-            organisations = Some(match organisations {
-                Some(list) if !list.contains(&ods) => Vec::new(),
-                _ => vec![ods],
-            });
-        }
+    for raw in [&query.subject, &query.subject_identifier]
+        .into_iter()
+        .flatten()
+    {
+        organisations = Some(match (ods_of(raw), organisations) {
+            (Some(ods), Some(list)) if list.contains(&ods) => vec![ods],
+            (Some(ods), None) => vec![ods],
+            _ => Vec::new(),
+        });
     }
     if !who.is_national_reader() {
         let own = who.orgs.clone();
@@ -562,7 +557,13 @@ fn store_return(
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .filter(|k| previous.get(*k) != answers.get(*k))
-        .map(|k| serde_json::json!({ "question": k, "before": previous.get(k), "after": answers.get(k) }))
+        .map(|k| {
+            serde_json::json!({
+                "question": k,
+                "before": audit_answer(previous.get(k)),
+                "after": audit_answer(answers.get(k)),
+            })
+        })
         .collect();
     let document = serde_json::to_string(answers).map_err(AppError::internal)?;
     let t = now();
@@ -609,7 +610,12 @@ fn store_return(
                 (row.id, 1)
             }
         };
-        let summary = serde_json::json!({ "changes": changes, "version": version, "via": "fhir" });
+        let summary = serde_json::json!({
+            "changes": changes,
+            "version": version,
+            "evidence_truncated_at": AUDIT_EVIDENCE_CHARS,
+            "via": "fhir",
+        });
         audit::record(
             c,
             &NewAuditEvent::new(&who.actor(), "save_answers", "assessment", &key, summary),

@@ -453,3 +453,95 @@ fn missing_mandatory_lists_applicable_unanswered_in_order() {
         ["SF-02"]
     );
 }
+
+/// One domain of FHIR-shaped items: dates, times, integers, display, a total, group conditions.
+fn fhir_shaped() -> crate::domain::framework::Framework {
+    framework(json!({
+        "key": "f", "title": "F", "version": "1", "method": "scored", "scale": {"min": 0, "max": 3},
+        "pillars": [{"key": "p", "title": "P", "domains": [
+            {"key": "d1", "title": "D1", "applies_to": ["acute"], "questions": [
+                {"key": "intro", "text": "Read this first", "type": "display"},
+                {"key": "born", "text": "Date", "type": "date", "mandatory": false},
+                {"key": "at", "text": "Time", "type": "time", "mandatory": false},
+                {"key": "n", "text": "How many?", "type": "integer", "scored": false, "mandatory": false},
+                {"key": "c", "text": "Choose", "type": "single_choice", "options": [
+                    {"code": "a", "label": "A", "score": 1}, {"code": "b", "label": "B", "score": 3}]},
+                {"key": "sum", "text": "Total", "type": "integer", "mandatory": false,
+                 "total": {"of": "framework"}}
+            ]},
+            {"key": "d2", "title": "D2", "applies_to": ["acute"], "enable_behavior": "any",
+             "enable_when": [{"question": "born", "operator": ">", "answer": "2000-01-01"},
+                             {"question": "n", "operator": ">=", "answer": 10}],
+             "questions": [{"key": "late", "text": "Later", "type": "boolean"}]}
+        ]}]
+    }))
+}
+
+#[test]
+fn fhir_shaped_items_are_checked_and_never_answered_where_the_service_fills_them() {
+    let f = fhir_shaped();
+    assert_eq!(f.validate(), Ok(()));
+    let check = |key: &str, v: AnswerValue| check_answer(&f, OrgType::Acute, key, &v);
+    assert!(check("born", text("2001-02-03")).is_ok());
+    assert!(check("born", text("2001-02")).is_ok());
+    assert_eq!(
+        check("born", text("3 Feb 2001")).unwrap_err().kind,
+        AnswerProblemKind::BadFormat
+    );
+    assert!(check("at", text("11:11:11")).is_ok());
+    assert_eq!(
+        check("at", text("25:00:00")).unwrap_err().kind,
+        AnswerProblemKind::BadFormat
+    );
+    assert!(check("n", num(12.0)).is_ok());
+    assert_eq!(
+        check("n", num(1.5)).unwrap_err().kind,
+        AnswerProblemKind::WrongType
+    );
+    assert_eq!(
+        check("intro", text("x")).unwrap_err().kind,
+        AnswerProblemKind::NotAnswerable
+    );
+    assert_eq!(
+        check("sum", num(4.0)).unwrap_err().kind,
+        AnswerProblemKind::NotAnswerable
+    );
+    // Display items and totals are never missing.
+    let a = answers([("c", text("b"))]);
+    assert_eq!(
+        missing_mandatory(&f, OrgType::Acute, &a),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn a_domain_is_asked_when_any_or_all_of_its_conditions_hold() {
+    let mut f = fhir_shaped();
+    let none = answers([] as [(&str, AnswerValue); 0]);
+    assert!(!is_applicable(&f, OrgType::Acute, &none, "late"));
+    let born_late = answers([("born", text("2001-01-01"))]);
+    assert!(is_applicable(&f, OrgType::Acute, &born_late, "late"));
+    let many = answers([("n", num(10.0))]);
+    assert!(is_applicable(&f, OrgType::Acute, &many, "late"));
+    f.pillars[0].domains[1].enable_behavior = Some(crate::domain::framework::EnableBehavior::All);
+    assert!(!is_applicable(&f, OrgType::Acute, &many, "late"));
+    let both = answers([("n", num(10.0)), ("born", text("2001-01-01"))]);
+    assert!(is_applicable(&f, OrgType::Acute, &both, "late"));
+}
+
+#[test]
+fn a_total_sums_the_chosen_options_and_scores_nothing_itself() {
+    let f = fhir_shaped();
+    let a = answers([("c", text("b")), ("n", num(3.0)), ("late", yes())]);
+    let applicability = Applicability::new(&f, OrgType::Acute, &a);
+    let (_, _, sum) = f.question("sum").unwrap();
+    assert_eq!(
+        crate::domain::scoring::total(&f, &applicability, sum),
+        Some(3.0)
+    );
+    let scores = crate::domain::scoring::score(&f, OrgType::Acute, &a);
+    // d1: only `c` earns points (3); the unscored integer, the date, time, display and total do not.
+    assert_eq!(scores.pillars[0].domains[0].score, Some(3.0));
+    // Display and total are not counted as applicable questions; date, time, n and c are.
+    assert_eq!(scores.pillars[0].domains[0].applicable, 4);
+}

@@ -1,5 +1,6 @@
 //! Structural validation: one test per kind of problem, each checking the reported path.
 
+use serde_json::json;
 use crate::domain::fixtures::{scored, staged};
 use crate::domain::framework::*;
 
@@ -367,4 +368,68 @@ fn size_is_bounded() {
         })
         .collect();
     assert_problem(&f, "pillars", "at most 5000 questions, not 5005");
+}
+
+#[test]
+fn fhir_shaped_problems() {
+    let f = |q: serde_json::Value| -> Framework {
+        serde_json::from_value(json!({
+            "key": "f", "title": "F", "version": "1", "method": "scored", "scale": {"min": 0, "max": 3},
+            "pillars": [{"key": "p", "title": "P", "domains": [{"key": "d", "title": "D",
+                "applies_to": ["acute"], "questions": [
+                    {"key": "a/b c", "text": "Pick", "type": "single_choice", "options": [
+                        {"code": "x", "label": "X", "score": 1}]},
+                    q]}]}]
+        }))
+        .unwrap()
+    };
+    // Any characters but control characters in a key (a FHIR linkId).
+    assert_eq!(
+        f(json!({"key": "é 1", "text": "t", "type": "boolean"})).validate(),
+        Ok(())
+    );
+    // Not scored: no scores, no bands needed.
+    assert_eq!(
+        f(json!({"key": "n", "text": "t", "type": "number", "scored": false})).validate(),
+        Ok(())
+    );
+    assert_problem(
+        &f(
+            json!({"key": "n", "text": "t", "type": "single_choice", "scored": false,
+                  "options": [{"code": "y", "label": "Y", "score": 2}]}),
+        ),
+        "pillars[0].domains[0].questions[1].options[0].score",
+        "earns no points",
+    );
+    // A choice over an external value set lists no options; scored, it would need them.
+    assert_eq!(
+        f(
+            json!({"key": "v", "text": "t", "type": "single_choice", "scored": false,
+                 "answer_value_set": "http://example.org/vs"})
+        )
+        .validate(),
+        Ok(())
+    );
+    // A total is a number or an integer.
+    assert_problem(
+        &f(json!({"key": "s", "text": "t", "type": "text", "total": {"of": "domain"}})),
+        "pillars[0].domains[0].questions[1].type",
+        "calculated total",
+    );
+    // Conditions: dates order, a coded condition with a system may name a code not listed.
+    assert_eq!(
+        f(
+            json!({"key": "q", "text": "t", "type": "boolean", "enable_when": [
+            {"question": "a/b c", "operator": "=", "answer": "zz", "system": "http://example.org"},
+            {"question": "a/b c", "operator": "exists", "answer": true}], "enable_behavior": "any"})
+        )
+        .validate(),
+        Ok(())
+    );
+    assert_problem(
+        &f(json!({"key": "q", "text": "t", "type": "boolean",
+                  "enable_when": [{"question": "a/b c", "operator": "=", "answer": "zz"}]})),
+        "pillars[0].domains[0].questions[1].enable_when.answer",
+        "not an option",
+    );
 }
