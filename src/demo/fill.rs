@@ -185,7 +185,7 @@ fn answer_for(question: &Question, met: bool, pick: usize) -> Option<AnswerValue
         QuestionType::Url => AnswerValue::Text("https://example.org/evidence".to_owned()),
         QuestionType::Date | QuestionType::DateTime => AnswerValue::Text("2026-04-01".to_owned()),
         QuestionType::Time => AnswerValue::Text("09:00:00".to_owned()),
-        QuestionType::Display => return None,
+        QuestionType::Display | QuestionType::Group => return None,
     };
     check_value(question, &value).is_ok().then_some(value)
 }

@@ -127,11 +127,7 @@ fn domain_items(
     domain: &Domain,
     out: &mut Vec<Option<QuestionnaireItem>>,
 ) -> Built<()> {
-    let questions = domain
-        .questions
-        .iter()
-        .map(|q| question_item(framework, q).map(Some))
-        .collect::<Built<Vec<_>>>()?;
+    let questions = nest(framework, &domain.questions)?;
     if domain.implicit {
         out.extend(questions);
         return Ok(());
@@ -148,6 +144,37 @@ fn domain_items(
         questions,
     )?));
     Ok(())
+}
+
+/// A domain's questions as items, each nested item moved under the item it names as `parent`.
+fn nest(framework: &Framework, questions: &[Question]) -> Built<Vec<Option<QuestionnaireItem>>> {
+    let mut built: Vec<(String, Option<String>, QuestionnaireItem, usize)> = questions
+        .iter()
+        .map(|q| {
+            let item = question_item(framework, q)?;
+            // Nested items stand after the question's own help text.
+            let after = usize::from(q.help.is_some());
+            Ok((q.key.clone(), q.parent.clone(), item, after))
+        })
+        .collect::<Built<_>>()?;
+    // Last first: each child is put first among its parent's children, so siblings keep their
+    // order, and a grandchild is already inside its parent when that parent moves.
+    let mut i = built.len();
+    while i > 0 {
+        i -= 1;
+        let Some(parent) = built[i].1.clone() else {
+            continue;
+        };
+        if let Some(p) = built[..i].iter().rposition(|(key, ..)| *key == parent) {
+            let (_, _, child, _) = built.remove(i);
+            let at = built[p].3.min(built[p].2.item.len());
+            built[p].2.item.insert(at, Some(child));
+        }
+    }
+    Ok(built
+        .into_iter()
+        .map(|(_, _, item, _)| Some(item))
+        .collect())
 }
 
 fn group(
@@ -193,6 +220,7 @@ fn item_type(kind: QuestionType) -> QuestionnaireItemType {
         QuestionType::Time => QuestionnaireItemType::Time,
         QuestionType::OpenChoice => QuestionnaireItemType::OpenChoice,
         QuestionType::Display => QuestionnaireItemType::Display,
+        QuestionType::Group => QuestionnaireItemType::Group,
     }
 }
 
@@ -286,7 +314,7 @@ fn question_item(framework: &Framework, q: &Question) -> Built<QuestionnaireItem
 fn default_expression(of: TotalOf) -> String {
     match of {
         TotalOf::Framework => "%resource.repeat(item).answer.value.ordinal().sum()",
-        TotalOf::Pillar | TotalOf::Domain => {
+        TotalOf::Group | TotalOf::Pillar | TotalOf::Domain => {
             "%context.parent().repeat(item).answer.value.ordinal().sum()"
         }
     }
@@ -826,31 +854,21 @@ impl<'a> Reader<'a> {
             path: path.to_owned(),
         });
         let applies_to = self.types(&item.extension, Some(inherited), path);
+        let children: Vec<(usize, &QuestionnaireItem)> = item
+            .item
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.as_ref().map(|c| (i, c)))
+            .collect();
         let mut questions = Vec::new();
-        for (i, child) in item.item.iter().enumerate() {
-            let Some(child) = child else { continue };
-            let child_path = format!("{path}.item[{i}]");
-            if child.r#type == QuestionnaireItemType::Group {
-                self.refuse(
-                    "not-supported",
-                    &child_path,
-                    "groups nest at most two deep here (pillar, then domain)",
-                );
-                continue;
-            }
-            let k = questions.len();
-            self.paths.push(Origin {
-                pillar,
-                domain: Some(index),
-                question: Some(k),
-                path: child_path.clone(),
-            });
-            if let Some(q) = self.question(child, &child_path, TotalOf::Domain) {
-                questions.push(q);
-            } else {
-                self.paths.pop();
-            }
-        }
+        self.nested(
+            (pillar, index),
+            &children,
+            path,
+            None,
+            TotalOf::Domain,
+            &mut questions,
+        );
         Domain {
             key: item.link_id.clone(),
             title: item.text.clone().unwrap_or_else(|| item.link_id.clone()),
@@ -881,21 +899,7 @@ impl<'a> Reader<'a> {
             path: format!("{parent}.item[{}]", list[0].0),
         });
         let mut questions = Vec::new();
-        for (i, child) in list {
-            let child_path = format!("{parent}.item[{i}]");
-            let k = questions.len();
-            self.paths.push(Origin {
-                pillar,
-                domain: Some(index),
-                question: Some(k),
-                path: child_path.clone(),
-            });
-            if let Some(q) = self.question(child, &child_path, scope) {
-                questions.push(q);
-            } else {
-                self.paths.pop();
-            }
-        }
+        self.nested((pillar, index), list, parent, None, scope, &mut questions);
         Domain {
             key: key.clone(),
             title: key,
@@ -907,6 +911,90 @@ impl<'a> Reader<'a> {
             implicit: true,
             questions,
         }
+    }
+
+    /// Reads `items` (children of `parent_path`) as questions of one domain, in order, each item
+    /// nested under a question or a group below the domain naming it as its `parent`.
+    fn nested(
+        &mut self,
+        (pillar, domain): (usize, usize),
+        items: &[(usize, &QuestionnaireItem)],
+        parent_path: &str,
+        parent: Option<&str>,
+        scope: TotalOf,
+        out: &mut Vec<Question>,
+    ) {
+        for (i, child) in items {
+            let path = format!("{parent_path}.item[{i}]");
+            self.paths.push(Origin {
+                pillar,
+                domain: Some(domain),
+                question: Some(out.len()),
+                path: path.clone(),
+            });
+            let question = if child.r#type == QuestionnaireItemType::Group {
+                self.group_item(child, &path)
+            } else {
+                self.question(child, &path, scope)
+            };
+            let Some(mut question) = question else {
+                self.paths.pop();
+                continue;
+            };
+            question.parent = parent.map(str::to_owned);
+            let key = question.key.clone();
+            let help_taken = question.help.is_some();
+            out.push(question);
+            // A question's help text is its own; every other child is an item nested under it.
+            let mut skipped_help = false;
+            let children: Vec<(usize, &QuestionnaireItem)> = child
+                .item
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| c.as_ref().map(|c| (i, c)))
+                .filter(|(_, c)| {
+                    let is_own_help = help_taken
+                        && !skipped_help
+                        && child.r#type != QuestionnaireItemType::Group
+                        && c.r#type == QuestionnaireItemType::Display
+                        && is_help(c);
+                    if is_own_help {
+                        skipped_help = true;
+                    }
+                    !is_own_help
+                })
+                .collect();
+            self.nested(
+                (pillar, domain),
+                &children,
+                &path,
+                Some(&key),
+                TotalOf::Group,
+                out,
+            );
+        }
+    }
+
+    /// A group below pillar and domain, as a `group` item of the domain.
+    fn group_item(&mut self, item: &QuestionnaireItem, path: &str) -> Option<Question> {
+        let (enable_when, enable_behavior) = self.group_common(item, path);
+        Some(Question {
+            key: item.link_id.clone(),
+            text: item.text.clone().unwrap_or_default(),
+            help: None,
+            kind: QuestionType::Group,
+            mandatory: false,
+            scored: true,
+            weight: 1.0,
+            options: Vec::new(),
+            answer_value_set: None,
+            bands: Vec::new(),
+            level: None,
+            enable_when,
+            enable_behavior,
+            total: None,
+            parent: None,
+        })
     }
 
     fn question(
@@ -956,19 +1044,15 @@ impl<'a> Reader<'a> {
                 ),
             );
         }
+        // The first help display among the children is the question's help; the caller reads
+        // the other children as items nested under the question.
         let mut help = None;
         for (i, child) in item.item.iter().enumerate() {
             let Some(child) = child else { continue };
-            let child_path = format!("{path}.item[{i}]");
-            if child.r#type == T::Display && is_help(child) && help.is_none() {
-                self.check_link_id(child, &child_path);
+            if child.r#type == T::Display && is_help(child) {
+                self.check_link_id(child, &format!("{path}.item[{i}]"));
                 help = child.text.clone();
-            } else {
-                self.refuse(
-                    "not-supported",
-                    &child_path,
-                    "items under a question cannot be held (only its help text)",
-                );
+                break;
             }
         }
         let options = self.options(item, path);
@@ -997,6 +1081,7 @@ impl<'a> Reader<'a> {
             enable_when: self.conditions(item, path),
             enable_behavior: item.enable_behavior.map(behavior),
             total,
+            parent: None,
         };
         if question.options.is_empty() && kind.takes_options() {
             question.answer_value_set = item.answer_value_set.clone();

@@ -78,12 +78,7 @@ pub fn export(view: &ReturnView<'_>) -> Built<QuestionnaireResponse> {
     for pillar in framework.pillars_for(view.org_type) {
         let mut pillar_items = Vec::new();
         for domain in pillar.domains_for(view.org_type) {
-            let mut domain_items = Vec::new();
-            for q in &domain.questions {
-                if let Some(item) = question_item(view, &applicability, q)? {
-                    domain_items.push(Some(item));
-                }
-            }
+            let domain_items = nested_items(view, &applicability, &domain.questions)?;
             if domain.implicit {
                 pillar_items.extend(domain_items);
             } else if !domain_items.is_empty() {
@@ -156,16 +151,76 @@ pub fn export(view: &ReturnView<'_>) -> Built<QuestionnaireResponse> {
     Ok(qr)
 }
 
+/// The items of a domain's answered questions (and totals), each nested item under its parent:
+/// inside a group's item, or inside the parent question's first answer (FHIR's `answer.item`);
+/// beside its parent when that question has no answer to hold it.
+fn nested_items(
+    view: &ReturnView<'_>,
+    applicability: &Applicability<'_>,
+    questions: &[Question],
+) -> Built<Vec<Option<QuestionnaireResponseItem>>> {
+    let mut built: Vec<(&Question, Option<QuestionnaireResponseItem>)> = questions
+        .iter()
+        .map(|q| {
+            let item = if q.kind == QuestionType::Group {
+                None
+            } else {
+                question_item(view, applicability, q)?
+            };
+            Ok((q, item))
+        })
+        .collect::<Built<_>>()?;
+    for i in (0..built.len()).rev() {
+        let Some(parent) = built[i].0.parent.as_deref() else {
+            continue;
+        };
+        let Some(p) = built[..i].iter().rposition(|(q, _)| q.key == parent) else {
+            continue;
+        };
+        let Some(child) = built[i].1.take() else {
+            continue;
+        };
+        let parent_question = built[p].0;
+        if parent_question.kind == QuestionType::Group {
+            if built[p].1.is_none() {
+                built[p].1 = Some(group(
+                    &parent_question.key,
+                    &parent_question.text,
+                    Vec::new(),
+                )?);
+            }
+            if let Some(holder) = built[p].1.as_mut() {
+                holder.item.insert(0, Some(child));
+            }
+        } else {
+            match built[p]
+                .1
+                .as_mut()
+                .and_then(|item| item.answer.first_mut())
+                .and_then(Option::as_mut)
+            {
+                Some(answer) => answer.item.insert(0, Some(child)),
+                None => built[i].1 = Some(child),
+            }
+        }
+    }
+    Ok(built
+        .into_iter()
+        .filter_map(|(_, item)| item.map(Some))
+        .collect())
+}
+
 fn group(
     key: &str,
     title: &str,
     items: Vec<Option<QuestionnaireResponseItem>>,
 ) -> Built<QuestionnaireResponseItem> {
-    QuestionnaireResponseItem::builder()
+    let mut item = QuestionnaireResponseItem::builder()
         .link_id(key.to_owned())
-        .text(title.to_owned())
         .item(items)
-        .build()
+        .build()?;
+    item.text = (!title.is_empty()).then(|| title.to_owned());
+    Ok(item)
 }
 
 fn question_item(
@@ -384,6 +439,21 @@ impl AnswerReader<'_> {
                 self.items(&item.item, &path);
                 continue;
             }
+            let nested_group = self
+                .framework
+                .question(&item.link_id)
+                .is_some_and(|(_, _, q)| q.kind == QuestionType::Group);
+            if nested_group {
+                if !item.answer.is_empty() {
+                    self.refuse(
+                        "structure",
+                        format!("{path}.answer"),
+                        "a group has no answer",
+                    );
+                }
+                self.items(&item.item, &path);
+                continue;
+            }
             let Some((_, _, question)) = self.framework.question(&item.link_id) else {
                 self.refuse(
                     "not-found",
@@ -395,14 +465,9 @@ impl AnswerReader<'_> {
                 );
                 continue;
             };
-            if !item.item.is_empty() {
-                self.refuse(
-                    "structure",
-                    format!("{path}.item"),
-                    "items under a question are not held",
-                );
-            }
             self.question(question, item, &path);
+            // Items nested under a question (a Questionnaire's child items).
+            self.items(&item.item, &path);
         }
     }
 
@@ -450,13 +515,8 @@ impl AnswerReader<'_> {
         let mut single = None;
         for (i, a) in &answers {
             let answer_path = format!("{path}.answer[{i}]");
-            if !a.item.is_empty() {
-                self.refuse(
-                    "structure",
-                    format!("{answer_path}.item"),
-                    "items under an answer are not held",
-                );
-            }
+            // Items nested under the answer (FHIR's `answer.item`).
+            self.items(&a.item, &answer_path);
             if evidence.is_none() {
                 evidence = values(&a.extension, ext::EVIDENCE).find_map(|v| match v {
                     ExtensionValue::String(s) | ExtensionValue::Markdown(s) => Some(s.clone()),

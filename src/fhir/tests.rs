@@ -141,6 +141,39 @@ fn hl7_examples_survive_a_round_trip_item_by_item() {
     }
 }
 
+/// Drops `repeats` from every group (what keeps the nested-groups example out).
+fn without_repeating_groups(mut value: Value) -> Value {
+    fn walk(items: &mut Value) {
+        for item in items.as_array_mut().into_iter().flatten() {
+            if item["type"] == "group" {
+                item.as_object_mut().unwrap().remove("repeats");
+            }
+            if let Some(children) = item.get_mut("item") {
+                walk(children);
+            }
+        }
+    }
+    walk(&mut value["item"]);
+    value
+}
+
+#[test]
+fn groups_nested_below_the_domain_and_items_under_questions_survive_a_round_trip() {
+    let original = without_repeating_groups(fixture("refused-sdc-test-nested-groups.json"));
+    let back = round_trip(&original);
+    assert_eq!(
+        shape(&back, &back["item"]),
+        shape(&original, &original["item"])
+    );
+    // Depth beyond pillar and domain is held as `group` items naming their parent.
+    let imported = import(&parse(&original)).unwrap().framework;
+    let nested: Vec<_> = imported
+        .questions()
+        .filter(|(_, _, q)| q.parent.is_some())
+        .collect();
+    assert!(!nested.is_empty());
+}
+
 #[test]
 fn what_the_model_cannot_hold_is_refused_with_every_path() {
     for name in [

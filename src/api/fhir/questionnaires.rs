@@ -92,6 +92,17 @@ pub struct QuestionnaireSearch {
     pub offset: Option<u32>,
 }
 
+/// Refuses (400) a search value longer than the document says it may be.
+pub(crate) fn within(name: &str, value: &Option<String>, max: usize) -> AppResult<()> {
+    match value {
+        Some(v) if v.chars().count() > max => Err(AppError::bad_field(
+            name,
+            format!("`{name}` is at most {max} characters"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Page bounds of a search: (`_count`, `_offset`).
 pub(crate) fn page_bounds(count: Option<u32>, offset: Option<u32>) -> AppResult<(usize, usize)> {
     let count = count.unwrap_or(50);
@@ -156,6 +167,8 @@ async fn search(
     query: web::Query<QuestionnaireSearch>,
 ) -> AppResult<HttpResponse> {
     let query = query.into_inner();
+    within("url", &query.url, 2000)?;
+    within("version", &query.version, 200)?;
     let (count, offset) = page_bounds(query.count, query.offset)?;
     let published = match query.status.as_deref() {
         None => None,

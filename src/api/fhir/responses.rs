@@ -14,7 +14,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::questionnaires::{canonical_of, next_link, page_bounds, self_link, url_of};
+use super::questionnaires::{canonical_of, next_link, page_bounds, self_link, url_of, within};
 use super::{base_url, fhir_json, outcome_response, parse_resource};
 use crate::api::assessments::{
     AUDIT_EVIDENCE_CHARS, Context, audit_answer, authorise, entity_key, if_match, if_match_header,
@@ -190,6 +190,9 @@ async fn search(
     query: web::Query<ResponseSearch>,
 ) -> AppResult<HttpResponse> {
     let query = query.into_inner();
+    within("questionnaire", &query.questionnaire, 2000)?;
+    within("subject", &query.subject, 200)?;
+    within("subject:identifier", &query.subject_identifier, 200)?;
     let (count, offset) = page_bounds(query.count, query.offset)?;
     let wanted = match query.status.as_deref() {
         None => None,

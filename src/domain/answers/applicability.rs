@@ -44,7 +44,13 @@ impl<'a> Applicability<'a> {
                     if states.contains_key(question.key.as_str()) {
                         continue; // duplicate key in an invalid framework: the first one wins
                     }
-                    let applicable = domain_on && holds(question.conditions(), &states);
+                    // A nested item is asked only when the item it is nested under is.
+                    let parent_on = question
+                        .parent
+                        .as_deref()
+                        .is_none_or(|p| states.get(p).is_some_and(|s| s.applicable));
+                    let applicable =
+                        domain_on && parent_on && holds(question.conditions(), &states);
                     let answer = answers
                         .get(&question.key)
                         .map(|a| &a.value)

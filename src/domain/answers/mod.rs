@@ -197,7 +197,7 @@ pub fn check_value(question: &Question, value: &AnswerValue) -> Result<(), Answe
             if question.total.is_some() {
                 "this total is calculated by the service from the other answers".to_owned()
             } else {
-                "a display item takes no answer".to_owned()
+                format!("a {} item takes no answer", question.kind.as_str())
             },
         ));
     }

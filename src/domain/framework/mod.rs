@@ -186,6 +186,10 @@ pub struct Question {
     /// A total the service calculates (FHIR SDC `calculatedExpression`): never answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<Total>,
+    /// The earlier item of the same domain this one is nested under (FHIR: a question's child
+    /// items, or the items of a group below the domain): asked only when that item is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
 }
 
 /// `enable_when` on the wire: one condition object (the canonical form when there is one) or a
@@ -255,6 +259,8 @@ pub struct Total {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TotalOf {
+    /// The items nested (at any depth) under the total's own `parent`.
+    Group,
     Domain,
     Pillar,
     Framework,
@@ -298,6 +304,9 @@ pub enum QuestionType {
     OpenChoice,
     /// Text shown to the person filling in; never answered (FHIR `display`).
     Display,
+    /// A group of items within a domain (a FHIR `group` nested below pillar and domain): never
+    /// answered; the items naming it as `parent` are asked only when it is.
+    Group,
 }
 
 impl QuestionType {
@@ -317,6 +326,7 @@ impl QuestionType {
             QuestionType::Time => "time",
             QuestionType::OpenChoice => "open_choice",
             QuestionType::Display => "display",
+            QuestionType::Group => "group",
         }
     }
 
@@ -592,9 +602,9 @@ impl Question {
         (&self.enable_when, self.enable_behavior.unwrap_or_default())
     }
 
-    /// Whether the question takes an answer: not a display item, not a calculated total.
+    /// Whether the question takes an answer: not a display item or a group, not a calculated total.
     pub fn is_answerable(&self) -> bool {
-        self.kind != QuestionType::Display && self.total.is_none()
+        !matches!(self.kind, QuestionType::Display | QuestionType::Group) && self.total.is_none()
     }
 
     /// The offered option with this code.

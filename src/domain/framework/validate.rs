@@ -144,6 +144,7 @@ impl<'a> Validator<'a> {
                 }
                 for (k, question) in domain.questions.iter().enumerate() {
                     let path = format!("{path}.questions[{k}]");
+                    self.parent(&path, domain, k);
                     self.item_key(
                         &format!("{path}.key"),
                         &question.key,
@@ -244,6 +245,19 @@ impl<'a> Validator<'a> {
         self.level(path, q);
         self.total(path, q);
         self.conditions(path, &q.enable_when, position);
+    }
+
+    /// `parent` names an earlier item of the same domain.
+    fn parent(&mut self, path: &str, domain: &Domain, index: usize) {
+        let Some(parent) = &domain.questions[index].parent else {
+            return;
+        };
+        if !domain.questions[..index].iter().any(|q| &q.key == parent) {
+            self.push(
+                format!("{path}.parent"),
+                format!("`{parent}` is not an earlier item of this domain"),
+            );
+        }
     }
 
     /// A calculated total is a number or integer with nothing to answer from.

@@ -239,10 +239,35 @@ pub fn total(
     use crate::domain::framework::TotalOf;
     let spec = question.total.as_ref()?;
     let (pillar, domain, _) = framework.question(&question.key)?;
-    let covered = framework.questions().filter(|(p, d, _)| match spec.of {
+    // The items of the domain nested (at any depth) under `group`.
+    let within = |q: &Question, group: &str| {
+        let mut at = q.parent.as_deref();
+        let mut steps = 0;
+        while let Some(p) = at {
+            if p == group {
+                return true;
+            }
+            at = domain
+                .questions
+                .iter()
+                .find(|x| x.key == p)
+                .and_then(|x| x.parent.as_deref());
+            steps += 1;
+            if steps > domain.questions.len() {
+                return false; // a cycle in an invalid framework
+            }
+        }
+        false
+    };
+    let covered = framework.questions().filter(|(p, d, q)| match spec.of {
         TotalOf::Framework => true,
         TotalOf::Pillar => p.key == pillar.key,
         TotalOf::Domain => p.key == pillar.key && d.key == domain.key,
+        TotalOf::Group => {
+            p.key == pillar.key
+                && d.key == domain.key
+                && question.parent.as_deref().is_some_and(|g| within(q, g))
+        }
     });
     let option_score = |q: &Question, code: &str| q.option(code).and_then(|o| o.score);
     let sum = covered

@@ -1,8 +1,8 @@
 //! Structural validation: one test per kind of problem, each checking the reported path.
 
-use serde_json::json;
 use crate::domain::fixtures::{scored, staged};
 use crate::domain::framework::*;
+use serde_json::json;
 
 pub(super) fn problems(f: &Framework) -> Vec<Problem> {
     f.validate().err().unwrap_or_default()
