@@ -5,12 +5,14 @@
 //! become `answerOption` with their score as `ordinalValue` and `itemWeight`, conditions
 //! `enableWhen`/`enableBehavior`, help a `display` child with the `help` item control, totals an
 //! SDC `calculatedExpression`; what FHIR has no element for travels in the service's extensions.
+//! Items with a `parent` (groups below the domain, items under a question) go back under it.
 //!
-//! Import: the inverse, refusing (with every offending element's path) what the model cannot
-//! hold: groups nested more than two deep, repeating groups, items under a question other than
-//! help, `attachment`/`reference`/`quantity` items, repeating non-choice items, a
-//! `calculatedExpression` other than a sum of answer weights, an `answerValueSet` naming a
-//! contained ValueSet that is not there. Display items are kept as non-scored items.
+//! Import: the inverse. Groups below pillar and domain become `group` items of the domain and
+//! items under a question stay under it (both by `parent`); display items are kept as non-scored
+//! items. Refused, with every offending element's path: repeating groups,
+//! `attachment`/`reference`/`quantity` items, repeating non-choice items, a `calculatedExpression`
+//! other than a sum of answer weights, an `answerValueSet` naming a contained ValueSet that is not
+//! there, duplicate linkIds.
 
 use std::collections::HashSet;
 
