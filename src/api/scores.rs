@@ -236,7 +236,7 @@ fn fmt_score(v: Option<f64>) -> String {
 
 fn to_csv(s: &RoundScores) -> AppResult<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header = vec![
+    let mut header: Vec<String> = [
         "ods_code",
         "name",
         "org_type",
@@ -245,8 +245,10 @@ fn to_csv(s: &RoundScores) -> AppResult<String> {
         "icb_code",
         "icb_name",
         "overall",
-    ];
-    header.extend(s.pillars.iter().map(String::as_str));
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    header.extend(s.pillars.iter().map(|p| crate::api::text::csv_text(p)));
     w.write_record(&header).map_err(AppError::internal)?;
     for item in &s.items {
         let mut rec = vec![

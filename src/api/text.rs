@@ -173,3 +173,29 @@ mod tests {
         assert_eq!(first_control("café – ok", false), None);
     }
 }
+
+/// A text cell for CSV that a spreadsheet will not run as a formula: text starting with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's advice for CSV injection).
+/// Keys and titles from imported frameworks may hold any characters.
+pub fn csv_text(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::csv_text;
+
+    #[test]
+    fn csv_text_keeps_formulas_from_running() {
+        assert_eq!(csv_text("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        for lead in ["+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(csv_text(lead).starts_with('\''), "{lead:?}");
+        }
+        assert_eq!(csv_text("well_led"), "well_led");
+        assert_eq!(csv_text(""), "");
+    }
+}

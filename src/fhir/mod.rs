@@ -67,6 +67,9 @@ pub mod ext {
     pub const SCORE_BAND: &str = "https://fhir.dma.nhs.uk/StructureDefinition/score-band";
     /// Item: whether the answer earns points, where it cannot be read from scores (boolean).
     pub const SCORED: &str = "https://fhir.dma.nhs.uk/StructureDefinition/scored";
+    /// Item: what a calculated total sums (`group`, `domain`, `pillar` or `framework`); without it,
+    /// the items of the group it stands in (the whole questionnaire at the top level).
+    pub const TOTAL_OF: &str = "https://fhir.dma.nhs.uk/StructureDefinition/total-of";
     /// Group: the pillar's or domain's description (markdown).
     pub const DESCRIPTION: &str = "https://fhir.dma.nhs.uk/StructureDefinition/description";
     /// QuestionnaireResponse answer: the evidence note or link (string).
@@ -80,7 +83,7 @@ pub mod ext {
     pub const WARNING: &str = "https://fhir.dma.nhs.uk/StructureDefinition/warning";
 
     /// Every extension the service defines, for the CapabilityStatement and the README.
-    pub const ALL: [(&str, &str); 13] = [
+    pub const ALL: [(&str, &str); 14] = [
         (SCALE, "Questionnaire: score range (min, max)"),
         (STAGED_LEVEL, "item: the level a staged criterion evidences"),
         (
@@ -91,6 +94,7 @@ pub mod ext {
         (QUESTION_WEIGHT, "item: weight in the domain's mean"),
         (SCORE_BAND, "item: a score band (from, to, score)"),
         (SCORED, "item: whether the answer earns points"),
+        (TOTAL_OF, "item: what a calculated total sums"),
         (DESCRIPTION, "group: description"),
         (EVIDENCE, "QuestionnaireResponse answer: evidence"),
         (ROUND, "QuestionnaireResponse: the assessment round"),

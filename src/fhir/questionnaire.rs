@@ -196,9 +196,22 @@ fn group(
         .item(children)
         .build()?;
     item.enable_when = enable_when(framework, conditions)?;
-    item.enable_behavior = behavior.map(fhir_behavior);
+    item.enable_behavior = behavior_for(conditions, behavior);
     item.required = required.then_some(true);
     Ok(item)
+}
+
+/// `enableBehavior` as FHIR needs it: required with more than one condition (que-12), where the
+/// service's default is `all`.
+fn behavior_for(
+    conditions: &[EnableWhen],
+    behavior: Option<EnableBehavior>,
+) -> Option<EnableWhenBehavior> {
+    match behavior {
+        Some(b) => Some(fhir_behavior(b)),
+        None if conditions.len() > 1 => Some(EnableWhenBehavior::All),
+        None => None,
+    }
 }
 
 fn fhir_behavior(b: EnableBehavior) -> EnableWhenBehavior {
@@ -285,6 +298,10 @@ fn question_item(framework: &Framework, q: &Question) -> Built<QuestionnaireItem
             hl7::CALCULATED_EXPRESSION,
             ExtensionValue::Expression(expression),
         ));
+        extensions.push(extension(
+            ext::TOTAL_OF,
+            ExtensionValue::Code(total_of_code(total.of).to_owned()),
+        ));
     }
     let mut children = Vec::new();
     if let Some(help) = &q.help {
@@ -309,8 +326,17 @@ fn question_item(framework: &Framework, q: &Question) -> Built<QuestionnaireItem
         item.answer_value_set = q.answer_value_set.clone();
     }
     item.enable_when = enable_when(framework, &q.enable_when)?;
-    item.enable_behavior = q.enable_behavior.map(fhir_behavior);
+    item.enable_behavior = behavior_for(&q.enable_when, q.enable_behavior);
     Ok(item)
+}
+
+fn total_of_code(of: TotalOf) -> &'static str {
+    match of {
+        TotalOf::Group => "group",
+        TotalOf::Domain => "domain",
+        TotalOf::Pillar => "pillar",
+        TotalOf::Framework => "framework",
+    }
 }
 
 fn default_expression(of: TotalOf) -> String {
@@ -434,18 +460,28 @@ fn condition_answer(
         // `exists` compares with a boolean (true when absent).
         (_, None) => A::Boolean(true),
         (ConditionAnswerType::Boolean, Some(AnswerValue::Bool(b))) => A::Boolean(*b),
-        (ConditionAnswerType::Integer, Some(AnswerValue::Number(n))) if n.fract() == 0.0 => {
-            A::Integer(i32::try_from(*n as i64).ok()?)
+        (ConditionAnswerType::Integer, Some(AnswerValue::Number(n)))
+            if n.fract() == 0.0 && n.abs() <= f64::from(i32::MAX) =>
+        {
+            A::Integer(*n as i32)
         }
         (
             ConditionAnswerType::Decimal | ConditionAnswerType::Integer,
             Some(AnswerValue::Number(n)),
         ) => A::Decimal(*n),
-        (ConditionAnswerType::Date, Some(v)) => A::Date(serde_json::from_value(parsed(v)?).ok()?),
-        (ConditionAnswerType::DateTime, Some(v)) => {
-            A::DateTime(serde_json::from_value(parsed(v)?).ok()?)
-        }
-        (ConditionAnswerType::Time, Some(v)) => A::Time(serde_json::from_value(parsed(v)?).ok()?),
+        // A date or time that FHIR cannot read goes as the text it is, never dropped.
+        (ConditionAnswerType::Date, Some(v)) => match serde_json::from_value(parsed(v)?) {
+            Ok(d) => A::Date(d),
+            Err(_) => A::String(text(v)?),
+        },
+        (ConditionAnswerType::DateTime, Some(v)) => match serde_json::from_value(parsed(v)?) {
+            Ok(d) => A::DateTime(d),
+            Err(_) => A::String(text(v)?),
+        },
+        (ConditionAnswerType::Time, Some(v)) => match serde_json::from_value(parsed(v)?) {
+            Ok(t) => A::Time(t),
+            Err(_) => A::String(text(v)?),
+        },
         (ConditionAnswerType::Coding, Some(v)) => {
             let code = text(v)?;
             let system = c.system.clone().or_else(|| {
@@ -1112,9 +1148,23 @@ impl<'a> Reader<'a> {
         let is_sum = weights
             .iter()
             .any(|w| sums.iter().any(|s| compact.ends_with(&format!("{w}{s}"))));
+        // What is summed: the service's `total-of` when present, else where the item stands.
+        let of = values(&item.extension, ext::TOTAL_OF)
+            .find_map(|v| match v {
+                ExtensionValue::Code(code) => [
+                    TotalOf::Group,
+                    TotalOf::Domain,
+                    TotalOf::Pillar,
+                    TotalOf::Framework,
+                ]
+                .into_iter()
+                .find(|of| total_of_code(*of) == code),
+                _ => None,
+            })
+            .unwrap_or(scope);
         if is_sum {
             Some(Total {
-                of: scope,
+                of,
                 expression: Some(expression),
             })
         } else {

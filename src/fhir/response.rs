@@ -19,7 +19,9 @@ use fhir_model::r4b::resources::{
 use fhir_model::r4b::types::{Coding, Extension, ExtensionValue, Identifier, Meta, Reference};
 
 use super::{Built, Issue, ODS_SYSTEM, complex, ext, extension, values};
-use crate::domain::answers::{Answer, AnswerValue, Answers, Applicability, check_answer};
+use crate::domain::answers::{
+    Answer, AnswerValue, Answers, Applicability, MAX_EVIDENCE_CHARS, check_answer,
+};
 use crate::domain::framework::{Framework, OptionValueType, Question, QuestionType};
 use crate::domain::organisation::OrgType;
 use crate::domain::scoring::{Scores, total};
@@ -361,8 +363,13 @@ pub fn read_answers(
     framework: &Framework,
     org_type: OrgType,
 ) -> Result<Received, Vec<Issue>> {
+    let mut index = HashMap::new();
+    for (_, _, q) in framework.questions() {
+        index.entry(q.key.as_str()).or_insert(q);
+    }
     let mut reader = AnswerReader {
         framework,
+        index,
         org_type,
         groups: framework
             .pillars
@@ -412,6 +419,8 @@ pub fn read_answers(
 
 struct AnswerReader<'a> {
     framework: &'a Framework,
+    /// Every question by key, built once (a response may name thousands of items).
+    index: HashMap<&'a str, &'a Question>,
     org_type: OrgType,
     groups: std::collections::HashSet<&'a str>,
     answers: Answers,
@@ -439,10 +448,8 @@ impl AnswerReader<'_> {
                 self.items(&item.item, &path);
                 continue;
             }
-            let nested_group = self
-                .framework
-                .question(&item.link_id)
-                .is_some_and(|(_, _, q)| q.kind == QuestionType::Group);
+            let found = self.index.get(item.link_id.as_str()).copied();
+            let nested_group = found.is_some_and(|q| q.kind == QuestionType::Group);
             if nested_group {
                 if !item.answer.is_empty() {
                     self.refuse(
@@ -454,7 +461,7 @@ impl AnswerReader<'_> {
                 self.items(&item.item, &path);
                 continue;
             }
-            let Some((_, _, question)) = self.framework.question(&item.link_id) else {
+            let Some(question) = found else {
                 self.refuse(
                     "not-found",
                     format!("{path}.linkId"),
@@ -518,10 +525,24 @@ impl AnswerReader<'_> {
             // Items nested under the answer (FHIR's `answer.item`).
             self.items(&a.item, &answer_path);
             if evidence.is_none() {
-                evidence = values(&a.extension, ext::EVIDENCE).find_map(|v| match v {
-                    ExtensionValue::String(s) | ExtensionValue::Markdown(s) => Some(s.clone()),
-                    _ => None,
-                });
+                // As a save keeps it: blank text is no evidence; at most MAX_EVIDENCE_CHARS.
+                evidence = values(&a.extension, ext::EVIDENCE)
+                    .find_map(|v| match v {
+                        ExtensionValue::String(s) | ExtensionValue::Markdown(s) => Some(s.clone()),
+                        _ => None,
+                    })
+                    .filter(|e| !e.trim().is_empty());
+                if evidence
+                    .as_ref()
+                    .is_some_and(|e| e.chars().count() > MAX_EVIDENCE_CHARS)
+                {
+                    self.refuse(
+                        "too-long",
+                        format!("{answer_path}.extension"),
+                        format!("evidence is limited to {MAX_EVIDENCE_CHARS} characters"),
+                    );
+                    evidence = None;
+                }
             }
             let Some(value) = &a.value else {
                 self.refuse(

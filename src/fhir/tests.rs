@@ -303,3 +303,39 @@ fn a_response_goes_out_with_its_groups_answers_and_evidence() {
     let read = crate::fhir::response::read_answers(&back, &f, OrgType::Acute).unwrap();
     assert_eq!(read.answers, answers);
 }
+
+#[test]
+fn a_total_keeps_what_it_sums_and_no_condition_is_dropped() {
+    let mut f = two_systems();
+    // (codes are unique within a question in a stored framework)
+    f.pillars[0].domains[0].questions[0].options[1].code = "3".into();
+    let extra: Vec<crate::domain::framework::Question> = serde_json::from_value(json!([
+        {"key": "when", "text": "When?", "type": "date", "mandatory": false},
+        {"key": "later", "text": "Later?", "type": "boolean", "scored": false, "mandatory": false,
+         "enable_when": [{"question": "when", "operator": ">", "answer": "2024-1-5"},
+                         {"question": "Q", "operator": "=", "answer": "2"}]},
+        {"key": "all", "text": "Total", "type": "integer", "mandatory": false,
+         "total": {"of": "framework"}}
+    ]))
+    .unwrap();
+    f.pillars[0].domains[0].questions.extend(extra);
+    assert_eq!(f.validate(), Ok(()));
+    let exported = serde_json::to_value(export(&f, false).unwrap()).unwrap();
+    let back = import(&parse(&exported)).unwrap().framework;
+    let (_, _, total) = back.question("all").unwrap();
+    assert_eq!(
+        total.total.as_ref().unwrap().of,
+        crate::domain::framework::TotalOf::Framework
+    );
+    let (_, _, later) = back.question("later").unwrap();
+    assert_eq!(
+        later.enable_when.len(),
+        2,
+        "a date FHIR cannot read still travels, as text"
+    );
+    let items = &exported["item"][0]["item"][0]["item"];
+    assert_eq!(
+        items[2]["enableBehavior"], "all",
+        "two conditions need enableBehavior (que-12)"
+    );
+}

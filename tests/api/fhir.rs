@@ -490,6 +490,24 @@ async fn bad_answers_are_named_by_their_item_and_change_nothing() {
         .await,
         422,
     );
+    // Evidence as a save takes it: at most 4,000 characters.
+    let long = "e".repeat(4001);
+    let items = json!([{"linkId": "R2", "answer": [{"valueBoolean": true, "extension": [
+        {"url": "https://fhir.dma.nhs.uk/StructureDefinition/evidence", "valueString": long}]}]}]);
+    let issues = outcome(
+        &post_fhir(
+            &app,
+            "/fhir/r4/QuestionnaireResponse",
+            &t,
+            &response("in-progress", "RA7", items),
+        )
+        .await,
+        422,
+    );
+    assert_eq!(
+        expressions(&issues),
+        ["QuestionnaireResponse.item[0].answer[0].extension"]
+    );
     // No open round on an unknown questionnaire.
     let mut other = response("in-progress", "RA7", json!([]));
     other["questionnaire"] = json!("http://example.org/Questionnaire/x|1");
@@ -546,7 +564,8 @@ async fn nothing_of_another_organisation_can_be_written_or_read() {
         403,
     );
     // ...nor read it, by id or by search.
-    outcome(&app.get(&location, Some(&ra7)).await, 403);
+    // (an id the caller may not read is answered as unknown: it says nothing about whose it is)
+    outcome(&app.get(&location, Some(&ra7)).await, 404);
     let r = app
         .get("/fhir/r4/QuestionnaireResponse?subject=RJ1", Some(&ra7))
         .await;

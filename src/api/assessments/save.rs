@@ -66,7 +66,7 @@ where
 }
 
 /// Evidence is limited to this many characters.
-const EVIDENCE_MAX_CHARS: usize = 4000;
+const EVIDENCE_MAX_CHARS: usize = crate::domain::answers::MAX_EVIDENCE_CHARS;
 
 /// The audit trail keeps this many characters of each evidence text (marked when cut).
 pub(crate) const AUDIT_EVIDENCE_CHARS: usize = 500;

@@ -111,8 +111,8 @@ pub fn write_row<W: std::io::Write>(w: &mut csv::Writer<W>, r: &DivergenceRow) -
             text(&r.region_name).unwrap_or_default(),
             text(&r.icb_code).unwrap_or_default(),
             text(&r.icb_name).unwrap_or_default(),
-            r.pillar.as_str().to_owned(),
-            r.pillar_title.as_str().to_owned(),
+            crate::api::text::csv_text(r.pillar.as_str()),
+            crate::api::text::csv_text(r.pillar_title.as_str()),
             r.round.as_str().to_owned(),
             r.previous_round
                 .as_ref()

@@ -38,9 +38,24 @@ pub(crate) fn fhir_json<T: Serialize>(status: StatusCode, resource: &T) -> AppRe
         .body(body))
 }
 
-/// An `OperationOutcome` response with these issues.
+/// Most issues listed in one OperationOutcome; past it, one more issue says how many were left out.
+const MAX_ISSUES: usize = 200;
+
+/// An `OperationOutcome` response with these issues (at most [`MAX_ISSUES`] of them).
 pub(crate) fn outcome_response(status: StatusCode, issues: &[Issue]) -> AppResult<HttpResponse> {
-    let outcome = operation_outcome(issues).map_err(AppError::internal)?;
+    let mut shown: Vec<Issue> = issues.iter().take(MAX_ISSUES).cloned().collect();
+    if issues.len() > MAX_ISSUES {
+        shown.push(Issue {
+            severity: Severity::Error,
+            code: "too-costly",
+            expression: None,
+            diagnostics: format!(
+                "{} more issues are not listed; correct these and send it again",
+                issues.len() - MAX_ISSUES
+            ),
+        });
+    }
+    let outcome = operation_outcome(&shown).map_err(AppError::internal)?;
     fhir_json(status, &outcome)
 }
 

@@ -103,9 +103,11 @@ async fn read(
     let id = path.into_inner();
     let frameworks = state.frameworks.clone();
     let (qr, version) = with_conn(&state, move |c| {
-        let row =
-            store::find_by_id(c, &id)?.ok_or_else(|| not_found("QuestionnaireResponse", &id))?;
-        authorise(&who, &row.ods_code, false)?;
+        // A return the caller may not read is answered as one that does not exist: its id says
+        // nothing about whose it is.
+        let row = store::find_by_id(c, &id)?
+            .filter(|row| authorise(&who, &row.ods_code, false).is_ok())
+            .ok_or_else(|| not_found("QuestionnaireResponse", &id))?;
         let ctx = load(c, &frameworks, &row.round_key, &row.ods_code)?;
         let scores = stored_scores_of(c, &row)?;
         let reopened = audit::reopened(c)?.contains(&entity_key(&row.round_key, &row.ods_code));
@@ -479,7 +481,23 @@ async fn create(
             ctx.assessment.as_ref().map(|a| a.version),
         )?;
         let created = ctx.assessment.is_none();
-        let row = store_return(c, &who, &mut ctx, &received.answers, submit, expected)?;
+        // Without If-Match a lost race is tried again on the fresh version (the response is the
+        // whole return either way); with it, the client named that version, so it is a 412.
+        let mut attempts = 0;
+        let row = loop {
+            match store_return(c, &who, &mut ctx, &received.answers, submit, expected) {
+                Err(AppError::PreconditionFailed(_)) if expected.is_none() && attempts < 5 => {
+                    attempts += 1;
+                    ctx.reload_assessment(c)?;
+                }
+                Err(AppError::PreconditionFailed(_)) if expected.is_none() => {
+                    return Err(AppError::Conflict(
+                        "the return is being edited concurrently; try again".into(),
+                    ));
+                }
+                other => break other?,
+            }
+        };
         let scores = stored_scores_of(c, &row)?;
         let reopened = audit::reopened(c)?.contains(&entity_key(&row.round_key, &row.ods_code));
         let response = response_of(&ctx, &row, scores.as_ref(), reopened, &received.warnings)?;
@@ -604,8 +622,8 @@ fn store_return(
                         diesel::result::DatabaseErrorKind::UniqueViolation,
                         _,
                     )) => {
-                        return Err(AppError::Conflict(
-                            "the return was created by someone else meanwhile; try again".into(),
+                        return Err(AppError::PreconditionFailed(
+                            "the return was created by someone else meanwhile".into(),
                         ));
                     }
                     Err(e) => return Err(AppError::from(e)),

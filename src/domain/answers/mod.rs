@@ -21,6 +21,8 @@ pub use applicability::{
 
 /// Longest free-text answer, in characters.
 pub const MAX_TEXT_CHARS: usize = 10_000;
+/// Longest evidence note or link, in characters.
+pub const MAX_EVIDENCE_CHARS: usize = 4_000;
 
 /// One answer with an optional evidence note or link.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -22,6 +22,8 @@ pub const MAX_QUESTIONS: usize = 5000;
 pub const MAX_OPTIONS: usize = 100;
 /// Most score bands per question.
 pub const MAX_BANDS: usize = 100;
+/// Deepest nesting of items within a domain (`parent` chains), as FHIR forms nest them.
+pub const MAX_NESTING: usize = 8;
 /// Longest framework key.
 const MAX_KEY_CHARS: usize = 64;
 /// Longest pillar, domain or question key (a FHIR `linkId` is kept as it is).
@@ -257,6 +259,24 @@ impl<'a> Validator<'a> {
                 format!("{path}.parent"),
                 format!("`{parent}` is not an earlier item of this domain"),
             );
+            return;
+        }
+        // Depth of the chain of parents (each earlier, so the walk ends).
+        let mut depth = 1;
+        let mut at = Some(parent.as_str());
+        while let Some(key) = at {
+            at = domain.questions[..index]
+                .iter()
+                .find(|q| q.key == key)
+                .and_then(|q| q.parent.as_deref());
+            depth += 1;
+            if depth > MAX_NESTING {
+                self.push(
+                    format!("{path}.parent"),
+                    format!("items nest at most {MAX_NESTING} deep within a domain"),
+                );
+                return;
+            }
         }
     }
 

@@ -433,3 +433,37 @@ fn fhir_shaped_problems() {
         "not an option",
     );
 }
+
+#[test]
+fn nesting_is_bounded() {
+    let chain: Vec<serde_json::Value> = (0..12)
+        .map(|i| {
+            let mut q = json!({"key": format!("g{i}"), "text": "t", "type": "group"});
+            if i > 0 {
+                q["parent"] = json!(format!("g{}", i - 1));
+            }
+            q
+        })
+        .chain([
+            json!({"key": "q", "text": "t", "type": "boolean", "scored": false, "parent": "g11"}),
+        ])
+        .collect();
+    let f: Framework = serde_json::from_value(json!({
+        "key": "f", "title": "F", "version": "1", "method": "scored", "scale": {"min": 0, "max": 1},
+        "pillars": [{"key": "p", "title": "P", "domains": [{"key": "d", "title": "D",
+            "applies_to": ["acute"], "questions": chain}]}]
+    }))
+    .unwrap();
+    assert_problem(
+        &f,
+        "pillars[0].domains[0].questions[8].parent",
+        "nest at most 8 deep",
+    );
+    let mut later = f.clone();
+    later.pillars[0].domains[0].questions[1].parent = Some("q".into());
+    assert_problem(
+        &later,
+        "pillars[0].domains[0].questions[1].parent",
+        "not an earlier item",
+    );
+}
