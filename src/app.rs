@@ -49,6 +49,7 @@ pub fn build(
     >,
 > {
     let limit = state.config.body_limit_bytes;
+    let pages = crate::web::service(&state);
     let metrics = web::Data::from(state.metrics.clone());
     let (app, doc) = App::new()
         .into_utoipa_app()
@@ -70,6 +71,7 @@ pub fn build(
                 .config(utoipa_swagger_ui::Config::default().validator_url("none")),
         )
         .route("/docs", web::get().to(docs_redirect))
+        .service(pages)
         .default_service(web::to(fallback))
         .wrap(from_fn(reject_unknown_query_parameters))
         .wrap(from_fn(refuse_unreadable_requests))
@@ -115,7 +117,12 @@ fn ensure_problem_json<B: MessageBody + 'static>(
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(PROBLEM_JSON) || v.starts_with(crate::fhir::FHIR_JSON));
+        .is_some_and(|v| {
+            v.starts_with(PROBLEM_JSON)
+                || v.starts_with(crate::fhir::FHIR_JSON)
+                // The web front end's own error pages.
+                || v.starts_with("text/html")
+        });
     if is_problem {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }

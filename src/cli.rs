@@ -62,6 +62,18 @@ pub enum Command {
         #[arg(long, default_value = "cli")]
         subject: String,
     },
+    /// Print a single-use link that signs a person in to the web front end (`/app`); it lasts
+    /// ten minutes and is spent on first use.
+    LoginLink {
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// An organisation the person acts for (repeatable; submitters must name at least one).
+        #[arg(long = "org")]
+        orgs: Vec<String>,
+        /// Who the person is, as the audit trail will name them.
+        #[arg(long, default_value = "login-link")]
+        subject: String,
+    },
     /// Manage API clients.
     Clients {
         #[command(subcommand)]
@@ -177,6 +189,21 @@ pub fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
             let keys = TokenKeys::load(&config, MissingSecret::Refuse)?;
             println!("{}", keys.mint(&subject, None, role, orgs, ttl)?);
+        }
+        Command::LoginLink {
+            role,
+            orgs,
+            subject,
+        } => {
+            let state = AppState::init(config)?;
+            let mut conn = state.pool.get()?;
+            let token = crate::web::login_link(&mut conn, &subject, role, &orgs)?;
+            println!("{}/app/login/{token}", state.config.public_url);
+            eprintln!(
+                "(valid for {} minutes, once; open it in a browser to sign in as {})",
+                crate::web::LOGIN_LINK_MINUTES,
+                role.as_str()
+            );
         }
         Command::Clients { action } => {
             let state = AppState::init(config)?;

@@ -69,6 +69,31 @@ pub struct Config {
     pub load_demo: bool,
     pub fair_use: FairUse,
     pub server: ServerLimits,
+    /// Where people reach the service (`DMA_PUBLIC_URL`, default `http://{DMA_BIND}`): sign-in
+    /// links and the OpenID Connect redirect are built on it, and session cookies are `Secure`
+    /// when it is https.
+    pub public_url: String,
+    /// Sign-in for people with OpenID Connect, when `DMA_OIDC_ISSUER` is set.
+    pub oidc: Option<OidcConfig>,
+}
+
+/// An OpenID provider for the web front end (authorisation code flow with PKCE).
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    /// `DMA_OIDC_ISSUER`: the issuer URL; its discovery document is read at start.
+    pub issuer: String,
+    /// `DMA_OIDC_CLIENT_ID`.
+    pub client_id: String,
+    /// `DMA_OIDC_CLIENT_SECRET` (none for a public client, which then relies on PKCE alone).
+    pub client_secret: Option<Secret>,
+    /// `DMA_OIDC_ROLE_CLAIM` (default `role`): the ID token or userinfo claim holding the role
+    /// (`admin`, `analyst` or `submitter`).
+    pub role_claim: String,
+    /// `DMA_OIDC_ORGS_CLAIM` (default `orgs`): the claim holding the ODS codes a submitter acts
+    /// for (a list, or one code).
+    pub orgs_claim: String,
+    /// `DMA_OIDC_SCOPES` (default `openid profile`), space-separated; `openid` is always asked.
+    pub scopes: Vec<String>,
 }
 
 /// A token bucket: `per_second` requests refilled each second, up to `burst` at once; `None` is off.
@@ -222,7 +247,41 @@ impl Config {
                 "DMA_DIVERGENCE_CACHE_IDLE_SECONDS must be between 1 and 86400".into(),
             ));
         }
+        let public_url = non_empty("DMA_PUBLIC_URL")
+            .map(|u| u.trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| {
+                let host = if bind.ip().is_unspecified() {
+                    "127.0.0.1".to_owned()
+                } else {
+                    bind.ip().to_string()
+                };
+                format!("http://{host}:{}", bind.port())
+            });
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError(
+                "DMA_PUBLIC_URL must start with http:// or https://".into(),
+            ));
+        }
+        let oidc = match non_empty("DMA_OIDC_ISSUER") {
+            None => None,
+            Some(issuer) => Some(OidcConfig {
+                issuer: issuer.trim_end_matches('/').to_owned(),
+                client_id: non_empty("DMA_OIDC_CLIENT_ID").ok_or_else(|| {
+                    ConfigError("DMA_OIDC_CLIENT_ID is needed with DMA_OIDC_ISSUER".into())
+                })?,
+                client_secret: non_empty("DMA_OIDC_CLIENT_SECRET").map(Secret::new),
+                role_claim: non_empty("DMA_OIDC_ROLE_CLAIM").unwrap_or_else(|| "role".into()),
+                orgs_claim: non_empty("DMA_OIDC_ORGS_CLAIM").unwrap_or_else(|| "orgs".into()),
+                scopes: non_empty("DMA_OIDC_SCOPES")
+                    .unwrap_or_else(|| "openid profile".into())
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect(),
+            }),
+        };
         Ok(Self {
+            public_url,
+            oidc,
             database_url,
             database_read_url,
             divergence_cache_entries,

@@ -16,3 +16,4 @@ pub mod seed;
 pub mod service;
 pub mod state;
 pub mod telemetry;
+pub mod web;

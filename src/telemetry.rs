@@ -137,7 +137,12 @@ pub async fn request_middleware(
         m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m.to_owned(),
         _ => "OTHER".to_owned(),
     };
-    let path = req.path().to_owned();
+    // A sign-in link's token is a secret until it is spent: it never reaches the logs.
+    let path = if req.path().starts_with("/app/login/") {
+        "/app/login/{token}".to_owned()
+    } else {
+        req.path().to_owned()
+    };
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %path);
     let result = next.call(req).instrument(span.clone()).await;

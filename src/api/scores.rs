@@ -403,36 +403,7 @@ async fn organisation_scores(
         if reads::matches_any(&asked, &tag) {
             return Ok((None, tag));
         }
-        let org =
-            organisations::find_named(c, &ods)?.ok_or_else(|| not_found("organisation", &ods))?;
-        let mut per_round = store::submitted_scores_of_org(c, &ods)?;
-        let mut entries = Vec::new();
-        for round in rounds::list(c)? {
-            let Some(scores) = per_round.remove(&round.key) else {
-                continue;
-            };
-            let framework = cached_round_framework(c, &cache, &round)?;
-            let pillars: Vec<&Pillar> = framework.pillars.iter().collect();
-            let g = group(&scores, &org, &pillars);
-            entries.push(RoundEntry {
-                round: round.key,
-                title: round.title,
-                framework: round.framework_key,
-                opens_at: round.opens_at.and_utc(),
-                overall: g.overall,
-                pillars: g.pillars,
-            });
-        }
-        let history = OrganisationHistory {
-            ods_code: org.row.ods_code,
-            name: org.row.name,
-            org_type: org.row.org_type,
-            region_code: org.row.region_code,
-            region_name: org.region_name,
-            icb_code: org.row.icb_code,
-            icb_name: org.icb_name,
-            rounds: entries,
-        };
+        let history = organisation_history(c, &cache, &ods)?;
         Ok((Some(history), tag))
     })
     .await?;
@@ -442,4 +413,42 @@ async fn organisation_scores(
             .insert_header((header::ETAG, tag))
             .json(h)),
     }
+}
+
+/// One organisation's stored scores in every round it submitted, oldest first, with pillar and
+/// domain titles (the body of `GET /organisations/{ods}/scores`; the caller checks access).
+pub fn organisation_history(
+    c: &mut DbConnection,
+    cache: &FrameworkCache,
+    ods: &str,
+) -> AppResult<OrganisationHistory> {
+    let org = organisations::find_named(c, ods)?.ok_or_else(|| not_found("organisation", ods))?;
+    let mut per_round = store::submitted_scores_of_org(c, ods)?;
+    let mut entries = Vec::new();
+    for round in rounds::list(c)? {
+        let Some(scores) = per_round.remove(&round.key) else {
+            continue;
+        };
+        let framework = cached_round_framework(c, cache, &round)?;
+        let pillars: Vec<&Pillar> = framework.pillars.iter().collect();
+        let g = group(&scores, &org, &pillars);
+        entries.push(RoundEntry {
+            round: round.key,
+            title: round.title,
+            framework: round.framework_key,
+            opens_at: round.opens_at.and_utc(),
+            overall: g.overall,
+            pillars: g.pillars,
+        });
+    }
+    Ok(OrganisationHistory {
+        ods_code: org.row.ods_code,
+        name: org.row.name,
+        org_type: org.row.org_type,
+        region_code: org.row.region_code,
+        region_name: org.region_name,
+        icb_code: org.row.icb_code,
+        icb_name: org.icb_name,
+        rounds: entries,
+    })
 }

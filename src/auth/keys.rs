@@ -20,6 +20,9 @@ pub struct TokenKeys {
     decoding: DecodingKey,
     service_validation: Validation,
     external: Option<(DecodingKey, Validation)>,
+    /// The key of the web front end's session cookies (signing and encryption), derived from the
+    /// same secret with its own label, so it never equals the token key.
+    cookie_key: [u8; 64],
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -95,7 +98,13 @@ impl TokenKeys {
             decoding: DecodingKey::from_secret(bytes),
             service_validation: validation(Algorithm::HS256, SERVICE_ISSUER, SERVICE_AUDIENCE),
             external: None,
+            cookie_key: derive_cookie_key(bytes),
         }
+    }
+
+    /// 64 bytes for the session cookie's signing and encryption keys.
+    pub fn cookie_key(&self) -> &[u8; 64] {
+        &self.cookie_key
     }
 
     /// Signs a service token valid for `ttl_seconds`.
@@ -324,4 +333,14 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
     }
+}
+
+/// SHA-512 of a fixed label and the secret: a key for the web session cookie that is not the JWT
+/// key itself (a leaked cookie key cannot sign tokens, nor the reverse).
+fn derive_cookie_key(secret: &[u8]) -> [u8; 64] {
+    use sha2::{Digest, Sha512};
+    let mut h = Sha512::new();
+    h.update(b"dma web session cookie key v1\0");
+    h.update(secret);
+    h.finalize().into()
 }

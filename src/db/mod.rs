@@ -13,6 +13,7 @@ pub mod rounds;
 pub mod schema;
 pub mod scores;
 pub mod stamp;
+pub mod web_sessions;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;

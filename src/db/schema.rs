@@ -124,6 +124,31 @@ diesel::joinable!(assessments -> rounds (round_key));
 diesel::joinable!(assessments -> organisations (ods_code));
 diesel::joinable!(scores -> assessments (assessment_id));
 
+diesel::table! {
+    web_sessions (id_hash) {
+        id_hash -> Text,
+        subject -> Text,
+        role -> Text,
+        organisations -> Text,
+        csrf_token -> Text,
+        method -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_links (token_hash) {
+        token_hash -> Text,
+        subject -> Text,
+        role -> Text,
+        organisations -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     organisation_predecessors,

@@ -242,7 +242,7 @@ enum Reply {
 /// the caller's share of heavy work.
 async fn analysis_for(
     state: &web::Data<AppState>,
-    req: &HttpRequest,
+    req: Option<&HttpRequest>,
     who: &Principal,
     round: &str,
     q: &AnalysisQuery,
@@ -272,12 +272,15 @@ async fn analysis_for(
         Ok((now, st.divergence.current(&k, now)))
     })
     .await?;
-    let tag = reads::entity_tag(now, req, who);
-    if reads::not_modified(req, &tag) {
-        return Ok(Reply::NotModified(tag));
+    let tag_at = |stamp: i64| req.map_or_else(String::new, |r| reads::entity_tag(stamp, r, who));
+    if let Some(r) = req {
+        let tag = tag_at(now);
+        if reads::not_modified(r, &tag) {
+            return Ok(Reply::NotModified(tag));
+        }
     }
     if let Some(c) = stored {
-        let tag = reads::entity_tag(c.stamp, req, who);
+        let tag = tag_at(c.stamp);
         return Ok(Reply::Fresh(c, tag));
     }
     let permit = state.heavy.acquire(&who.subject).await?;
@@ -316,8 +319,92 @@ async fn analysis_for(
         })
     })
     .await??;
-    let tag = reads::entity_tag(computed.stamp, req, who);
+    let tag = tag_at(computed.stamp);
     Ok(Reply::Fresh(computed, tag))
+}
+
+/// The analysis of a round for a web page: the same checks (role, published round, disclosure of
+/// small references) and the same stored results as the API's views, without revalidation.
+pub async fn analysis(
+    state: &web::Data<AppState>,
+    who: &Principal,
+    round: &str,
+    q: &AnalysisQuery,
+    o: &OptionsPatch,
+) -> AppResult<Arc<Computed>> {
+    match analysis_for(state, None, who, round, q, o).await? {
+        Reply::Fresh(c, _) => Ok(c),
+        // Only a request with `If-None-Match` gets this, and none is passed here.
+        Reply::NotModified(_) => Err(AppError::Internal("no analysis to show".into())),
+    }
+}
+
+/// One organisation's divergence, as `GET /rounds/{round}/divergence/{ods}` gives it to `who`.
+pub async fn organisation_report(
+    state: &web::Data<AppState>,
+    who: &Principal,
+    round: &str,
+    ods: &str,
+    q: &AnalysisQuery,
+) -> AppResult<OrganisationDivergence> {
+    if !who.may_read_org(ods) {
+        return Err(AppError::Forbidden(format!("you do not act for `{ods}`")));
+    }
+    let computed = analysis(state, who, round, q, &OptionsPatch::default()).await?;
+    let (reader, ods) = (audience(who), ods.to_owned());
+    with_conn(state, move |c| {
+        let org = crate::db::organisations::find_named(c, &ods)?
+            .ok_or_else(|| not_found("organisation", &ods))?;
+        view::organisation(c, &computed.loaded, &computed.analysis, org, reader)
+    })
+    .await
+}
+
+/// The rows of a round's analysis `who` may see after the filters, in the listing's order.
+pub fn visible_rows<'a>(
+    computed: &'a Computed,
+    q: &DivergenceQuery,
+    who: &Principal,
+) -> AppResult<Vec<&'a DivergenceRow>> {
+    let flags = FlagFilter::default();
+    let matcher = computed.index.matcher(&row_query(q, &flags, who));
+    Ok(computed
+        .analysis
+        .rows
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| computed.index.keeps(&matcher, *i))
+        .map(|(_, r)| r)
+        .collect())
+}
+
+/// The ICB or region aggregate rows of an analysis (analysts and admins).
+pub fn aggregate_rows<'a>(
+    computed: &'a Computed,
+    who: &Principal,
+    by: AggregateBy,
+) -> AppResult<&'a [AggregateRow]> {
+    who.require_national_reader()?;
+    Ok(computed.aggregate(by))
+}
+
+/// Every row `who` may see after the filters as the API's CSV export (`format=csv`), streamed.
+pub fn csv_export(
+    computed: Arc<Computed>,
+    q: &DivergenceQuery,
+    who: &Principal,
+    round: &str,
+) -> HttpResponse {
+    let flags = FlagFilter::default();
+    let matcher = computed.index.matcher(&row_query(q, &flags, who));
+    let body = export::Rows::new(computed, 0, None, DivergenceFormat::Csv, matcher);
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"divergence-{round}.csv\""),
+        ))
+        .streaming(futures_util::stream::iter(body))
 }
 
 /// The rows a reader asked for and may see, as a query on the analysis's row index.
@@ -382,7 +469,7 @@ async fn round_view(
     let limit = page.limit_or(default_limit)?;
     let cursor = page.position()?;
     let o = overrides.into_inner();
-    let (computed, tag) = match analysis_for(&state, &req, &who, &round, &a, &o).await? {
+    let (computed, tag) = match analysis_for(&state, Some(&req), &who, &round, &a, &o).await? {
         Reply::NotModified(tag) => return Ok(reads::not_modified_response(&tag)),
         Reply::Fresh(c, tag) => (c, tag),
     };
@@ -490,7 +577,7 @@ async fn organisation_view(
     }
     let q = query.into_inner();
     let o = overrides.into_inner();
-    let (computed, tag) = match analysis_for(&state, &req, &who, &round, &q, &o).await? {
+    let (computed, tag) = match analysis_for(&state, Some(&req), &who, &round, &q, &o).await? {
         Reply::NotModified(tag) => return Ok(reads::not_modified_response(&tag)),
         Reply::Fresh(c, tag) => (c, tag),
     };
@@ -520,7 +607,7 @@ async fn aggregate_view(
     let flags = f.flag_filter()?;
     let limit = page.limit_or(None)?;
     let cursor = page.position()?;
-    let (computed, tag) = match analysis_for(&state, &req, &who, &round, &a, &o).await? {
+    let (computed, tag) = match analysis_for(&state, Some(&req), &who, &round, &a, &o).await? {
         Reply::NotModified(tag) => return Ok(reads::not_modified_response(&tag)),
         Reply::Fresh(c, tag) => (c, tag),
     };

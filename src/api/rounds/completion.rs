@@ -87,7 +87,7 @@ pub(super) async fn completion(
     Ok(web::Json(report))
 }
 
-fn completion_of(
+pub fn completion_of(
     conn: &mut DbConnection,
     cache: &FrameworkCache,
     key: &str,

@@ -21,7 +21,7 @@ use crate::domain::dates;
 use crate::domain::lifecycle::RoundStatus;
 use crate::error::AppResult;
 
-pub use completion::{Completion, CompletionEntry, StatusCounts};
+pub use completion::{Completion, CompletionEntry, StatusCounts, completion_of};
 pub use create::create_round;
 pub use transition::transition;
 
