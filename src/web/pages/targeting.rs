@@ -93,21 +93,28 @@ pub async fn page(
             },
         })
         .collect();
-    let shared = |key: fn(&DivergenceRow) -> Option<String>| {
-        let first = rows.first().and_then(|r| key(r));
-        (first.is_some() && rows.iter().all(|r| key(r) == first)).then_some(())
+    // The peers' middle 50 %, as gaps from their median: drawn when every point was compared
+    // with the same reference (one type nationally, or one peer group).
+    let same = |key: fn(&DivergenceRow) -> Option<String>| {
+        let first = both.first().and_then(|r| key(r));
+        first.is_some() && both.iter().all(|r| key(r) == first)
     };
-    // The peers' middle 50 %, as gaps from their median (only when every point shares it).
-    let x_band = shared(|r| Some(r.reference.key.to_string())).and_then(|_| {
-        let r = &rows.first()?.reference;
-        Some((r.q1? - r.median?, r.q3? - r.median?))
-    });
-    let y_band =
-        shared(|r| r.change.as_ref().map(|c| c.reference.key.to_string())).and_then(|_| {
-            let c = rows.first()?.change.as_ref()?;
-            let r = &c.reference;
+    let x_band = if same(|r| Some(r.reference.key.to_string())) {
+        both.first().and_then(|r| {
+            let r = &r.reference;
             Some((r.q1? - r.median?, r.q3? - r.median?))
-        });
+        })
+    } else {
+        None
+    };
+    let y_band = if same(|r| r.change.as_ref().map(|c| c.reference.key.to_string())) {
+        both.first().and_then(|r| {
+            let r = &r.change.as_ref()?.reference;
+            Some((r.q1? - r.median?, r.q3? - r.median?))
+        })
+    } else {
+        None
+    };
     let scatter_label = format!(
         "{pillar_title}, {}: level gap against change excess for {} organisations",
         org_type.replace('_', " "),
@@ -185,8 +192,8 @@ pub async fn page(
         }
         h2 class="nhsuk-heading-m" { "Why a point is flagged" }
         p {
-            "Organisations ordered by the robust z of their level. A point beyond the dashed "
-            "limits passes that test: the 95 % (alert) and 99.8 % (alarm) tiers, and the false "
+            "Organisations ordered by the robust z of their level. A point beyond the "
+            "horizontal lines passes that test: the 95 % (alert) and 99.8 % (alarm) tiers, and the false "
             "discovery rate limit of the round (" (opts.alpha_fdr) "), which accounts for testing "
             "every organisation at once. A flag also needs a gap of at least "
             (opts.delta_level) " points."
