@@ -57,6 +57,7 @@ impl Page<'_> {
                     script type="module" src={ "/app/assets/app.js?v=" (VERSION) } {}
                 }
                 body class=(self.body_class) {
+                    script src={ "/app/assets/init.js?v=" (VERSION) } {}
                     a class="nhsuk-skip-link" data-module="nhsuk-skip-link" href="#maincontent" { "Skip to main content" }
                     (header(self.viewer))
                     div class="nhsuk-width-container" {

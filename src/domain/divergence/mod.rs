@@ -66,7 +66,7 @@ pub use engine::analyse;
 pub use filter::FlagFilter;
 pub use grid::Grid;
 pub use options::{MethodVersion, OptionError, Options, OptionsPatch, PMethod};
-pub use stats::{bh_adjust, percentile_rank, quantile_type7};
+pub use stats::{bh_adjust, critical_z, percentile_rank, quantile_type7};
 pub use types::{
     Analysis, ChangeBlock, Confidence, ConfigHash, DivergenceRow, FamilyScheme, FamilySizes, Flag,
     LevelBlock, Lineage, MethodInfo, Metric, RefKind, ReferenceSummary, ScaleMethod, SharedRef,

@@ -3,6 +3,7 @@
 //! figures in a table too. Filters live in the URL, so a view can be shared by copying it.
 
 mod areas;
+mod common;
 mod downloads;
 mod heatmap;
 mod home;
