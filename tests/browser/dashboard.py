@@ -44,13 +44,15 @@ from selenium.webdriver.common.by import By
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SHOTS = ROOT / "docs" / "screenshots"
+ART = ROOT / "target" / "browser"  # the print PDF, for a look when its check fails
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 AXE_JS = HERE / "node_modules" / "axe-core" / "axe.min.js"
 JWT_SECRET = "browser-test-secret-browser-test-0123"
 MAX_PAGE_BYTES = 500 * 1024
-# Screenshots are committed: keep them to this many CSS pixels high.
-SHOT_MAX_HEIGHT = 2400
+# Screenshots are committed: keep them to this many CSS pixels high, at this scale.
+SHOT_MAX_HEIGHT = 2000
+SHOT_SCALE = 0.75
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 DIVERGING_FLAGS = {"PRIORITY_FALLING_BEHIND", "LEVEL_BELOW_PEERS"}
 
@@ -69,7 +71,7 @@ class Checks:
     def ok(self, name: str, cond: bool, detail: str = "") -> bool:
         if cond:
             self.passed += 1
-            print(f"  PASS {name}" + (f" ({detail})" if detail else ""), flush=True)
+            print(f"  PASS {name}", flush=True)
         else:
             self.failed.append(f"{name}: {detail}" if detail else name)
             print(f"  FAIL {name}" + (f": {detail}" if detail else ""), flush=True)
@@ -82,8 +84,8 @@ class Checks:
         try:
             yield
         except Exception as e:  # noqa: BLE001 - any error means the check did not run
-            tb = traceback.format_exc(limit=3)
-            self.ok(f"{name} ran to the end", False, f"{type(e).__name__}: {e}\n{tb}")
+            tb = "" if isinstance(e, PageUnavailable) else "\n" + traceback.format_exc(limit=3)
+            self.ok(f"{name}: checks ran to the end", False, f"{type(e).__name__}: {e}{tb}")
 
 
 C = Checks()
@@ -228,6 +230,10 @@ class Dma:
 # The browser
 
 
+class PageUnavailable(Exception):
+    pass
+
+
 class Browser:
     def __init__(self, dma: Dma) -> None:
         self.dma = dma
@@ -292,11 +298,15 @@ class Browser:
                 "requests": urls, "bytes": size}
 
     def visit(self, name: str, path: str, *, expect: int = 200, axe: bool = True, shot: str | None = None,
-              size_check: bool = True) -> dict:
+              size_check: bool = True, require: bool = False) -> dict:
+        """Opens a page and runs the checks every page gets. With `require`, a page that does not
+        answer `expect` stops its section (its figure checks count as one failure, not many)."""
         url = path if path.startswith("http") else self.dma.origin + path
         print(f"\n-- {name}: GET {url}", flush=True)
         res = self.load(name, lambda: self.d.get(url))
         self.after_load(res, expect=expect, axe=axe, shot=shot, size_check=size_check)
+        if require and res["status"] != expect:
+            raise PageUnavailable(f"{url} answered {res['status']} ({self.h1()!r}): the checks of its figures could not run")
         return res
 
     def after_load(self, res: dict, *, expect: int | None = 200, axe: bool = True, shot: str | None = None,
@@ -354,10 +364,10 @@ class Browser:
         h = min(int(size["height"]), max_height)
         shot = self.d.execute_cdp_cmd("Page.captureScreenshot", {
             "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": 1280, "height": h, "scale": 1}})
+            "clip": {"x": 0, "y": 0, "width": 1280, "height": h, "scale": SHOT_SCALE}})
         data = base64.b64decode(shot["data"])
         (SHOTS / filename).write_bytes(data)
-        print(f"  saved docs/screenshots/{filename} ({1280}x{h}, {len(data) // 1024} KB)")
+        print(f"  saved docs/screenshots/{filename} ({int(1280 * SHOT_SCALE)}x{int(h * SHOT_SCALE)}, {len(data) // 1024} KB)")
 
     # -- page reading (one script call per table, not one WebDriver call per cell) ---------------
 
@@ -449,10 +459,9 @@ def api_index(rows: list[dict]) -> dict:
     return {(r["org_id"], r["pillar"]): r for r in rows}
 
 
-def check_heatmap(b: Browser, dma: Dma, rnd: str, name: str, params: dict) -> list[dict]:
+def check_heatmap(b: Browser, dma: Dma, rnd: str, name: str, params: dict, shot: str | None = None) -> list[dict]:
     qs = urllib.parse.urlencode({k: v for k, v in params.items() if v})
-    b.visit(name, f"/app/rounds/{rnd}/heatmap" + ("?" + qs if qs else ""),
-            shot="heatmap.png" if not qs else None)
+    b.visit(name, f"/app/rounds/{rnd}/heatmap" + ("?" + qs if qs else ""), shot=shot, require=True)
     C.ok(f"{name}: table#heatmap", b.exists("table#heatmap"))
     cells = b.heatmap_cells()
     C.ok(f"{name}: has cells", bool(cells), "no td[data-pillar] in tr[data-ods]")
@@ -569,7 +578,7 @@ def walk(b: Browser, dma: Dma) -> None:
 
         # ---- overview --------------------------------------------------------------------------
         with C.section(f"overview {tag}"):
-            b.visit(f"overview {tag}", f"/app/rounds/{rnd}", shot="overview.png" if main_shots else None)
+            b.visit(f"overview {tag}", f"/app/rounds/{rnd}", shot="overview.png" if main_shots else None, require=True)
             comp = dma.api(f"/api/v1/rounds/{rnd}/completion")
             for table, attr, key in (("completion-by-type", "data-type", "by_type"),
                                      ("completion-by-region", "data-region", "by_region")):
@@ -601,18 +610,21 @@ def walk(b: Browser, dma: Dma) -> None:
             C.ok(f"overview {tag}: #flags-by-pillar shows every flag the API has", bool(cells) and not absent, short(absent))
             flagged_links = {urllib.parse.urlsplit(l["href"]).path.rsplit("/", 1)[-1]
                              for l in b.rows("#flagged-orgs a[href^='/app/organisations/']", ["href"])}
-            if rnd == pub:
-                miss = [o for o in diverging if o not in flagged_links]
-                C.ok(f"overview {tag}: every diverging organisation ({len(diverging)}) is in #flagged-orgs",
-                     bool(diverging) and not miss, f"missing {short(miss)}; #flagged-orgs has {len(flagged_links)} links")
-            else:
-                C.ok(f"overview {tag}: #flagged-orgs lists organisations", b.exists("#flagged-orgs a[href^='/app/organisations/']"))
+            div_here = sorted({r["org_id"] for r in rows_all if flag_set(r.get("flags")) & DIVERGING_FLAGS})
+            miss = [o for o in div_here if o not in flagged_links]
+            C.ok(f"overview {tag}: every organisation with {'/'.join(sorted(DIVERGING_FLAGS))} in the API "
+                 f"({len(div_here)}) is in #flagged-orgs", (bool(div_here) or rnd != pub) and not miss,
+                 f"missing {short(miss)}; #flagged-orgs has {len(flagged_links)} links")
+            any_flag = {r["org_id"] for r in rows_all if flag_set(r.get("flags"))}
+            extra = sorted(flagged_links - any_flag)
+            C.ok(f"overview {tag}: every organisation in #flagged-orgs ({len(flagged_links)}) has a flag in the API",
+                 not extra, short(extra))
             check_downloads(b, f"overview {tag}", rnd)
 
         # ---- heatmap ------------------------------------------------------------------------------
         with C.section(f"heatmap {tag}"):
-            cells = check_heatmap(b, dma, rnd, f"heatmap {tag}", {})
-        with C.section(f"heatmap {tag} filtered (type=acute, region, group=icb)"):
+            cells = check_heatmap(b, dma, rnd, f"heatmap {tag}", {}, shot="heatmap.png" if main_shots else None)
+        with C.section(f"heatmap {tag} filtered and sorted"):
             regions = sorted({r.get("region_code") for r in rows_all if r.get("region_code")})
             region = regions[0] if regions else None
             check_heatmap(b, dma, rnd, f"heatmap {tag} type=acute group=icb", {"type": "acute", "group": "icb"})
@@ -622,7 +634,9 @@ def walk(b: Browser, dma: Dma) -> None:
                 q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(sort_links[-1]).query))
                 check_heatmap(b, dma, rnd, f"heatmap {tag} sorted {q.get('sort')} {q.get('dir')}", q)
             if region:
-                check_heatmap(b, dma, rnd, f"heatmap {tag} region={region} pillar", {"region": region, "pillar": rows_all[0]["pillar"]})
+                check_heatmap(b, dma, rnd, f"heatmap {tag} region={region}", {"region": region})
+            one = next(p for p in sorted({r["pillar"] for r in rows_all}) if p != "overall")
+            check_heatmap(b, dma, rnd, f"heatmap {tag} pillar={one}", {"pillar": one})
         if rnd == pub:
             with C.section(f"heatmap {tag}: click a diverging organisation's flagged cell"):
                 b.visit(f"heatmap {tag} (for clicking)", f"/app/rounds/{rnd}/heatmap", axe=False, size_check=False)
@@ -649,15 +663,22 @@ def walk(b: Browser, dma: Dma) -> None:
             name = f"targeting {tag}" + (f" {qs}" if qs else "")
             with C.section(name):
                 b.visit(name, f"/app/rounds/{rnd}/targeting" + ("?" + qs if qs else ""),
-                        shot="targeting.png" if main_shots and not qs else None)
+                        shot="targeting.png" if main_shots and not qs else None, require=True)
                 for svg in ("svg#targeting-scatter", "svg#caterpillar"):
                     C.ok(f"{name}: {svg} with <title> on its points", b.count(f"{svg} title") > 1,
                          f"{b.count(svg)} svg, {b.count(svg + ' title')} titles")
                 pillar = params.get("pillar") or b.d.execute_script(
                     "const s = document.querySelector('select[name=pillar] option[selected]');"
                     "return s && s.value ? s.value : null;") or "overall"
+                org_type = params.get("type") or b.d.execute_script(
+                    "const s = document.querySelector('select[name=type] option[selected]');"
+                    "return s && s.value ? s.value : null;")
                 rows = b.rows("#targeting-table tr[data-ods]", ["data-ods", "data-gap", "data-excess", "data-z", "data-flags"])
-                api = api_index(dma.divergence_rows(rnd, pillar=pillar, **({"type": params["type"]} if "type" in params else {})))
+                api = api_index(dma.divergence_rows(rnd, pillar=pillar, **({"type": org_type} if org_type else {})))
+                on_page, in_api = {r["data-ods"] for r in rows}, {o for (o, _) in api}
+                C.ok(f"{name}: #targeting-table rows are the API's organisations (type {org_type or 'all'}, "
+                     f"{len(on_page)} on the page, {len(in_api)} in the API)", on_page == in_api,
+                     f"only in API: {short(sorted(in_api - on_page))}; only on page: {short(sorted(on_page - in_api))}")
                 bad = []
                 for r in rows:
                     a = api.get((r["data-ods"], pillar))
@@ -681,7 +702,8 @@ def walk(b: Browser, dma: Dma) -> None:
             qs = urllib.parse.urlencode(params)
             name = f"areas {tag} {qs}"
             with C.section(name):
-                b.visit(name, f"/app/rounds/{rnd}/areas?{qs}", shot="areas.png" if main_shots and by == "icb" and not pillar else None)
+                b.visit(name, f"/app/rounds/{rnd}/areas?{qs}", shot="areas.png" if main_shots and by == "icb" and not pillar else None,
+                        require=True)
                 C.ok(f"{name}: svg#areas-chart", b.exists("svg#areas-chart"))
                 shown_pillar = pillar or b.d.execute_script(
                     "const s = document.querySelector('select[name=pillar] option[selected]');"
@@ -726,18 +748,23 @@ def walk(b: Browser, dma: Dma) -> None:
         name = f"organisation {ods} [{pub}]"
         with C.section(name):
             check_org_page(b, dma, ods, pub, name, shot)
-    if org_codes:
-        with C.section("organisation print view"):
-            ods = org_codes[0][0]
-            b.visit(f"organisation {ods} (for print)", f"/app/organisations/{ods}?round={pub}", axe=False, size_check=False)
+    for i, (ods, _) in enumerate(org_codes):
+        with C.section(f"organisation {ods} print view"):
+            b.visit(f"organisation {ods} (for print)", f"/app/organisations/{ods}?round={pub}", axe=False,
+                    size_check=False, require=True)
             b.d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
             try:
-                b.screenshot("organisation-print.png", max_height=1800)
+                if i == 0:
+                    b.screenshot("organisation-print.png", max_height=1800)
                 b.axe(f"organisation {ods} (print media)")
             finally:
                 b.d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+            # As a person prints it: A4, the default margins, no background colours.
             pdf = base64.b64decode(b.d.execute_cdp_cmd("Page.printToPDF", {
-                "paperWidth": 8.27, "paperHeight": 11.69, "printBackground": True})["data"])
+                "paperWidth": 8.27, "paperHeight": 11.69, "printBackground": False})["data"])
+            ART.mkdir(parents=True, exist_ok=True)
+            (ART / f"organisation-{ods}-print.pdf").write_bytes(pdf)
+            print(f"  saved {ART.relative_to(ROOT)}/organisation-{ods}-print.pdf")
             pages = len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf))
             counts = re.findall(rb"/Type\s*/Pages\b.*?/Count\s+(\d+)", pdf, re.S)
             C.ok(f"organisation {ods}: print view (A4, default margins) is 1 page", pages == 1,
@@ -787,7 +814,7 @@ def fetch_all_orgs(dma: Dma) -> list[dict]:
 
 
 def check_org_page(b: Browser, dma: Dma, ods: str, rnd: str, name: str, shot: str | None) -> None:
-    b.visit(name, f"/app/organisations/{ods}?round={rnd}", shot=shot)
+    b.visit(name, f"/app/organisations/{ods}?round={rnd}", shot=shot, require=True)
     api = dma.api(f"/api/v1/rounds/{rnd}/divergence/{ods}")
     api_rows = api["rows"]
     by_pillar = {r["pillar"]: r for r in api_rows}
@@ -812,15 +839,33 @@ def check_org_page(b: Browser, dma: Dma, ods: str, rnd: str, name: str, shot: st
     org_flags = b.d.find_elements(By.CSS_SELECTOR, "#org-flags")
     C.ok(f"{name}: #org-flags gives reasons", bool(org_flags) and (not any_flags or len(org_flags[0].text.strip()) > 20),
          "missing" if not org_flags else org_flags[0].text[:100])
-    scores = b.d.find_elements(By.CSS_SELECTOR, "#org-scores")
-    C.ok(f"{name}: #org-scores with domain titles", bool(scores) and bool(scores[0].text.strip()),
-         "missing" if not scores else "empty")
+    check_org_scores(b, dma, ods, rnd, name)
     C.ok(f"{name}: #pillar-history has charts", b.exists("#pillar-history svg"))
     preds = [p["ods_code"] for p in api.get("predecessors") or []]
     if preds:
         text = b.d.find_element(By.TAG_NAME, "main").text
         C.ok(f"{name}: names its merged predecessors {preds}", all(p in text for p in preds),
              f"missing {[p for p in preds if p not in text]}")
+
+
+def check_org_scores(b: Browser, dma: Dma, ods: str, rnd: str, name: str) -> None:
+    """#org-scores: each domain's score and title as /api/v1/organisations/{ods}/scores has them."""
+    api = dma.api(f"/api/v1/organisations/{ods}/scores")
+    mine = next((r for r in api["rounds"] if r["round"] == rnd), None)
+    want = {d["domain"]: d for p in (mine or {}).get("pillars", []) for d in p["domains"]}
+    rows = b.rows("#org-scores tr[data-domain]", ["data-domain", "data-score"])
+    bad = []
+    for r in rows:
+        a = want.get(r["data-domain"])
+        if a is None:
+            bad.append(f"tr[data-domain={r['data-domain']}]: not in the API")
+            continue
+        if page_num(r["data-score"]) != r4(a["score"]):
+            bad.append(f"tr[data-domain={r['data-domain']}] data-score: page {r['data-score']!r} api {r4(a['score'])}")
+        if a["domain_title"] not in r["_text"]:
+            bad.append(f"tr[data-domain={r['data-domain']}]: no title {a['domain_title']!r} in {r['_text']!r}")
+    C.ok(f"{name}: #org-scores domain scores and titles equal the API's ({len(rows)} rows, {len(want)} in API)",
+         b.exists("#org-scores") and not bad and len(rows) == len(want), short(bad))
 
 
 def walk_submitter(b: Browser, dma: Dma, pub: str, pub_rows: list[dict], orgs: list[dict]) -> None:
@@ -838,6 +883,7 @@ def walk_submitter(b: Browser, dma: Dma, pub: str, pub_rows: list[dict], orgs: l
     C.ok("home (submitter): no round links", not b.exists("main a[href^='/app/rounds/']"))
     b.visit(f"submitter: own organisation {mine}", f"/app/organisations/{mine}?round={pub}", expect=200)
     C.ok(f"submitter: own organisation page shows #org-rows", b.exists("#org-rows tr[data-pillar]"))
+    check_org_scores(b, dma, mine, pub, f"submitter: own organisation {mine}")
     for name, path in (
         (f"another organisation {other}", f"/app/organisations/{other}?round={pub}"),
         ("overview", f"/app/rounds/{pub}"),
