@@ -212,6 +212,14 @@ class Dma:
         with urllib.request.urlopen(req, timeout=300) as r:
             return json.loads(r.read())
 
+    def api_post(self, path: str, body: dict | None, role: str = "admin"):
+        token = self.cli("token", "--role", role)
+        req = urllib.request.Request(
+            self.origin + path, data=json.dumps(body).encode() if body is not None else b"", method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Accept": "application/json"})
+        with urllib.request.urlopen(req, timeout=300) as r:
+            return r.status
+
     def divergence_rows(self, rnd: str, **params) -> list[dict]:
         """Every row of the round's divergence view for these filters (following next_cursor)."""
         rows: list[dict] = []
@@ -260,6 +268,7 @@ class Browser:
     # -- navigation with the network recorded --------------------------------------------------
 
     def _drain(self) -> list[dict]:
+        self.d.get_log("browser")  # the console, read again after the load
         out = []
         for e in self.d.get_log("performance"):
             try:
@@ -317,6 +326,10 @@ class Browser:
         origin = self.dma.origin
         away = [u for u in res["requests"] if not (u.startswith(origin + "/") or u == origin or u.startswith("data:"))]
         C.ok(f"{name}: no request leaves {origin}", not away, short(away))
+        console = [e for e in self.d.get_log("browser") if e.get("level") == "SEVERE"]
+        if res["status"] == 200:
+            C.ok(f"{name}: no errors in the console (script errors, blocked by the content security policy)",
+                 not console, short(e.get("message", "")[:300] for e in console))
         if size_check:
             kb = res["bytes"] / 1024
             C.sizes.append((name, res["bytes"], len(res["requests"])))
@@ -895,6 +908,17 @@ def walk_submitter(b: Browser, dma: Dma, pub: str, pub_rows: list[dict], orgs: l
     ):
         b.visit(f"submitter: {name}", path, expect=403, size_check=False)
         C.ok(f"submitter: {name} shows the 403 page", "cannot see" in b.h1().lower(), repr(b.h1()))
+    # A round that is not published (the demo's rounds all are): made here, then opened.
+    draft = "browser-unpublished"
+    dma.api_post("/api/v1/rounds", {"key": draft, "title": "Unpublished round (browser test)", "framework": "wgll-2025",
+                                    "opens_at": "2026-11-01T00:00:00Z", "closes_at": "2027-01-31T00:00:00Z"})
+    dma.api_post(f"/api/v1/rounds/{draft}/open", None)
+    st = next(r["status"] for r in dma.api("/api/v1/rounds") if r["key"] == draft)
+    print(f"made round {draft} ({st})")
+    b.visit(f"submitter: own organisation {mine} in an unpublished ({st}) round",
+            f"/app/organisations/{mine}?round={draft}", expect=403, size_check=False)
+    C.ok(f"submitter: own organisation in an unpublished round shows the 403 page", "cannot see" in b.h1().lower(),
+         f"{b.h1()!r}: {b.d.find_element(By.TAG_NAME, 'main').text[:200]!r}")
 
 
 if __name__ == "__main__":
