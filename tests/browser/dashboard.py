@@ -40,6 +40,7 @@ from pathlib import Path
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -475,6 +476,11 @@ def api_index(rows: list[dict]) -> dict:
 def check_heatmap(b: Browser, dma: Dma, rnd: str, name: str, params: dict, shot: str | None = None) -> list[dict]:
     qs = urllib.parse.urlencode({k: v for k, v in params.items() if v})
     b.visit(name, f"/app/rounds/{rnd}/heatmap" + ("?" + qs if qs else ""), shot=shot, require=True)
+    return verify_heatmap(b, dma, rnd, name, params)
+
+
+def verify_heatmap(b: Browser, dma: Dma, rnd: str, name: str, params: dict) -> list[dict]:
+    """The heatmap on screen against the API's rows for the same filters."""
     C.ok(f"{name}: table#heatmap", b.exists("table#heatmap"))
     cells = b.heatmap_cells()
     C.ok(f"{name}: has cells", bool(cells), "no td[data-pillar] in tr[data-ods]")
@@ -645,9 +651,39 @@ def walk(b: Browser, dma: Dma) -> None:
             sort_links = [l["href"] for l in b.rows("table#heatmap thead a[href*='sort=']", ["href"])]
             if C.ok(f"heatmap {tag} type=acute: has sort links to follow", bool(sort_links)):
                 q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(sort_links[-1]).query))
-                check_heatmap(b, dma, rnd, f"heatmap {tag} sorted {q.get('sort')} {q.get('dir')}", q)
+                sname = f"heatmap {tag} sorted {q.get('sort')} {q.get('dir')}"
+                check_heatmap(b, dma, rnd, sname, q)
+                key, desc = q.get("sort"), q.get("dir") == "desc"
+                groups = b.d.execute_script(
+                    """
+                    return Array.from(document.querySelectorAll('table#heatmap tbody')).map(tb =>
+                      Array.from(tb.querySelectorAll('tr[data-ods]')).map(tr => {
+                        const td = tr.querySelector('td[data-pillar="' + arguments[0] + '"]');
+                        return td ? td.getAttribute('data-z') : null; }));
+                    """, key)
+                bad = []
+                for gi, zs in enumerate(groups):
+                    vals = [float(z) if z else None for z in zs]
+                    present = [v for v in vals if v is not None]
+                    if vals[:len(present)] != present:
+                        bad.append(f"tbody {gi + 1}: a row without a z comes before one with")
+                    if present != sorted(present, reverse=desc):
+                        bad.append(f"tbody {gi + 1}: z not in {'descending' if desc else 'ascending'} order")
+                C.ok(f"{sname}: rows in order of {key} within each group ({len(groups)} groups)",
+                     bool(groups) and not bad, short(bad))
             if region:
                 check_heatmap(b, dma, rnd, f"heatmap {tag} region={region}", {"region": region})
+                # The filter form as a person uses it: choose a type, apply, get a shareable URL.
+                b.d.find_element(By.ID, "f-type")
+                Select(b.d.find_element(By.ID, "f-type")).select_by_value("mental_health")
+                btn = b.d.find_element(By.XPATH, "//form//button[normalize-space()='Apply filters']")
+                fname = f"heatmap {tag} form: region={region}, type=mental_health applied"
+                res = b.load(fname, btn.click)
+                b.after_load(res, expect=200, axe=False)
+                q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(b.d.current_url).query))
+                C.ok(f"{fname}: the URL carries both filters", q.get("type") == "mental_health" and q.get("region") == region,
+                     b.d.current_url)
+                verify_heatmap(b, dma, rnd, fname, {"type": "mental_health", "region": region})
             one = next(p for p in sorted({r["pillar"] for r in rows_all}) if p != "overall")
             check_heatmap(b, dma, rnd, f"heatmap {tag} pillar={one}", {"pillar": one})
         if rnd == pub:
@@ -677,9 +713,6 @@ def walk(b: Browser, dma: Dma) -> None:
             with C.section(name):
                 b.visit(name, f"/app/rounds/{rnd}/targeting" + ("?" + qs if qs else ""),
                         shot="targeting.png" if main_shots and not qs else None, require=True)
-                for svg in ("svg#targeting-scatter", "svg#caterpillar"):
-                    C.ok(f"{name}: {svg} with <title> on its points", b.count(f"{svg} title") > 1,
-                         f"{b.count(svg)} svg, {b.count(svg + ' title')} titles")
                 pillar = params.get("pillar") or b.d.execute_script(
                     "const s = document.querySelector('select[name=pillar] option[selected]');"
                     "return s && s.value ? s.value : null;") or "overall"
@@ -707,6 +740,16 @@ def walk(b: Browser, dma: Dma) -> None:
                         bad.append(f"tr[data-ods={r['data-ods']}] data-flags: page {r['data-flags']!r} api {sorted(flag_set(a.get('flags')))}")
                 C.ok(f"{name}: #targeting-table gap/excess/z/flags equal the API's (pillar {pillar}, {len(rows)} rows)",
                      bool(rows) and not bad, short(bad))
+                # Each chart has a <title> on each of its points: at least one per organisation it can
+                # plot (the scatter: a gap and an excess; the caterpillar: a robust z).
+                for svg, plottable in (
+                    ("svg#targeting-scatter", sum(1 for r in rows if r["data-gap"] and r["data-excess"])),
+                    ("svg#caterpillar", sum(1 for r in rows if r["data-z"])),
+                ):
+                    n_titles = b.count(f"{svg} title")
+                    C.ok(f"{name}: {svg} has a <title> on each point ({n_titles} titles, {plottable} organisations to plot)",
+                         b.exists(svg) and plottable > 0 and n_titles >= plottable,
+                         f"{b.count(svg)} svg, {n_titles} titles, {plottable} plottable rows")
                 check_downloads(b, name, rnd)
 
         # ---- areas --------------------------------------------------------------------------------
