@@ -263,6 +263,16 @@ fn write_owner_only(path: &Path, contents: &str) -> std::io::Result<()> {
 fn write_owner_only(path: &Path, contents: &str) -> std::io::Result<()> {
     std::fs::write(path, contents)
 }
+/// SHA-512 of a fixed label and the secret: a key for the web session cookie that is not the JWT
+/// key itself (a leaked cookie key cannot sign tokens, nor the reverse).
+fn derive_cookie_key(secret: &[u8]) -> [u8; 64] {
+    use sha2::{Digest, Sha512};
+    let mut h = Sha512::new();
+    h.update(b"dma web session cookie key v1\0");
+    h.update(secret);
+    h.finalize().into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,14 +343,4 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
     }
-}
-
-/// SHA-512 of a fixed label and the secret: a key for the web session cookie that is not the JWT
-/// key itself (a leaked cookie key cannot sign tokens, nor the reverse).
-fn derive_cookie_key(secret: &[u8]) -> [u8; 64] {
-    use sha2::{Digest, Sha512};
-    let mut h = Sha512::new();
-    h.update(b"dma web session cookie key v1\0");
-    h.update(secret);
-    h.finalize().into()
 }

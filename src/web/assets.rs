@@ -34,7 +34,11 @@ const ASSETS: &[Asset] = &[
     ),
     asset!("app.css", "static/app.css", "text/css; charset=utf-8"),
     asset!("app.js", "static/app.js", "text/javascript; charset=utf-8"),
-    asset!("init.js", "static/init.js", "text/javascript; charset=utf-8"),
+    asset!(
+        "init.js",
+        "static/init.js",
+        "text/javascript; charset=utf-8"
+    ),
     asset!(
         "nhsuk/LICENSE",
         "vendor/nhsuk-frontend/LICENSE",

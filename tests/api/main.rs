@@ -20,3 +20,4 @@ mod peer_groups;
 mod races;
 mod scale;
 mod scores;
+mod web;

@@ -34,7 +34,9 @@ fn interval(gaps: &[f64]) -> Option<(f64, f64, f64)> {
     }
     let mean = gaps.iter().sum::<f64>() / n as f64;
     let var = gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64).ok()?.inverse_cdf(0.975);
+    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
+        .ok()?
+        .inverse_cdf(0.975);
     let half = t * var.sqrt() / (n as f64).sqrt();
     Some((mean, mean - half, mean + half))
 }
@@ -83,14 +85,14 @@ pub async fn page(
             (Some(r), AggregateBy::Icb) => computed.icb_regions.get(&a.code) == Some(r),
         })
         .collect();
-    areas.sort_by(|a, b| {
-        match (a.level.standardised_gap, b.level.standardised_gap) {
+    areas.sort_by(
+        |a, b| match (a.level.standardised_gap, b.level.standardised_gap) {
             (Some(x), Some(y)) => x.total_cmp(&y),
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (None, None) => a.code.cmp(&b.code),
-        }
-    });
+        },
+    );
     // Members' gaps by area, for the intervals (the type reference only: with a peer group the
     // rows' gaps are to the group, not to the type, and no interval is drawn).
     let rows = visible_rows(&computed, &f.rows(Some(&pillar)), &viewer.who)?;
@@ -111,12 +113,18 @@ pub async fn page(
         .filter_map(|a| {
             let (mean, lo, hi) = interval(gaps.get(a.code.as_str())?)?;
             // Shown only when it is the interval of the API's own figure.
-            let same = a.level.standardised_gap.is_some_and(|s| (s - mean).abs() < 1e-9);
+            let same = a
+                .level
+                .standardised_gap
+                .is_some_and(|s| (s - mean).abs() < 1e-9);
             same.then_some((a.code.as_str(), (lo, hi)))
         })
         .collect();
     let name_of = |a: &AggregateRow| match unit {
-        AggregateBy::Region => a.name.clone().unwrap_or_else(|| region_name(&a.code).to_owned()),
+        AggregateBy::Region => a
+            .name
+            .clone()
+            .unwrap_or_else(|| region_name(&a.code).to_owned()),
         AggregateBy::Icb => a.name.clone().unwrap_or_else(|| a.code.clone()),
     };
     let direction = |a: &AggregateRow| {
@@ -139,7 +147,11 @@ pub async fn page(
             })
         })
         .collect();
-    let what = if unit == AggregateBy::Icb { "ICBs" } else { "Regions" };
+    let what = if unit == AggregateBy::Icb {
+        "ICBs"
+    } else {
+        "Regions"
+    };
     let chart_label = format!("{what} ranked by standardised gap, with 95 % intervals");
     let chart = ranked_dots("areas-chart", &chart_label, &ranked).map_err(AppError::Internal)?;
     let base = format!("/app/rounds/{round}/areas");
@@ -147,7 +159,10 @@ pub async fn page(
     let page = Page {
         title: &title,
         viewer: Some(&viewer),
-        crumbs: vec![crumb("Home", "/app"), crumb(round.clone(), format!("/app/rounds/{round}"))],
+        crumbs: vec![
+            crumb("Home", "/app"),
+            crumb(round.clone(), format!("/app/rounds/{round}")),
+        ],
         body_class: "",
     };
     let by_select = html! {

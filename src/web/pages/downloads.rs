@@ -148,7 +148,11 @@ pub async fn areas(
         ])
         .map_err(io)?;
     }
-    let by = if unit == AggregateBy::Icb { "icbs" } else { "regions" };
+    let by = if unit == AggregateBy::Icb {
+        "icbs"
+    } else {
+        "regions"
+    };
     Ok(csv_response(&format!("{by}-{round}.csv"), finish(w)?))
 }
 
@@ -164,8 +168,16 @@ pub async fn completion(
     let report = crate::api::with_conn(&state, move |c| completion_of(c, &cache, &key)).await?;
     let mut w = writer();
     let io = |e: csv::Error| WebError::from(AppError::Internal(e.to_string()));
-    w.write_record(["round", "ods_code", "name", "org_type", "region_code", "icb_code", "status"])
-        .map_err(io)?;
+    w.write_record([
+        "round",
+        "ods_code",
+        "name",
+        "org_type",
+        "region_code",
+        "icb_code",
+        "status",
+    ])
+    .map_err(io)?;
     for e in &report.organisations {
         w.write_record([
             round.clone(),

@@ -135,7 +135,11 @@ pub async fn page(
         let dir = if sort == key && !desc { "desc" } else { "asc" };
         format!(
             "{base}{}",
-            f.query(&[("sort", Some(key)), ("dir", Some(dir)), ("group", Some(group))])
+            f.query(&[
+                ("sort", Some(key)),
+                ("dir", Some(dir)),
+                ("group", Some(group))
+            ])
         )
     };
     let aria_sort = |key: &str| -> &'static str {
@@ -156,7 +160,10 @@ pub async fn page(
     let page = Page {
         title: &title,
         viewer: Some(&viewer),
-        crumbs: vec![crumb("Home", "/app"), crumb(round.clone(), format!("/app/rounds/{round}"))],
+        crumbs: vec![
+            crumb("Home", "/app"),
+            crumb(round.clone(), format!("/app/rounds/{round}")),
+        ],
         body_class: "app-wide",
     };
     let group_select = html! {
@@ -284,7 +291,11 @@ fn z1(z: Option<f64>) -> String {
     match z {
         Some(z) if z.is_finite() => {
             let s = format!("{z:.1}");
-            if s == "-0.0" { "0.0".into() } else { s.replace('-', "−") }
+            if s == "-0.0" {
+                "0.0".into()
+            } else {
+                s.replace('-', "−")
+            }
         }
         _ => "–".into(),
     }

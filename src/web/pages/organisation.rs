@@ -72,8 +72,14 @@ pub async fn page(
             .map(|r| r.key.clone())
             .ok_or_else(|| WebError::NotFound("No results have been published yet.".into()))?,
     };
-    let focal = organisation_report(&state, &viewer.who, &focal_key, &ods, &AnalysisQuery::default())
-        .await?;
+    let focal = organisation_report(
+        &state,
+        &viewer.who,
+        &focal_key,
+        &ods,
+        &AnalysisQuery::default(),
+    )
+    .await?;
     // The same view of every earlier visible round the organisation has results in.
     let mut past: Vec<(String, OrganisationDivergence)> = Vec::new();
     for r in &visible {
@@ -83,7 +89,9 @@ pub async fn page(
         if !scores.rounds.iter().any(|s| s.round == r.key) {
             continue;
         }
-        match organisation_report(&state, &viewer.who, &r.key, &ods, &AnalysisQuery::default()).await {
+        match organisation_report(&state, &viewer.who, &r.key, &ods, &AnalysisQuery::default())
+            .await
+        {
             Ok(rep) => past.push((r.key.clone(), rep)),
             // A round whose framework cannot be analysed with this one is left out.
             Err(AppError::Unprocessable { .. } | AppError::NotFound(_)) => {}
@@ -124,7 +132,9 @@ pub async fn page(
         .iter()
         .flat_map(|(_, _, fs)| fs.iter().flat_map(|f| [f.score, f.q1, f.q3, f.median]))
         .flatten()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
     let scale = if lo.is_finite() && hi > lo {
         let pad = (hi - lo) * 0.1;
         (lo - pad, hi + pad)

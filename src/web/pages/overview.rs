@@ -51,8 +51,12 @@ pub async fn page(
     let mut by_region: BTreeMap<String, StatusCounts> = BTreeMap::new();
     for e in &completion.organisations {
         let keep = f.org_type.as_deref().is_none_or(|t| t == e.org_type)
-            && f.region.as_deref().is_none_or(|r| e.region_code.as_deref() == Some(r))
-            && f.icb.as_deref().is_none_or(|i| e.icb_code.as_deref() == Some(i));
+            && f.region
+                .as_deref()
+                .is_none_or(|r| e.region_code.as_deref() == Some(r))
+            && f.icb
+                .as_deref()
+                .is_none_or(|i| e.icb_code.as_deref() == Some(i));
         if !keep {
             continue;
         }

@@ -10,9 +10,7 @@ use maud::{PreEscaped, html};
 use super::common::{flag_codes, level_direction, pillars, regions, tier_name};
 use super::{Filters, filter_form, round_nav};
 use crate::api::divergence::{analysis, visible_rows};
-use crate::domain::divergence::{
-    DivergenceRow, FamilyScheme, OVERALL, OptionsPatch, critical_z,
-};
+use crate::domain::divergence::{DivergenceRow, FamilyScheme, OVERALL, OptionsPatch, critical_z};
 use crate::domain::organisation::OrgType;
 use crate::error::AppError;
 use crate::service::divergence::Computed;
@@ -84,7 +82,11 @@ pub async fn page(
             ),
             x: r.level.gap.unwrap_or(0.0),
             y: r.change.as_ref().and_then(|c| c.excess).unwrap_or(0.0),
-            direction: if r.flags.iter().any(|f| f.as_str() == "PRIORITY_FALLING_BEHIND") {
+            direction: if r
+                .flags
+                .iter()
+                .any(|f| f.as_str() == "PRIORITY_FALLING_BEHIND")
+            {
                 -1
             } else {
                 level_direction(r)
@@ -100,11 +102,12 @@ pub async fn page(
         let r = &rows.first()?.reference;
         Some((r.q1? - r.median?, r.q3? - r.median?))
     });
-    let y_band = shared(|r| r.change.as_ref().map(|c| c.reference.key.to_string())).and_then(|_| {
-        let c = rows.first()?.change.as_ref()?;
-        let r = &c.reference;
-        Some((r.q1? - r.median?, r.q3? - r.median?))
-    });
+    let y_band =
+        shared(|r| r.change.as_ref().map(|c| c.reference.key.to_string())).and_then(|_| {
+            let c = rows.first()?.change.as_ref()?;
+            let r = &c.reference;
+            Some((r.q1? - r.median?, r.q3? - r.median?))
+        });
     let scatter_label = format!(
         "{pillar_title}, {}: level gap against change excess for {} organisations",
         org_type.replace('_', " "),
@@ -114,7 +117,8 @@ pub async fn page(
         .map_err(AppError::Internal)?;
 
     // The caterpillar: every tested level, sorted by z, with the limits.
-    let mut tested: Vec<&&DivergenceRow> = rows.iter().filter(|r| r.level.robust_z.is_some()).collect();
+    let mut tested: Vec<&&DivergenceRow> =
+        rows.iter().filter(|r| r.level.robust_z.is_some()).collect();
     tested.sort_by(|a, b| {
         a.level
             .robust_z
@@ -141,7 +145,10 @@ pub async fn page(
     let limit_refs: Vec<(f64, &str)> = limits.iter().map(|(z, n)| (*z, n.as_str())).collect();
     let cat = caterpillar(
         "caterpillar",
-        &format!("Robust z of the level, {pillar_title}, {}", org_type.replace('_', " ")),
+        &format!(
+            "Robust z of the level, {pillar_title}, {}",
+            org_type.replace('_', " ")
+        ),
         &cat_points,
         &limit_refs,
     )
@@ -153,7 +160,10 @@ pub async fn page(
     let page = Page {
         title: &title,
         viewer: Some(&viewer),
-        crumbs: vec![crumb("Home", "/app"), crumb(round.clone(), format!("/app/rounds/{round}"))],
+        crumbs: vec![
+            crumb("Home", "/app"),
+            crumb(round.clone(), format!("/app/rounds/{round}")),
+        ],
         body_class: "",
     };
     Ok(page.render(html! {
