@@ -168,7 +168,7 @@ class Dma:
         t0 = time.time()
         while time.time() - t0 < timeout:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"dma serve exited with {self.proc.returncode}; see {self.log.name}")
+                raise RuntimeError(f"dma serve exited with {self.proc.returncode}:\n{self.log_tail()}")
             try:
                 with urllib.request.urlopen(self.origin + "/health/live", timeout=2) as r:
                     if r.status == 200:
@@ -177,7 +177,12 @@ class Dma:
             except (urllib.error.URLError, ConnectionError, OSError):
                 pass
             time.sleep(0.5)
-        raise RuntimeError("service did not become live in time")
+        raise RuntimeError(f"service did not become live in time:\n{self.log_tail()}")
+
+    def log_tail(self, n: int = 30) -> str:
+        self.log.flush()
+        with open(self.log.name, "rb") as f:
+            return "\n".join(f.read().decode("utf-8", "replace").splitlines()[-n:])
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
