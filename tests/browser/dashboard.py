@@ -283,11 +283,18 @@ class Browser:
                 pass
         return out
 
-    def _settle(self) -> None:
-        for _ in range(100):
-            if self.d.execute_script("return document.readyState") == "complete":
-                break
+    def _settle(self, timeout: float = 120) -> None:
+        """Waits for a new document (the marker set before the action is gone) to finish loading."""
+        t0 = time.time()
+        while time.time() - t0 < timeout:
+            try:
+                if self.d.execute_script("return !window.__btOld && document.readyState === 'complete'"):
+                    break
+            except Exception:  # noqa: BLE001 - between documents
+                pass
             time.sleep(0.1)
+        else:
+            raise TimeoutError(f"no new page loaded within {timeout:.0f}s (at {self.d.current_url})")
         time.sleep(0.3)
 
     def load(self, name: str, action, *, cold: bool = True) -> dict:
@@ -297,6 +304,7 @@ class Browser:
         self._drain()
         if cold:
             self.d.execute_cdp_cmd("Network.clearBrowserCache", {})
+        self.d.execute_script("window.__btOld = true")
         action()
         self._settle()
         events = self._drain()
@@ -706,8 +714,7 @@ def walk(b: Browser, dma: Dma) -> None:
                          b.path() == f"/app/organisations/{ods}" and res["status"] == 200,
                          f"{res['status']} {b.d.current_url}")
                     reached.append(ods)
-                    b.d.back()
-                    b._settle()
+                    b.load("back to the heatmap", lambda: b.d.get(f"{dma.origin}/app/rounds/{rnd}/heatmap"), cold=False)
 
         # ---- targeting ----------------------------------------------------------------------------
         pillars = sorted({r["pillar"] for r in rows_all})
