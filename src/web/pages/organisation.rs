@@ -58,9 +58,14 @@ pub async fn page(
     let focal_key = match q.into_inner().round {
         Some(r) => {
             if !visible.iter().any(|v| v.key == r) {
-                return Err(WebError::NotFound(format!(
-                    "There are no results of round `{r}` you can see yet."
-                )));
+                // The API's rule: a round's results are the nation's before they are published.
+                return Err(if all_rounds.iter().any(|a| a.key == r) {
+                    WebError::Forbidden(format!(
+                        "The results of round `{r}` are not yet published."
+                    ))
+                } else {
+                    WebError::NotFound(format!("There is no round `{r}`."))
+                });
             }
             r
         }

@@ -44,7 +44,7 @@ pub async fn page(
     )
     .await?;
     let pillar_list = pillars(&computed);
-    let rows = visible_rows(&computed, &f.rows(None), &viewer.who)?;
+    let rows = visible_rows(&computed, &f.rows(f.pillar.as_deref()), &viewer.who)?;
 
     // Completion, after the type, region and ICB filters.
     let mut by_type: BTreeMap<String, StatusCounts> = BTreeMap::new();
@@ -90,6 +90,9 @@ pub async fn page(
     }
     let mut columns: Vec<(String, String)> = pillar_list.clone();
     columns.push((OVERALL.to_owned(), "Overall".to_owned()));
+    if let Some(p) = &f.pillar {
+        columns.retain(|(k, _)| k == p);
+    }
     let count = |p: &str, fl: Flag| flagged.get(&(p.to_owned(), fl)).map_or(0, BTreeSet::len);
 
     // Organisations behind and falling further behind, worst first.
