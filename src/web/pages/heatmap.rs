@@ -70,7 +70,12 @@ pub async fn page(
     if !matches!(group, "region" | "icb" | "none") {
         return Err(WebError::BadRequest("Group by region, ICB or none.".into()));
     }
-    let sort = view.sort.clone().unwrap_or_else(|| OVERALL.to_owned());
+    // By default, the shown column that summarises most: overall, or the one pillar filtered.
+    let sort = view.sort.clone().unwrap_or_else(|| {
+        columns
+            .last()
+            .map_or_else(|| OVERALL.to_owned(), |(k, _)| k.clone())
+    });
     if !matches!(sort.as_str(), "name" | "ods") && !columns.iter().any(|(k, _)| *k == sort) {
         return Err(WebError::BadRequest(format!("Cannot sort by `{sort}`.")));
     }
@@ -238,7 +243,7 @@ fn cell(round: &str, o: &OrgRow, key: &str, title: &str) -> Markup {
         Tier::None => "",
     };
     let label = format!(
-        "{} {}: score {}, robust z {}, {} tier{}",
+        ": {} {}: score {}, robust z {}, {} tier{}",
         o.name,
         title,
         num(r.level.score),
@@ -253,9 +258,10 @@ fn cell(round: &str, o: &OrgRow, key: &str, title: &str) -> Markup {
     html! {
         td class={ (z_bin(z)) @if level_flag { " app-flagged" } }
             data-pillar=(key) data-z=(raw(z)) data-tier=(tier_name(r.level.tier)) data-flags=(flags.join(",")) {
-            a href={ "/app/organisations/" (o.ods) "?round=" (round) } aria-label=(label) title=(label) {
+            a href={ "/app/organisations/" (o.ods) "?round=" (round) } title=(label.trim_start_matches(": ")) {
                 (z1(z))
                 @if !mark.is_empty() { span class="app-tier" { (mark) } }
+                span class="nhsuk-u-visually-hidden" { (label) }
             }
         }
     }
