@@ -70,9 +70,10 @@ pub enum Command {
         /// An organisation the person acts for (repeatable; submitters must name at least one).
         #[arg(long = "org")]
         orgs: Vec<String>,
-        /// Who the person is, as the audit trail will name them.
-        #[arg(long, default_value = "login-link")]
-        subject: String,
+        /// Who the person is, as the audit trail will name them (default: `login-link:` and a
+        /// random suffix, so two people never share a name or an allowance).
+        #[arg(long)]
+        subject: Option<String>,
     },
     /// Manage API clients.
     Clients {
@@ -197,6 +198,9 @@ pub fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         } => {
             let state = AppState::init(config)?;
             let mut conn = state.pool.get()?;
+            let subject = subject.unwrap_or_else(|| {
+                format!("login-link:{}", &crate::web::session::random_hex()[..8])
+            });
             let token = crate::web::login_link(&mut conn, &subject, role, &orgs)?;
             println!("{}/app/login/{token}", state.config.public_url);
             eprintln!(

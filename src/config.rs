@@ -265,7 +265,8 @@ impl Config {
         let oidc = match non_empty("DMA_OIDC_ISSUER") {
             None => None,
             Some(issuer) => Some(OidcConfig {
-                issuer: issuer.trim_end_matches('/').to_owned(),
+                // Kept exactly as given: the discovery document's issuer must equal it.
+                issuer,
                 client_id: non_empty("DMA_OIDC_CLIENT_ID").ok_or_else(|| {
                     ConfigError("DMA_OIDC_CLIENT_ID is needed with DMA_OIDC_ISSUER".into())
                 })?,

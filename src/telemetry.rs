@@ -137,12 +137,9 @@ pub async fn request_middleware(
         m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m.to_owned(),
         _ => "OTHER".to_owned(),
     };
-    // A sign-in link's token is a secret until it is spent: it never reaches the logs.
-    let path = if req.path().starts_with("/app/login/") {
-        "/app/login/{token}".to_owned()
-    } else {
-        req.path().to_owned()
-    };
+    // A sign-in link's token is a secret until it is spent: it never reaches the logs, however
+    // the path is spelt (any 64-hex-digit segment is written as `{token}`).
+    let path = redact_tokens(req.path());
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %path);
     let result = next.call(req).instrument(span.clone()).await;
@@ -165,9 +162,38 @@ pub async fn request_middleware(
     Ok(res)
 }
 
+/// The path with every segment that could be a secret token (64 hex digits, however
+/// percent-encoded) replaced by `{token}`.
+fn redact_tokens(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            let hexish = seg.len() >= 64 && seg.bytes().all(|b| b.is_ascii_hexdigit() || b == b'%');
+            if hexish { "{token}" } else { seg }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sign_in_tokens_never_reach_the_log() {
+        let t = "ab".repeat(32);
+        assert_eq!(
+            redact_tokens(&format!("/app/login/{t}")),
+            "/app/login/{token}"
+        );
+        assert_eq!(
+            redact_tokens(&format!("/app/%6Cogin/{t}")),
+            "/app/%6Cogin/{token}"
+        );
+        assert_eq!(
+            redact_tokens("/api/v1/organisations/RGT"),
+            "/api/v1/organisations/RGT"
+        );
+    }
 
     #[test]
     fn metrics_render_counts_and_buckets() {

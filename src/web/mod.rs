@@ -38,7 +38,10 @@ pub const COOKIE: &str = "dma-session";
 
 /// Every page and asset of the front end, under `/app`.
 pub fn service(state: &AppState) -> impl HttpServiceFactory + 'static {
-    let secure = state.config.public_url.starts_with("https://");
+    // Secure unless the service is reached over plain http on this machine only (browsers treat
+    // loopback as a secure context, so the cookie still works there over http).
+    let secure =
+        state.config.public_url.starts_with("https://") || !state.config.bind.ip().is_loopback();
     let sessions = SessionMiddleware::builder(
         CookieSessionStore::default(),
         Key::from(state.keys.cookie_key()),
@@ -159,7 +162,11 @@ impl ResponseError for WebError {
         };
         let mut out = HttpResponse::build(status);
         out.content_type("text/html; charset=utf-8");
-        if let WebError::App(AppError::TooManyRequests { retry_after, .. }) = self {
+        if let WebError::App(
+            AppError::TooManyRequests { retry_after, .. }
+            | AppError::Overloaded { retry_after, .. },
+        ) = self
+        {
             out.insert_header((header::RETRY_AFTER, retry_after.to_string()));
         }
         out.body(layout::error_page(title, &detail).into_string())

@@ -83,6 +83,8 @@ pub fn hash(secret: &str) -> String {
 /// Starts a session for `id`: a new row and a new cookie (a fresh id, so a session id planted
 /// before sign-in is never carried over).
 pub async fn start(state: &web::Data<AppState>, session: &Session, id: Identity) -> WebResult<()> {
+    // Signing in again in the same browser ends the session it had.
+    let previous = session.get::<String>(SID).ok().flatten().map(|s| hash(&s));
     let sid = random_hex();
     let now = db::now();
     let row = web_sessions::SessionRow {
@@ -98,6 +100,9 @@ pub async fn start(state: &web::Data<AppState>, session: &Session, id: Identity)
     };
     crate::api::with_conn(state, move |c| {
         web_sessions::purge_expired(c, now)?;
+        if let Some(h) = &previous {
+            web_sessions::delete_session(c, h)?;
+        }
         web_sessions::insert_session(c, &row)?;
         Ok(())
     })

@@ -104,9 +104,22 @@ struct RedeemForm {
 
 async fn redeem(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     session: Session,
     form: web::Form<RedeemForm>,
 ) -> WebResult<HttpResponse> {
+    // Only this service's own sign-in page may post a link (no signing a victim's browser in as
+    // someone else from another site); browsers say where a form came from.
+    if req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site" || v == "same-site")
+    {
+        return Err(WebError::Forbidden(
+            "Sign in from the link itself, not from another site.".into(),
+        ));
+    }
     let token = form.into_inner().token;
     let spent_link = if valid_token(&token) {
         let h = session::hash(&token);

@@ -88,6 +88,18 @@ async fn a_sign_in_link_works_once_and_sign_out_ends_the_session_everywhere() {
     );
 
     let token = link(&app, Role::Analyst, &[]);
+    // Another site cannot post the link (no signing a browser in as someone else).
+    let forged = app
+        .call(
+            TestRequest::default()
+                .method(Method::POST)
+                .uri("/app/login")
+                .insert_header(("Sec-Fetch-Site", "cross-site"))
+                .set_form(vec![("token".to_owned(), token.clone())]),
+        )
+        .await;
+    assert_eq!(forged.status.as_u16(), 403);
+    assert!(session_cookie(&forged).is_none());
     // Opening the link spends nothing: it shows a button.
     let shown = page(&app, &format!("/app/login/{token}"), None).await;
     assert_eq!(shown.status.as_u16(), 200);
@@ -448,6 +460,20 @@ async fn the_pages_show_the_apis_figures() {
         .await;
     assert_eq!(csv.status.as_u16(), 200);
     assert_eq!(csv.text, api_csv.text);
+
+    // Filters the API would refuse are refused here too.
+    for bad in [
+        "/app/rounds/2025-26?region=Y99",
+        "/app/rounds/2025-26?pillar=nope",
+        "/app/rounds/2025-26/heatmap?type=hospital",
+        "/app/rounds/2025-26/divergence.csv?pillar=nope",
+    ] {
+        assert_eq!(
+            page(&app, bad, Some(&cookie)).await.status.as_u16(),
+            400,
+            "{bad}"
+        );
+    }
 
     // Nothing is loaded from anywhere else.
     let external = Regex::new(r#"(?:src|href|action)="(?:https?:)?//"#).unwrap();

@@ -340,7 +340,8 @@ impl Options {
     pub(super) fn s_min_slope(&self) -> f64 {
         self.s_min_slope * self.scale_factor
     }
-    pub(super) fn delta_level(&self) -> f64 {
+    /// The smallest level gap that can be flagged, on the framework's scale.
+    pub fn delta_level(&self) -> f64 {
         self.delta_level * self.scale_factor
     }
     pub(super) fn delta_change(&self) -> f64 {

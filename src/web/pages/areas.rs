@@ -59,8 +59,10 @@ pub async fn page(
     };
     let pillar = f.pillar.clone().unwrap_or_else(|| OVERALL.to_owned());
     f.pillar = Some(pillar.clone());
-    // Areas are compared over every organisation type; the type filter does not apply here.
+    // Areas are compared over every organisation type, and each area over all its members: the
+    // type and ICB filters do not apply here.
     f.org_type = None;
+    f.icb = None;
     let computed = analysis(
         &state,
         &viewer.who,
@@ -182,9 +184,12 @@ pub async fn page(
         p {
             "Each area's standardised gap is the mean of its organisations' gaps to the median "
             "of their own type, so an area is not ahead or behind just because of its mix of "
-            "trusts. The line through a dot is its 95 % interval (Student t over its members); "
-            "red dots are areas flagged below the others, blue above. The type mix of each area "
-            "is in the table."
+            "trusts. The line through a dot is its 95 % interval (Student t over its members), "
+            "a description of how spread its members are: it is not the test behind a flag. "
+            "Red dots are areas flagged below the others, blue above: an area's gap is "
+            "compared with every other area's by robust z, with the false discovery rate "
+            "controlled across all areas, as for organisations. The type mix of each area is "
+            "in the table."
         }
         div class="nhsuk-grid-row" {
             div class="nhsuk-grid-column-two-thirds" {

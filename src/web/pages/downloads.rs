@@ -72,6 +72,7 @@ pub async fn divergence(
         &OptionsPatch::default(),
     )
     .await?;
+    f.check_pillar(&super::common::pillars(&computed))?;
     let mut q = f.rows(f.pillar.as_deref());
     q.ods = ods;
     Ok(csv_export(computed, &q, &viewer.who, &round))
@@ -101,6 +102,7 @@ pub async fn areas(
         &OptionsPatch::default(),
     )
     .await?;
+    f.check_pillar(&super::common::pillars(&computed))?;
     let pillar = f.pillar.clone().unwrap_or_else(|| OVERALL.to_owned());
     let mut w = writer();
     let io = |e: csv::Error| WebError::from(AppError::Internal(e.to_string()));

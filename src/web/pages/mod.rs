@@ -84,11 +84,34 @@ impl Filters {
                 _ => Ok(()),
             }
         };
-        code(&f.region, "region")?;
+        if let Some(r) = &f.region
+            && !crate::domain::organisation::REGIONS
+                .iter()
+                .any(|(c, _)| c == r)
+        {
+            return Err(WebError::BadRequest(format!(
+                "`{r}` is not an NHS England region code (Y56, Y58 to Y63)."
+            )));
+        }
         code(&f.icb, "ICB code")?;
         code(&f.pillar, "pillar")?;
         code(&f.reference, "reference")?;
         Ok(f)
+    }
+
+    /// Refuses a pillar that is not one of the round's (or `overall`), as the API does.
+    pub fn check_pillar(&self, pillars: &[(String, String)]) -> WebResult<()> {
+        match &self.pillar {
+            Some(p)
+                if p != crate::domain::divergence::OVERALL
+                    && !pillars.iter().any(|(k, _)| k == p) =>
+            {
+                Err(WebError::BadRequest(format!(
+                    "`{p}` is not a pillar of this round's framework."
+                )))
+            }
+            _ => Ok(()),
+        }
     }
 
     pub fn analysis(&self) -> AnalysisQuery {

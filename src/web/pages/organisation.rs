@@ -192,7 +192,7 @@ pub async fn page(
             div class="nhsuk-summary-list__row" {
                 dt class="nhsuk-summary-list__key" { "Compared with" }
                 dd class="nhsuk-summary-list__value" {
-                    @if let Some(r) = focal.rows.first() { (r.reference.n) " organisations (" (r.reference.key) "), " (focal.method.version) } @else { "–" }
+                    @if let Some(r) = focal.rows.first() { "peers of the same " (if r.reference.key.starts_with("peer_group") || r.reference.key.contains(':') { "peer group" } else { "type" }) " (" (r.reference.key) "), " (focal.method.version) } @else { "–" }
                     @if let Some(p) = &focal.previous_round { "; change since " (p) }
                 }
             }
@@ -252,6 +252,7 @@ pub async fn page(
                 tr {
                     th scope="col" { "Pillar" }
                     th scope="col" class="app-numeric" { "Score" }
+                    th scope="col" class="app-numeric" { "Peers" }
                     th scope="col" class="app-numeric" { "Peers' median" }
                     th scope="col" class="app-numeric" { "Peers' middle 50 %" }
                     th scope="col" class="app-numeric" { "Robust z" }
@@ -266,6 +267,7 @@ pub async fn page(
                         data-tier=(tier_name(r.level.tier)) data-flags=(r.flags.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(",")) {
                         th scope="row" { @if &*r.pillar == OVERALL { strong { (r.pillar_title) } } @else { (r.pillar_title) } }
                         td class="app-numeric" { (num(r.level.score)) }
+                        td class="app-numeric" { (r.reference.n) }
                         td class="app-numeric" { (num(d.and_then(|d| d.median))) }
                         td class="app-numeric" { (num(d.and_then(|d| d.q1))) " to " (num(d.and_then(|d| d.q3))) }
                         td class="app-numeric" { (num(r.level.robust_z)) }

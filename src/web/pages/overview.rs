@@ -44,6 +44,7 @@ pub async fn page(
     )
     .await?;
     let pillar_list = pillars(&computed);
+    f.check_pillar(&pillar_list)?;
     let rows = visible_rows(&computed, &f.rows(f.pillar.as_deref()), &viewer.who)?;
 
     // Completion, after the type, region and ICB filters.

@@ -196,7 +196,7 @@ pub async fn page(
             "horizontal lines passes that test: the 95 % (alert) and 99.8 % (alarm) tiers, and the false "
             "discovery rate limit of the round (" (opts.alpha_fdr) "), which accounts for testing "
             "every organisation at once. A flag also needs a gap of at least "
-            (opts.delta_level) " points."
+            (opts.delta_level()) " points."
         }
         figure class="app-figure" {
             (PreEscaped(cat))
@@ -206,7 +206,10 @@ pub async fn page(
                     @if i > 0 { "; " }
                     (name) " ±" (format!("{z:.2}"))
                 }
-                @if limits.is_empty() { "none (too few peers to test)" }
+                @if limits.is_empty() {
+                    "none drawn: there are too few peers to test, or the organisations were "
+                    "compared with references of different sizes, whose limits differ"
+                }
                 "."
             }
         }
