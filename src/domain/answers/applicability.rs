@@ -22,6 +22,9 @@ use crate::domain::organisation::OrgType;
 #[derive(Debug, Clone)]
 pub struct Applicability<'a> {
     states: HashMap<&'a str, State<'a>>,
+    /// Per domain key: whether the domain applies to the type and its (and its pillar's)
+    /// conditions hold.
+    domains: HashMap<&'a str, bool>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -33,6 +36,7 @@ struct State<'a> {
 impl<'a> Applicability<'a> {
     pub fn new(framework: &'a Framework, org_type: OrgType, answers: &'a Answers) -> Self {
         let mut states: HashMap<&'a str, State<'a>> = HashMap::new();
+        let mut domains: HashMap<&'a str, bool> = HashMap::new();
         for pillar in &framework.pillars {
             // A group's conditions refer to questions before it, so they are settled on entry.
             let pillar_on = holds(pillar.conditions(), &states);
@@ -40,6 +44,7 @@ impl<'a> Applicability<'a> {
                 let domain_on = pillar_on
                     && domain.applies_to_type(org_type)
                     && holds(domain.conditions(), &states);
+                domains.entry(domain.key.as_str()).or_insert(domain_on);
                 for question in &domain.questions {
                     if states.contains_key(question.key.as_str()) {
                         continue; // duplicate key in an invalid framework: the first one wins
@@ -59,7 +64,13 @@ impl<'a> Applicability<'a> {
                 }
             }
         }
-        Applicability { states }
+        Applicability { states, domains }
+    }
+
+    /// Whether a domain is asked now: it applies to the organisation type and its own and its
+    /// pillar's conditions hold.
+    pub fn domain_enabled(&self, domain_key: &str) -> bool {
+        self.domains.get(domain_key).copied().unwrap_or(false)
     }
 
     /// Whether the question is asked of this organisation now. Unknown keys are not applicable.

@@ -2,6 +2,7 @@
 //! applicability (care setting and `enable_when`). Scoring lives in `domain::scoring`.
 
 mod applicability;
+mod progress;
 #[cfg(test)]
 mod tests;
 
@@ -18,6 +19,7 @@ pub use crate::domain::value::AnswerValue;
 pub use applicability::{
     Applicability, condition_holds, conditions_hold, is_applicable, missing_mandatory,
 };
+pub use progress::{Counts, DomainProgress, PillarProgress, Progress, QuestionState, progress};
 
 /// Longest free-text answer, in characters.
 pub const MAX_TEXT_CHARS: usize = 10_000;

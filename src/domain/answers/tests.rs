@@ -545,3 +545,55 @@ fn a_total_sums_the_chosen_options_and_scores_nothing_itself() {
     // Display and total are not counted as applicable questions; date, time, n and c are.
     assert_eq!(scores.pillars[0].domains[0].applicable, 4);
 }
+
+#[test]
+fn progress_counts_agree_with_scoring_and_follow_conditions() {
+    let f = staged();
+    let mut a = answers([("WL-01", yes()), ("WL-12", no()), ("SF-01", num(40.0))]);
+    let p = progress(&f, OrgType::Acute, &a);
+    let s = crate::domain::scoring::score(&f, OrgType::Acute, &a);
+    assert_eq!(p.counts.answered, s.answered);
+    assert_eq!(p.counts.applicable, s.applicable);
+    for (pp, ps) in p.pillars.iter().zip(&s.pillars) {
+        assert_eq!(f.pillars[pp.pillar].key, ps.pillar);
+        assert_eq!(
+            (pp.counts.answered, pp.counts.applicable),
+            (ps.answered, ps.applicable)
+        );
+    }
+    // WL-13 (asked when WL-12 = yes) and SF-02 (when SF-01 >= 50) are not asked yet.
+    let governance = &p.pillars[0].domains[1];
+    assert!(!governance.questions[3].enabled);
+    assert!(!p.pillars[1].domains[0].questions[1].enabled);
+    // Mandatory by default, except WL-05: missing are WL-02, WL-03, WL-04, WL-10, WL-11.
+    assert_eq!(p.counts.missing_mandatory, 5);
+    assert_eq!(
+        p.counts.missing_mandatory as usize,
+        missing_mandatory(&f, OrgType::Acute, &a).len()
+    );
+    a.insert(
+        "WL-12".into(),
+        Answer {
+            value: yes(),
+            evidence: None,
+        },
+    );
+    let p = progress(&f, OrgType::Acute, &a);
+    assert!(p.pillars[0].domains[1].questions[3].enabled);
+    assert!(p.pillars[0].domains[1].questions[3].missing);
+    assert_eq!(p.counts.missing_mandatory, 6);
+}
+
+#[test]
+fn progress_leaves_out_domains_the_type_is_not_asked() {
+    let f = staged();
+    let p = progress(&f, OrgType::MentalHealth, &Answers::new());
+    assert_eq!(p.pillars.len(), 1);
+    assert_eq!(p.pillars[0].domains.len(), 1);
+    assert_eq!(
+        f.pillars[0].domains[p.pillars[0].domains[0].domain].key,
+        "leadership"
+    );
+    assert_eq!(p.counts.applicable, 5);
+    assert_eq!(p.counts.answered, 0);
+}

@@ -336,6 +336,64 @@ pub fn domain_level(scale: Scale, asked: &[(&Question, Option<&AnswerValue>)]) -
     })
 }
 
+/// Staged method: what a domain needs to reach its next level.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NextLevel<'a> {
+    /// The level the domain is at now.
+    pub level: u32,
+    /// The level above it.
+    pub next: u32,
+    /// The applicable criteria of levels up to `next` that are not met (unanswered ones
+    /// included), in framework order: meeting all of them reaches `next`.
+    pub unmet: Vec<&'a Question>,
+}
+
+/// Staged method: the criteria standing between each domain asked of `org_type` and its next
+/// level, keyed by domain key, from the same applicability and rule as [`domain_level`]. A domain
+/// at the top of the scale, or without criteria, has none.
+pub fn next_levels<'a>(
+    framework: &'a Framework,
+    org_type: OrgType,
+    answers: &'a Answers,
+) -> Vec<(&'a str, NextLevel<'a>)> {
+    if framework.method != Method::Staged {
+        return Vec::new();
+    }
+    let applicability = Applicability::new(framework, org_type, answers);
+    let scale = framework.scale;
+    let mut out = Vec::new();
+    for domain in framework
+        .pillars
+        .iter()
+        .flat_map(|p| p.domains_for(org_type))
+    {
+        let asked: Vec<(&Question, Option<&AnswerValue>)> = domain
+            .questions
+            .iter()
+            .filter(|q| q.is_answerable() && applicability.is_applicable(&q.key))
+            .map(|q| (q, applicability.answer(&q.key)))
+            .collect();
+        let Some(level) = domain_level(scale, &asked) else {
+            continue;
+        };
+        if level >= scale.max {
+            continue;
+        }
+        // Levels are whole numbers on a staged scale.
+        let level = level.round().max(0.0) as u32;
+        let next = level + 1;
+        let unmet: Vec<&Question> = asked
+            .iter()
+            .filter(|(q, answer)| {
+                q.level.is_some_and(|l| l <= next) && !answer.is_some_and(|a| criterion_met(q, a))
+            })
+            .map(|(q, _)| *q)
+            .collect();
+        out.push((domain.key.as_str(), NextLevel { level, next, unmet }));
+    }
+    out
+}
+
 fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
     let (sum, n) = values.fold((0.0, 0u32), |(sum, n), v| (sum + v, n + 1));
     (n > 0).then(|| sum / f64::from(n))

@@ -391,3 +391,39 @@ fn in_framework_order_restores_order_and_drops_what_the_type_is_not_asked() {
     assert_eq!(kept, ["strategy"]);
     assert_eq!((mh.score, mh.coverage), (scores.score, scores.coverage));
 }
+
+#[test]
+fn next_level_names_the_unmet_criteria_up_to_the_next_level() {
+    let f = staged();
+    // Leadership: level 2 met (WL-01), level 3 not (WL-02 = b): level 2, next 3 needs WL-02.
+    let a = answers([
+        ("WL-01", yes()),
+        ("WL-02", text("b")),
+        ("WL-03", choices(&["x"])),
+    ]);
+    let next = next_levels(&f, OrgType::Acute, &a);
+    let (key, lead) = &next[0];
+    assert_eq!(*key, "leadership");
+    assert_eq!((lead.level, lead.next), (2, 3));
+    let keys: Vec<&str> = lead.unmet.iter().map(|q| q.key.as_str()).collect();
+    assert_eq!(keys, ["WL-02"]);
+    // Governance: nothing answered: level 1, next 2 needs WL-10 (WL-13 is not asked).
+    let (key, gov) = &next[1];
+    assert_eq!(*key, "governance");
+    assert_eq!((gov.level, gov.next), (1, 2));
+    assert_eq!(
+        gov.unmet.iter().map(|q| q.key.as_str()).collect::<Vec<_>>(),
+        ["WL-10"]
+    );
+    // The level agrees with the scores.
+    let s = score(&f, OrgType::Acute, &a);
+    assert_eq!(s.pillars[0].domains[0].score, Some(2.0));
+    // At the top of the scale there is no next level.
+    let all = answers([
+        ("WL-01", yes()),
+        ("WL-02", text("a")),
+        ("WL-03", choices(&["x"])),
+        ("WL-04", yes()),
+    ]);
+    assert!(next_levels(&f, OrgType::MentalHealth, &all).is_empty());
+}
