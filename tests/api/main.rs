@@ -21,3 +21,4 @@ mod races;
 mod scale;
 mod scores;
 mod web;
+mod web_returns;

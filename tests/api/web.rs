@@ -12,14 +12,14 @@ use regex::Regex;
 
 use crate::harness::{Reply, TestApp};
 
-fn link(app: &TestApp, role: Role, orgs: &[&str]) -> String {
+pub(crate) fn link(app: &TestApp, role: Role, orgs: &[&str]) -> String {
     let mut conn = app.state.pool.get().unwrap();
     let orgs: Vec<String> = orgs.iter().map(|s| s.to_string()).collect();
     dma::web::login_link(&mut conn, "tester", role, &orgs).unwrap()
 }
 
 /// The `dma-session` cookie a response sets, as a `Cookie` header value.
-fn session_cookie(r: &Reply) -> Option<String> {
+pub(crate) fn session_cookie(r: &Reply) -> Option<String> {
     r.headers
         .get_all("set-cookie")
         .filter_map(|v| v.to_str().ok())
@@ -27,7 +27,7 @@ fn session_cookie(r: &Reply) -> Option<String> {
         .map(|v| v.split(';').next().unwrap_or("").to_owned())
 }
 
-async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> Reply {
+pub(crate) async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> Reply {
     let mut req = TestRequest::get().uri(path);
     if let Some(c) = cookie {
         req = req.insert_header(("Cookie", c.to_owned()));
@@ -35,7 +35,7 @@ async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> Reply {
     app.call(req).await
 }
 
-async fn post_form(
+pub(crate) async fn post_form(
     app: &TestApp,
     path: &str,
     cookie: Option<&str>,
@@ -56,14 +56,14 @@ async fn post_form(
 }
 
 /// Signs in with a fresh link and returns the session cookie.
-async fn sign_in(app: &TestApp, role: Role, orgs: &[&str]) -> String {
+pub(crate) async fn sign_in(app: &TestApp, role: Role, orgs: &[&str]) -> String {
     let token = link(app, role, orgs);
     let r = post_form(app, "/app/login", None, &[("token", &token)]).await;
     assert_eq!(r.status.as_u16(), 303, "{}", r.text);
     session_cookie(&r).expect("a session cookie")
 }
 
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     Regex::new(r#"name="csrf_token" value="([0-9a-f]{64})""#)
         .unwrap()
         .captures(html)
@@ -71,7 +71,7 @@ fn csrf_of(html: &str) -> String {
         .to_owned()
 }
 
-fn load_demo(app: &TestApp) {
+pub(crate) fn load_demo(app: &TestApp) {
     let mut conn = app.state.pool.get().unwrap();
     dma::seed::demo::load_demo(&mut conn).unwrap();
 }

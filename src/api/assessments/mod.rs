@@ -2,10 +2,17 @@
 //! shared pieces (access rule, ETag, the response view); saving is in `save`, submit and re-open
 //! in `submit`.
 
+mod questionnaire;
 mod save;
 mod submit;
 
-pub(crate) use save::{AUDIT_EVIDENCE_CHARS, audit_answer};
+pub(crate) use questionnaire::{
+    QuestionnaireQuestion, QuestionnaireView, questionnaire, questionnaire_of,
+};
+pub(crate) use save::{
+    AUDIT_EVIDENCE_CHARS, AnswerInput, SaveAnswers, audit_answer, ensure_editable, save_at,
+};
+pub(crate) use submit::{Reopen, reopen_return, submit_return};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -38,6 +45,7 @@ use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(get_one)
+        .service(questionnaire::get_questionnaire)
         .service(history)
         .service(save::save_answers)
         .service(submit::submit)
@@ -257,6 +265,38 @@ pub struct HistoryEvent {
     pub summary: serde_json::Value,
 }
 
+/// The audit trail of one return, oldest first, each event with its audit id (unique, increasing).
+pub(crate) fn history_events(
+    c: &mut DbConnection,
+    frameworks: &FrameworkCache,
+    round: &str,
+    ods: &str,
+) -> AppResult<Vec<(i64, HistoryEvent)>> {
+    load(c, frameworks, round, ods)?;
+    let filter = AuditFilter {
+        entity_type: Some("assessment".into()),
+        entity_key: Some(entity_key(round, ods)),
+        ..Default::default()
+    };
+    let events = audit::list(c, &filter, 1, 10_000)?.0;
+    Ok(events
+        .into_iter()
+        .map(|e| {
+            Ok((
+                e.id,
+                HistoryEvent {
+                    summary: e.summary_json()?,
+                    occurred_at: e.occurred_at.and_utc(),
+                    actor: e.actor,
+                    client_id: e.client_id,
+                    request_id: e.request_id,
+                    action: e.action,
+                },
+            ))
+        })
+        .collect::<Result<_, diesel::result::Error>>()?)
+}
+
 /// The audit trail of one return, oldest first.
 #[utoipa::path(operation_id = "getAssessmentHistory", tag = "assessments", params(("round" = String, Path, description = "Round key", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), ("ods" = String, Path, description = "ODS code", pattern = "^[A-Z0-9]{3,6}$"), crate::api::reads::CursorQuery), security(("bearer" = [])), responses(
     (status = 200, description = "The return's audit trail, oldest first (a page with `limit`)", body = Vec<HistoryEvent>, headers(("Link" = String, description = "The next page (`rel=\"next\"`) when `limit` cut the list"))),
@@ -276,32 +316,10 @@ async fn history(
     let (round, ods) = path.into_inner();
     authorise(&who, &ods, false)?;
     let frameworks = state.frameworks.clone();
-    let events = with_conn(&state, move |c| {
-        load(c, &frameworks, &round, &ods)?;
-        let filter = AuditFilter {
-            entity_type: Some("assessment".into()),
-            entity_key: Some(entity_key(&round, &ods)),
-            ..Default::default()
-        };
-        Ok(audit::list(c, &filter, 1, 10_000)?.0)
+    let items = with_conn(&state, move |c| {
+        history_events(c, &frameworks, &round, &ods)
     })
     .await?;
-    let items: Vec<(i64, HistoryEvent)> = events
-        .into_iter()
-        .map(|e| {
-            Ok((
-                e.id,
-                HistoryEvent {
-                    summary: e.summary_json()?,
-                    occurred_at: e.occurred_at.and_utc(),
-                    actor: e.actor,
-                    client_id: e.client_id,
-                    request_id: e.request_id,
-                    action: e.action,
-                },
-            ))
-        })
-        .collect::<Result<_, diesel::result::Error>>()?;
     let ids: Vec<i64> = items.iter().map(|(id, _)| *id).collect();
     let events: Vec<HistoryEvent> = items.into_iter().map(|(_, e)| e).collect();
     // Events are keyed by their audit id (unique, increasing).

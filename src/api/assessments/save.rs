@@ -335,6 +335,26 @@ fn try_save(
     }
 }
 
+/// Saves `input` only if the stored return is still at `expected` (the web form's conditional
+/// save): `Ok(None)` when it has moved on (before or during the write), so the caller can show
+/// the person what changed; the same checks, merge and audit as `PUT …/answers` otherwise.
+pub(crate) fn save_at(
+    conn: &mut DbConnection,
+    who: &Principal,
+    ctx: &mut Context,
+    input: &SaveAnswers,
+    expected: i32,
+) -> AppResult<Option<AssessmentView>> {
+    if ctx.assessment.as_ref().map_or(0, |a| a.version) != expected {
+        return Ok(None);
+    }
+    input.validate()?;
+    match try_save(conn, who, ctx, input)? {
+        Outcome::Saved(v) => Ok(Some(*v)),
+        Outcome::LostRace => Ok(None),
+    }
+}
+
 /// Save a partial draft, with JSON merge-patch semantics per answer: only the listed questions
 /// change; in each, `value` and `evidence` are independent, an absent member keeps what is stored
 /// and `null` clears it (a `null` value removes the answer with its evidence). Unknown members are

@@ -56,55 +56,99 @@ pub(super) async fn submit(
     let raw_if_match = if_match_header(&req);
     let frameworks = state.frameworks.clone();
     let view = with_conn(&state, move |c| {
-        let mut ctx = load(c, &frameworks, &round, &ods)?;
-        ensure_editable(&ctx)?;
-        if_match(raw_if_match.as_deref(), ctx.assessment.as_ref().map(|a| a.version))?;
-        let answers = match &ctx.assessment {
-            Some(a) => parse_answers(a)?,
-            None => Default::default(),
-        };
-        let missing = missing_mandatory(&ctx.framework, ctx.org_type, &answers);
-        if !missing.is_empty() {
-            let errors = missing.iter().map(|k| FieldError::new(k, "mandatory and not answered")).collect();
-            return Err(AppError::unprocessable(
-                format!("{} mandatory question(s) unanswered: {}", missing.len(), missing.join(", ")),
-                errors,
-            ));
-        }
-        ctx.status().submittable(ctx.round.status).map_err(|e| AppError::lifecycle(&round, e))?;
-        let Some(a) = &ctx.assessment else {
-            return Err(AppError::internal("a submittable return has a stored row"));
-        };
-        let scores = score(&ctx.framework, ctx.org_type, &answers);
-        let t = now();
-        crate::db::write_transaction(c, |c| {
-            // Checked again with the round held until commit (a close may have committed since).
-            let round_now = locked_round_status(c, &round, RoundLock::Share)?;
-            ctx.status().submittable(round_now).map_err(|e| AppError::lifecycle(&round, e))?;
-            let submitted = Some((t, who.subject.clone()));
-            if store::set_status(c, &a.id, a.version, AssessmentStatus::Submitted, submitted, t)? == 0 {
-                return Err(AppError::PreconditionFailed("the return changed while submitting; reload it and try again".into()));
-            }
-            stored_scores::store_scores(c, &a.id, &round, &ods, &scores)?;
-            let summary = serde_json::json!({ "version": a.version + 1, "overall": scores.score, "coverage": scores.coverage });
-            audit::record(c, &NewAuditEvent::new(&who.actor(), "submit", "assessment", &entity_key(&round, &ods), summary))?;
-            Ok::<_, AppError>(())
-        })?;
-        // The row as written, without reading it back.
-        if let Some(a) = ctx.assessment.take() {
-            ctx.assessment = Some(AssessmentRow {
-                status: AssessmentStatus::Submitted,
-                version: a.version + 1,
-                updated_at: t,
-                submitted_at: Some(t),
-                submitted_by: Some(who.subject.clone()),
-                ..a
-            });
-        }
-        Ok(view_of(&ctx, answers, Some(&scores)))
+        submit_return(c, &frameworks, &who, &round, &ods, raw_if_match.as_deref())
     })
     .await?;
     Ok(respond(view))
+}
+
+/// Submits one return (the rules of `POST …/submit`): `if_match` is the raw `If-Match` value, if
+/// any. Shared with the web form.
+pub(crate) fn submit_return(
+    c: &mut crate::db::DbConnection,
+    frameworks: &crate::db::frameworks::FrameworkCache,
+    who: &Principal,
+    round: &str,
+    ods: &str,
+    raw_if_match: Option<&str>,
+) -> crate::error::AppResult<super::AssessmentView> {
+    let (round, ods) = (round.to_owned(), ods.to_owned());
+    let mut ctx = load(c, frameworks, &round, &ods)?;
+    ensure_editable(&ctx)?;
+    if_match(raw_if_match, ctx.assessment.as_ref().map(|a| a.version))?;
+    let answers = match &ctx.assessment {
+        Some(a) => parse_answers(a)?,
+        None => Default::default(),
+    };
+    let missing = missing_mandatory(&ctx.framework, ctx.org_type, &answers);
+    if !missing.is_empty() {
+        let errors = missing
+            .iter()
+            .map(|k| FieldError::new(k, "mandatory and not answered"))
+            .collect();
+        return Err(AppError::unprocessable(
+            format!(
+                "{} mandatory question(s) unanswered: {}",
+                missing.len(),
+                missing.join(", ")
+            ),
+            errors,
+        ));
+    }
+    ctx.status()
+        .submittable(ctx.round.status)
+        .map_err(|e| AppError::lifecycle(&round, e))?;
+    let Some(a) = &ctx.assessment else {
+        return Err(AppError::internal("a submittable return has a stored row"));
+    };
+    let scores = score(&ctx.framework, ctx.org_type, &answers);
+    let t = now();
+    crate::db::write_transaction(c, |c| {
+        // Checked again with the round held until commit (a close may have committed since).
+        let round_now = locked_round_status(c, &round, RoundLock::Share)?;
+        ctx.status()
+            .submittable(round_now)
+            .map_err(|e| AppError::lifecycle(&round, e))?;
+        let submitted = Some((t, who.subject.clone()));
+        if store::set_status(
+            c,
+            &a.id,
+            a.version,
+            AssessmentStatus::Submitted,
+            submitted,
+            t,
+        )? == 0
+        {
+            return Err(AppError::PreconditionFailed(
+                "the return changed while submitting; reload it and try again".into(),
+            ));
+        }
+        stored_scores::store_scores(c, &a.id, &round, &ods, &scores)?;
+        let summary = serde_json::json!({ "version": a.version + 1, "overall": scores.score, "coverage": scores.coverage });
+        audit::record(
+            c,
+            &NewAuditEvent::new(
+                &who.actor(),
+                "submit",
+                "assessment",
+                &entity_key(&round, &ods),
+                summary,
+            ),
+        )?;
+        Ok::<_, AppError>(())
+    })?;
+    // The row as written, without reading it back.
+    if let Some(a) = ctx.assessment.take() {
+        ctx.assessment = Some(AssessmentRow {
+            status: AssessmentStatus::Submitted,
+            version: a.version + 1,
+            updated_at: t,
+            submitted_at: Some(t),
+            submitted_by: Some(who.subject.clone()),
+            ..a
+        });
+    }
+    Ok(view_of(&ctx, answers, Some(&scores)))
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
@@ -147,42 +191,57 @@ pub(super) async fn reopen(
     let input: Reopen = validated(body.parse()?)?;
     let frameworks = state.frameworks.clone();
     let view = with_conn(&state, move |c| {
-        let mut ctx = load(c, &frameworks, &round, &ods)?;
-        ctx.status()
-            .reopenable(ctx.round.status)
-            .map_err(|e| AppError::lifecycle(&round, e))?;
-        let Some(a) = &ctx.assessment else {
-            return Err(AppError::internal("a re-openable return has a stored row"));
-        };
-        let t = now();
-        crate::db::write_transaction(c, |c| {
-            // Checked again with the round held until commit: a publish that committed since is
-            // seen here, and one that comes later waits and then counts this re-opened return.
-            let round_now = locked_round_status(c, &round, RoundLock::Share)?;
-            ctx.status()
-                .reopenable(round_now)
-                .map_err(|e| AppError::lifecycle(&round, e))?;
-            if store::set_status(c, &a.id, a.version, AssessmentStatus::Reopened, None, t)? == 0 {
-                return Err(AppError::Conflict(
-                    "the return changed meanwhile; try again".into(),
-                ));
-            }
-            let summary = serde_json::json!({ "reason": input.reason, "version": a.version + 1 });
-            audit::record(
-                c,
-                &NewAuditEvent::new(
-                    &who.actor(),
-                    "reopen",
-                    "assessment",
-                    &entity_key(&round, &ods),
-                    summary,
-                ),
-            )?;
-            Ok::<_, AppError>(())
-        })?;
-        ctx.reload_assessment(c)?;
-        view(c, &ctx)
+        reopen_return(c, &frameworks, &who, &round, &ods, &input)
     })
     .await?;
     Ok(respond(view))
+}
+
+/// Re-opens one submitted return (admin; the rules of `POST …/reopen`). Shared with the web.
+pub(crate) fn reopen_return(
+    c: &mut crate::db::DbConnection,
+    frameworks: &crate::db::frameworks::FrameworkCache,
+    who: &Principal,
+    round: &str,
+    ods: &str,
+    input: &Reopen,
+) -> crate::error::AppResult<super::AssessmentView> {
+    who.require_admin()?;
+    input.validate()?;
+    let (round, ods) = (round.to_owned(), ods.to_owned());
+    let mut ctx = load(c, frameworks, &round, &ods)?;
+    ctx.status()
+        .reopenable(ctx.round.status)
+        .map_err(|e| AppError::lifecycle(&round, e))?;
+    let Some(a) = &ctx.assessment else {
+        return Err(AppError::internal("a re-openable return has a stored row"));
+    };
+    let t = now();
+    crate::db::write_transaction(c, |c| {
+        // Checked again with the round held until commit: a publish that committed since is
+        // seen here, and one that comes later waits and then counts this re-opened return.
+        let round_now = locked_round_status(c, &round, RoundLock::Share)?;
+        ctx.status()
+            .reopenable(round_now)
+            .map_err(|e| AppError::lifecycle(&round, e))?;
+        if store::set_status(c, &a.id, a.version, AssessmentStatus::Reopened, None, t)? == 0 {
+            return Err(AppError::Conflict(
+                "the return changed meanwhile; try again".into(),
+            ));
+        }
+        let summary = serde_json::json!({ "reason": input.reason, "version": a.version + 1 });
+        audit::record(
+            c,
+            &NewAuditEvent::new(
+                &who.actor(),
+                "reopen",
+                "assessment",
+                &entity_key(&round, &ods),
+                summary,
+            ),
+        )?;
+        Ok::<_, AppError>(())
+    })?;
+    ctx.reload_assessment(c)?;
+    view(c, &ctx)
 }
