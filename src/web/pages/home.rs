@@ -47,7 +47,7 @@ pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> WebResult<Htt
             table class="nhsuk-table" {
                 caption class="nhsuk-table__caption nhsuk-u-visually-hidden" { "Assessment rounds" }
                 thead class="nhsuk-table__head" {
-                    tr { th scope="col" { "Round" } th scope="col" { "Framework" } th scope="col" { "Status" } }
+                    tr { th scope="col" { "Round" } th scope="col" { "Framework" } th scope="col" { "Status" } th scope="col" { "Returns" } }
                 }
                 tbody class="nhsuk-table__body" {
                     @for r in all_rounds.iter().rev() {
@@ -61,13 +61,29 @@ pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> WebResult<Htt
                             }
                             td class="nhsuk-table__cell" { (r.framework_key) }
                             td class="nhsuk-table__cell" { strong class=(status_tag(r.status)) { (format!("{:?}", r.status)) } }
+                            td class="nhsuk-table__cell" {
+                                @if r.status != RoundStatus::Planned {
+                                    a href={ "/app/rounds/" (r.key) "/returns" } { "Returns" span class="nhsuk-u-visually-hidden" { " of " (r.title) } }
+                                }
+                            }
                         }
                     }
                 }
             }
         } @else {
-            p class="nhsuk-lede-text" { "Your organisation's results against its peers." }
-            h2 class="nhsuk-heading-m" { "Your organisations" }
+            p class="nhsuk-lede-text" { "Fill in your organisation's digital maturity return, and see its results against its peers." }
+            h2 class="nhsuk-heading-m" { "Your returns" }
+            ul class="nhsuk-list" id="your-returns" {
+                @for r in all_rounds.iter().rev().filter(|r| r.status != RoundStatus::Planned) {
+                    @for o in &orgs {
+                        li {
+                            a href={ "/app/returns/" (r.key) "/" (o.row.ods_code) } { (o.row.name) ": " (r.title) }
+                            " " strong class=(status_tag(r.status)) { (if r.status == RoundStatus::Open { "Open" } else if r.status == RoundStatus::Published { "Published" } else { "Closed" }) }
+                        }
+                    }
+                }
+            }
+            h2 class="nhsuk-heading-m" { "Your organisations' results" }
             ul class="nhsuk-list" {
                 @for o in &orgs {
                     li { a href={ "/app/organisations/" (o.row.ods_code) } { (o.row.name) " (" (o.row.ods_code) ")" } }

@@ -9,6 +9,7 @@ mod heatmap;
 mod home;
 mod organisation;
 mod overview;
+mod returns;
 mod targeting;
 
 use actix_web::web;
@@ -36,7 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/rounds/{round}/completion.csv",
             web::get().to(downloads::completion),
         )
-        .route("/organisations/{ods}", web::get().to(organisation::page));
+        .route("/organisations/{ods}", web::get().to(organisation::page))
+        .configure(returns::configure);
 }
 
 /// The filters every round page takes, from the URL.
