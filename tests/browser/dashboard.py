@@ -56,6 +56,17 @@ SHOT_MAX_HEIGHT = 2000
 SHOT_SCALE = 0.75
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 DIVERGING_FLAGS = {"PRIORITY_FALLING_BEHIND", "LEVEL_BELOW_PEERS"}
+NO_JS_TIMERS = """
+if (!window.__btTimers) {
+  window.__btTimers = true;
+  const later = (fn, args) => { Promise.resolve().then(() => fn(...args)); return 1; };
+  window.setTimeout = (fn, ms, ...args) => later(fn, args);
+  window.clearTimeout = () => {};
+  window.requestAnimationFrame = fn => later(fn, [performance.now()]);
+  window.cancelAnimationFrame = () => {};
+  window.requestIdleCallback = fn => later(fn, [{didTimeout: false, timeRemaining: () => 50}]);
+}
+"""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,8 +260,12 @@ class PageUnavailable(Exception):
 
 
 class Browser:
-    def __init__(self, dma: Dma) -> None:
+    def __init__(self, dma: Dma, *, js: bool = True) -> None:
+        """A headless Chromium; with `js=False` the page's own scripts do not run (as with
+        JavaScript switched off in the browser's settings); WebDriver's scripts (axe, the page
+        readers) still do."""
         self.dma = dma
+        self.js = js
         opts = webdriver.ChromeOptions()
         opts.binary_location = CHROMIUM
         for a in [
@@ -261,6 +276,8 @@ class Browser:
             "--force-device-scale-factor=1", "--lang=en-GB",
         ]:
             opts.add_argument(a)
+        if not js:
+            opts.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
         opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
         self.d = webdriver.Chrome(options=opts, service=Service(executable_path=CHROMEDRIVER))
         self.d.set_window_size(1280, 1800)
@@ -357,6 +374,10 @@ class Browser:
     # -- accessibility ---------------------------------------------------------------------------
 
     def axe(self, name: str) -> None:
+        if not self.js:
+            # With the page's scripts off, Chromium never fires their timers, and axe waits on
+            # them: WebDriver's own scripts get timers that run as soon as they can.
+            self.d.execute_script(NO_JS_TIMERS)
         self.d.execute_script(self.axe_src)
         result = self.d.execute_async_script(
             """
