@@ -569,3 +569,91 @@ async fn only_the_organisation_and_national_readers_reach_a_return_and_only_admi
         "editable again once re-opened"
     );
 }
+
+#[actix_web::test]
+async fn a_page_save_writes_only_what_the_person_changed() {
+    let app = TestApp::new();
+    open_round(&app, crate::fixtures::scored_framework(), ROUND).await;
+    let t = app.submitter(&[ACUTE]);
+    // Chosen options stored in an order other than the page's.
+    save(
+        &app,
+        &t,
+        ROUND,
+        ACUTE,
+        answers(&[("C1", json!(60)), ("C2", json!(["results", "orders"]))]),
+    )
+    .await
+    .assert_ok(200);
+    let cookie = sign_in(&app, Role::Submitter, &[ACUTE]).await;
+    let url = format!("/app/returns/{ROUND}/{ACUTE}/capabilities");
+    let changes_of = |events: &[Value], key: &str| {
+        events
+            .iter()
+            .flat_map(|e| e["summary"]["changes"].as_array().into_iter().flatten())
+            .filter(|ch| ch["question"] == key)
+            .count()
+    };
+    let history = || async {
+        app.get(
+            &format!("/api/v1/rounds/{ROUND}/assessments/{ACUTE}/history"),
+            Some(&app.admin()),
+        )
+        .await
+        .assert_ok(200)
+        .as_array()
+        .unwrap()
+        .clone()
+    };
+
+    // Changing C1 leaves C2 exactly as stored: not rewritten in the page's order.
+    let p = page(&app, &url, Some(&cookie)).await;
+    let mut pairs = hidden(&p.text, "");
+    set(&mut pairs, "answer.C1", "70");
+    let r = post_pairs(&app, &url, &cookie, &pairs, false).await;
+    assert_eq!(r.status.as_u16(), 303, "{}", r.text);
+    let a = assessment(&app, ACUTE).await;
+    assert_eq!(a["answers"]["C1"]["value"], 70.0);
+    assert_eq!(a["answers"]["C2"]["value"], json!(["results", "orders"]));
+    assert_eq!(
+        changes_of(&history().await, "C2"),
+        1,
+        "only the API's own save"
+    );
+
+    // Someone else changes C2 while the page is open. This person's save of C1 shows the conflict
+    // (C2 moved on the page); keeping theirs-and-mine saves C1 and leaves C2 as the other made it.
+    let p = page(&app, &url, Some(&cookie)).await;
+    let mut pairs = hidden(&p.text, "");
+    save(
+        &app,
+        &t,
+        ROUND,
+        ACUTE,
+        answers(&[("C2", json!(["eprescribing"]))]),
+    )
+    .await
+    .assert_ok(200);
+    set(&mut pairs, "answer.C1", "80");
+    let c = post_pairs(&app, &url, &cookie, &pairs, false).await;
+    assert_eq!(c.status.as_u16(), 409, "{}", c.text);
+    assert!(
+        Regex::new(r#"(?s)data-question="C2">.*?class="app-mine">Orders; Results<.*?class="app-theirs">ePrescribing<"#)
+            .unwrap()
+            .is_match(&c.text),
+        "{}",
+        c.text
+    );
+    let mut keep = hidden(&c.text, "");
+    keep.push(("resolve".into(), "mine".into()));
+    let r = post_pairs(&app, &url, &cookie, &keep, false).await;
+    assert_eq!(r.status.as_u16(), 303, "{}", r.text);
+    let a = assessment(&app, ACUTE).await;
+    assert_eq!(a["answers"]["C1"]["value"], 80.0);
+    assert_eq!(a["answers"]["C2"]["value"], json!(["eprescribing"]));
+    assert_eq!(
+        changes_of(&history().await, "C2"),
+        2,
+        "the API's two saves only"
+    );
+}

@@ -74,22 +74,100 @@ pub fn encode(answer: Option<&Answer>) -> String {
     serde_json::to_string(&answer).unwrap_or_else(|_| "null".into())
 }
 
-/// An answer as its fields show it.
-pub fn shown_of(answer: Option<&Answer>) -> Shown {
+/// An answer as the question's fields on the form hold it, and so what they post back when the
+/// person leaves them alone: the offered options ticked, in the page's order (radios and
+/// checkboxes post in the order drawn); one line in a one-line input (browsers drop line breaks
+/// from those); a text area's lines as they are. Reading this back (`read`) gives the answer the
+/// page stands for, which is what a save compares with (`as_drawn`).
+pub fn shown_of(q: &Question, answer: Option<&Answer>) -> Shown {
     let Some(a) = answer else {
         return Shown::default();
     };
-    let values = match &a.value {
+    let stored = match &a.value {
         AnswerValue::Bool(true) => vec!["yes".to_owned()],
         AnswerValue::Bool(false) => vec!["no".to_owned()],
         AnswerValue::Number(n) => vec![format!("{n}")],
         AnswerValue::Text(t) => vec![t.clone()],
         AnswerValue::Choices(c) => c.clone(),
     };
+    let values = match field_kind(q) {
+        FieldKind::Choices => choice_codes(q)
+            .into_iter()
+            .filter(|code| stored.iter().any(|v| v == code))
+            .collect(),
+        FieldKind::Lines => stored,
+        FieldKind::TextArea => stored.into_iter().take(1).collect(),
+        FieldKind::Line => stored
+            .into_iter()
+            .take(1)
+            .map(|v| v.chars().filter(|c| !matches!(c, '\r' | '\n')).collect())
+            .collect(),
+    };
     Shown {
         values,
         evidence: a.evidence.clone().unwrap_or_default(),
     }
+}
+
+/// The answer a question's fields stand for when drawn with `answer` and left alone (`None`
+/// when they stand for none); an answer the fields cannot hold at all stays as it is.
+pub fn as_drawn(
+    framework: &Framework,
+    org_type: OrgType,
+    q: &Question,
+    answer: Option<&Answer>,
+) -> Option<Answer> {
+    read(framework, org_type, q, &shown_of(q, answer)).unwrap_or_else(|_| answer.cloned())
+}
+
+/// How a question is drawn on the form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// Radios or checkboxes, one per offered option (yes and no for a yes/no question).
+    Choices,
+    /// A text area, one answer per line (open choices; choices from a value set).
+    Lines,
+    /// A text area holding one answer.
+    TextArea,
+    /// A one-line input.
+    Line,
+}
+
+pub fn field_kind(q: &Question) -> FieldKind {
+    match q.kind {
+        QuestionType::Boolean => FieldKind::Choices,
+        QuestionType::SingleChoice | QuestionType::MultipleChoice if !q.options.is_empty() => {
+            FieldKind::Choices
+        }
+        QuestionType::OpenChoice | QuestionType::MultipleChoice => FieldKind::Lines,
+        QuestionType::Text => FieldKind::TextArea,
+        _ => FieldKind::Line,
+    }
+}
+
+/// The values of a question's radios or checkboxes, in the order drawn.
+pub fn choice_codes(q: &Question) -> Vec<String> {
+    if q.kind == QuestionType::Boolean {
+        vec!["yes".into(), "no".into()]
+    } else {
+        q.options.iter().map(|o| o.code.clone()).collect()
+    }
+}
+
+/// A number as a person in England writes it: `1,500.5` (commas only between groups of three
+/// digits), `75`, `-3.2`; `None` when commas stand anywhere else (`1,5` is not read as 15).
+fn without_grouping(v: &str) -> Option<String> {
+    if !v.contains(',') {
+        return Some(v.to_owned());
+    }
+    let digits = v.strip_prefix(['-', '+']).unwrap_or(v);
+    let whole = digits.split('.').next().unwrap_or("");
+    let mut groups = whole.split(',');
+    let first = groups.next().unwrap_or("");
+    let grouped = (1..=3).contains(&first.len())
+        && first.chars().all(|c| c.is_ascii_digit())
+        && groups.all(|g| g.len() == 3 && g.chars().all(|c| c.is_ascii_digit()));
+    grouped.then(|| v.replace(',', ""))
 }
 
 /// Which field of a question a problem is about.
@@ -116,6 +194,17 @@ fn clean(text: &str) -> String {
         .replace('\r', "\n")
         .trim()
         .to_owned()
+}
+
+/// The non-empty lines of a question's fields (several checkboxes, or a text area's lines).
+fn lines_of(shown: &Shown) -> Vec<String> {
+    shown
+        .values
+        .iter()
+        .flat_map(|v| v.lines())
+        .map(clean)
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 /// Reads one question's fields into an answer (`None`: no answer), or says what is wrong (and
@@ -157,21 +246,20 @@ pub fn read(
             "no" => Some(AnswerValue::Bool(false)),
             _ => return Err((Field::Answer, "Select yes or no".into())),
         },
-        (QuestionType::MultipleChoice, Some(_)) => Some(AnswerValue::Choices(
-            shown.values.iter().map(|v| v.trim().to_owned()).collect(),
-        )),
-        (QuestionType::Integer, Some(v)) => match v.replace(',', "").parse::<i64>() {
-            Ok(n) => Some(AnswerValue::Number(n as f64)),
-            Err(_) => return Err((Field::Answer, "Enter a whole number, like 12".into())),
-        },
+        // Checkboxes post one code each; a value set's codes come one per line.
+        (QuestionType::MultipleChoice, Some(_)) => {
+            let codes = lines_of(shown);
+            (!codes.is_empty()).then_some(AnswerValue::Choices(codes))
+        }
+        (QuestionType::Integer, Some(v)) => {
+            match without_grouping(&v).and_then(|v| v.parse::<i64>().ok()) {
+                Some(n) => Some(AnswerValue::Number(n as f64)),
+                None => return Err((Field::Answer, "Enter a whole number, like 12".into())),
+            }
+        }
         (kind, Some(v)) if kind.is_numeric() => {
-            match v
-                .trim_end_matches('%')
-                .trim()
-                .replace(',', "")
-                .parse::<f64>()
-            {
-                Ok(n) if n.is_finite() => Some(AnswerValue::Number(n)),
+            match without_grouping(v.trim_end_matches('%').trim()).map(|v| v.parse::<f64>()) {
+                Some(Ok(n)) if n.is_finite() => Some(AnswerValue::Number(n)),
                 _ => {
                     return Err((
                         Field::Answer,
@@ -186,13 +274,7 @@ pub fn read(
         }
         // An open choice: one answer per line; several make a repeated answer.
         (QuestionType::OpenChoice, Some(_)) => {
-            let lines: Vec<String> = shown
-                .values
-                .iter()
-                .flat_map(|v| v.lines())
-                .map(clean)
-                .filter(|l| !l.is_empty())
-                .collect();
+            let lines = lines_of(shown);
             match lines.len() {
                 0 => None,
                 1 => Some(AnswerValue::Text(lines[0].clone())),
@@ -400,9 +482,10 @@ mod tests {
             };
             let q = f.question(key).unwrap().2;
             assert_eq!(
-                read(&f, OrgType::Acute, q, &shown_of(Some(&a))),
+                read(&f, OrgType::Acute, q, &shown_of(q, Some(&a))),
                 Ok(Some(a.clone()))
             );
+            assert_eq!(as_drawn(&f, OrgType::Acute, q, Some(&a)), Some(a.clone()));
             let decoded: Option<Answer> = serde_json::from_str(&encode(Some(&a))).unwrap();
             assert_eq!(decoded, Some(a));
         }
@@ -413,5 +496,46 @@ mod tests {
             ),
             "Recurrent budget"
         );
+    }
+
+    #[test]
+    fn what_the_fields_post_back_untouched_is_what_a_save_compares_with() {
+        let f = staged();
+        let q = |k: &str| f.question(k).unwrap().2;
+        // Checkboxes post in the order drawn: a stored order is no change of answer.
+        let zx = Answer {
+            value: AnswerValue::Choices(vec!["z".into(), "x".into()]),
+            evidence: None,
+        };
+        assert_eq!(shown_of(q("WL-03"), Some(&zx)).values, ["x", "z"]);
+        assert_eq!(
+            as_drawn(&f, OrgType::Acute, q("WL-03"), Some(&zx)).map(|a| a.value),
+            Some(AnswerValue::Choices(vec!["x".into(), "z".into()]))
+        );
+        assert_eq!(field_kind(q("WL-03")), FieldKind::Choices);
+        assert_eq!(field_kind(q("WL-01")), FieldKind::Choices);
+        assert_eq!(field_kind(q("SF-01")), FieldKind::Line);
+        assert_eq!(choice_codes(q("WL-01")), ["yes", "no"]);
+        assert_eq!(as_drawn(&f, OrgType::Acute, q("WL-03"), None), None);
+    }
+
+    #[test]
+    fn numbers_take_commas_only_between_groups_of_three() {
+        let f = staged();
+        let q = f.question("SF-01").unwrap().2;
+        let value =
+            |v: &str| read(&f, OrgType::Acute, q, &shown(&[v], "")).map(|a| a.map(|a| a.value));
+        assert_eq!(value("62.5"), Ok(Some(AnswerValue::Number(62.5))));
+        assert_eq!(value("1,5").unwrap_err().0, Field::Answer);
+        assert_eq!(value("7,50").unwrap_err().0, Field::Answer);
+        assert_eq!(without_grouping("1,500.25").as_deref(), Some("1500.25"));
+        assert_eq!(
+            without_grouping("-12,345,678").as_deref(),
+            Some("-12345678")
+        );
+        assert_eq!(without_grouping("1,5"), None);
+        assert_eq!(without_grouping("1234,567"), None);
+        assert_eq!(without_grouping(",500"), None);
+        assert_eq!(without_grouping("75").as_deref(), Some("75"));
     }
 }

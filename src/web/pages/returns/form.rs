@@ -16,7 +16,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use serde_json::json;
 
-use super::answers::{Posted, Shown, answer_text, encode, read, shown_of};
+use super::answers::{
+    FieldKind, Posted, Shown, answer_text, as_drawn, encode, field_kind, read, shown_of,
+};
 use super::{Loaded, load};
 use crate::api::assessments::{
     self as api, AnswerInput, HistoryEvent, SaveAnswers, history_events, questionnaire_of, save_at,
@@ -48,11 +50,8 @@ pub async fn page(
     let l = load(&state, &viewer.who, &round, &ods, false).await?;
     let index = pillar_of(&l, &pillar)?;
     let may_edit = l.q.editable && api::authorise(&viewer.who, &ods, true).is_ok();
-    let shown: HashMap<String, Shown> = l
-        .answers
-        .iter()
-        .map(|(k, a)| (k.clone(), shown_of(Some(a))))
-        .collect();
+    // Nothing posted: every question shows what is stored.
+    let shown: HashMap<String, Shown> = HashMap::new();
     let origs = page_keys(&l, index)
         .map(|(_, q)| (q.key.clone(), encode(l.answers.get(&q.key))))
         .collect();
@@ -266,7 +265,7 @@ impl Draw<'_> {
             .shown
             .get(&q.key)
             .cloned()
-            .unwrap_or_else(|| shown_of(self.l.answers.get(&q.key)));
+            .unwrap_or_else(|| shown_of(q, self.l.answers.get(&q.key)));
         let id = format!("answer-{}", q.key);
         let hint_id = format!("hint-{}", q.key);
         let error_id = format!("error-{}", q.key);
@@ -359,8 +358,10 @@ impl Draw<'_> {
                 html! {
                     label class="nhsuk-label nhsuk-label--s" for=(id) { (q.text) (optional) }
                     (hint)
-                    @if q.kind == QuestionType::OpenChoice {
-                        @if !q.options.is_empty() {
+                    @if field_kind(q) == FieldKind::Lines {
+                        @if q.kind == QuestionType::MultipleChoice {
+                            div class="nhsuk-hint" { "One code per line." }
+                        } @else if !q.options.is_empty() {
                             div class="nhsuk-hint" {
                                 "One answer per line. Suggested answers: "
                                 (q.options.iter().map(|o| format!("{} ({})", o.label, o.code)).collect::<Vec<_>>().join("; "))
@@ -518,12 +519,11 @@ pub async fn save(
         if resolve.as_deref() == Some("theirs") {
             return Ok(Outcome::Unchanged { l: Box::new(l) });
         }
-        // Answers as the form would read them back, so that what the fields cannot carry
-        // (surrounding spaces, line-break style, the order of chosen options) is no change.
+        // Answers as the page's fields stand for them, so that what the fields cannot carry
+        // (surrounding spaces, line breaks in a one-line input, the order of chosen options) is
+        // no change: a question the person left alone is never written.
         let org_type = l.ctx.org_type;
-        let norm = |q: &Question, a: Option<&Answer>| -> Option<Answer> {
-            read(&f, org_type, q, &shown_of(a)).unwrap_or_else(|_| a.cloned())
-        };
+        let norm = |q: &Question, a: Option<&Answer>| as_drawn(&f, org_type, q, a);
         let drawn: HashMap<String, Option<Answer>> = keys
             .iter()
             .filter_map(|q| {
@@ -741,7 +741,8 @@ fn conflict(
     version: i32,
     action: String,
 ) -> Result<Conflict, AppError> {
-    let on_page: HashSet<&str> = keys.iter().map(|q| q.key.as_str()).collect();
+    let (f, org_type) = (l.ctx.framework.clone(), l.ctx.org_type);
+    let mut moved: HashSet<&str> = HashSet::new();
     let rows = keys
         .iter()
         .filter(|q| drawn.contains_key(&q.key))
@@ -751,37 +752,52 @@ fn conflict(
                 mine.get(&q.key).cloned().flatten(),
                 l.answers.get(&q.key).cloned(),
             );
-            (m != d || t != d).then(|| (q.key.clone(), d, m, t))
+            let now = as_drawn(&f, org_type, q, t.as_ref());
+            if now != d {
+                moved.insert(q.key.as_str());
+            }
+            (m != d || now != d).then(|| (q.key.clone(), d, m, t))
         })
         .collect();
+    // Who changed what: for each question changed since the page was drawn, its latest save
+    // (when and by whom), and nothing else of the return's history, which is for national
+    // readers (`history`).
     let events: Vec<(i64, HistoryEvent)> =
         history_events(c, frameworks, &l.q.round, &l.q.ods_code)?;
-    let changes = events
+    let mut latest: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, (_, e)) in events.iter().enumerate() {
+        let after = e
+            .summary
+            .get("version")
+            .and_then(serde_json::Value::as_i64)
+            .is_some_and(|v| v > i64::from(version));
+        if e.action != "save_answers" || !after {
+            continue;
+        }
+        let touched = e
+            .summary
+            .get("changes")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x.get("question").and_then(serde_json::Value::as_str));
+        for k in touched {
+            if let Some(k) = moved.get(k) {
+                latest.insert(k, i);
+            }
+        }
+    }
+    let mut by_event: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for (k, i) in latest {
+        by_event.entry(i).or_default().push(k.to_owned());
+    }
+    let changes = by_event
         .into_iter()
-        .map(|(_, e)| e)
-        .filter(|e| e.action == "save_answers")
-        .filter(|e| {
-            e.summary
-                .get("version")
-                .and_then(serde_json::Value::as_i64)
-                .is_some_and(|v| v > i64::from(version))
-        })
-        .map(|e| {
-            let questions = e
-                .summary
-                .get("changes")
-                .and_then(serde_json::Value::as_array)
-                .map(|list| {
-                    list.iter()
-                        .filter_map(|x| x.get("question").and_then(serde_json::Value::as_str))
-                        .filter(|k| on_page.contains(k))
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default();
+        .map(|(i, questions)| {
+            let e = &events[i].1;
             (
                 e.occurred_at.format("%-d %B %Y at %H:%M:%S").to_string(),
-                e.actor,
+                e.actor.clone(),
                 questions,
             )
         })
@@ -824,12 +840,15 @@ fn conflict_page(viewer: &Viewer, c: &Conflict, req: &HttpRequest) -> HttpRespon
     let mut res = page.render(html! {
         span class="nhsuk-caption-l" { (l.q.organisation_name) ", " (p.title) }
         h1 id="conflict-title" { "Someone else has changed this return" }
-        p class="nhsuk-body-l" { "Your answers on this page have not been saved yet. Since you opened the page, the return was changed:" }
-        ul class="nhsuk-list nhsuk-list--bullet" id="conflict-changes" {
-            @for (when, who, keys) in &c.changes {
-                li {
-                    (if *who == me { "you, in another window or tab" } else { who.as_str() }) ", " (when)
-                    @if keys.is_empty() { " (questions on other pages)" } @else { ": " (keys.join(", ")) }
+        @if c.changes.is_empty() {
+            p class="nhsuk-body-l" { "Your answers on this page have not been saved yet. Since you opened the page, the answers below were changed." }
+        } @else {
+            p class="nhsuk-body-l" { "Your answers on this page have not been saved yet. Since you opened the page, the return was changed:" }
+            ul class="nhsuk-list nhsuk-list--bullet" id="conflict-changes" {
+                @for (when, who, keys) in &c.changes {
+                    li {
+                        (if *who == me { "you, in another window or tab" } else { who.as_str() }) ", " (when) ": " (keys.join(", "))
+                    }
                 }
             }
         }
@@ -942,12 +961,16 @@ fn script_reply(outcome: Outcome, _viewer: &Viewer) -> HttpResponse {
     }
 }
 
+/// A failed autosave, worded as the API words it (an internal cause is logged, never shown).
 fn script_error(e: &AppError) -> HttpResponse {
     use actix_web::ResponseError;
+    if let AppError::Internal(cause) = e {
+        tracing::error!(cause = %cause, "internal error");
+    }
     script_problem(
         e.status_code(),
         "Not saved",
-        &e.to_string(),
+        &e.problem().detail,
         json!({ "outcome": "error" }),
     )
 }
