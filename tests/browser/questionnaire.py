@@ -1000,6 +1000,8 @@ class Walk:
             self.validation(bn, M)
         with self.section(f"validation: an option not offered [{self.mode(bj)}]"):
             self.validation(bj, A)
+        with self.section(f"leaving a page straight after a change [{self.mode(bj)}]"):
+            self.leave_at_once(bj, A)
         for b, ods in ((bj, A), (bn, M)):
             with self.section(f"sign out after sitting 1 [{self.mode(b)}]"):
                 self.sign_out(b, f"submitter [{self.mode(b)}]", check_path=self.base(ods))
@@ -1124,6 +1126,31 @@ class Walk:
         after = self.assessment(ods)
         C.ok(f"{name}: nothing saved (API version {before['version']} -> {after['version']}, answers unchanged)",
              after["version"] == before["version"] and after["answers"] == before["answers"])
+
+    def leave_at_once(self, b: Browser, ods: str) -> None:
+        """With JavaScript: a link followed straight after a change, within the autosave's pause,
+        saves the change before the next page opens (when the autosave happens to have started
+        first, the check still holds: nothing entered is lost by leaving)."""
+        qn = self.qn(ods)
+        pillars = qn.pillar_keys()
+        pillar, to = pillars[0], pillars[1]
+        name = f"{ods} {pillar}: a link followed straight after a change [{self.mode(b)}]"
+        q = next(q for q in qn.questions(pillar) if q["type"] == "boolean" and q.get("enabled")
+                 and not self.controls(qn, q["key"]))
+        b.visit(name, f"{self.base(ods)}/{pillar}", expect=200, axe=False, size_check=False, require=True)
+        before = self.assessment(ods)
+        new = not bool(qn.value(q["key"]))
+        link = b.d.find_element(By.CSS_SELECTOR, f'#pillar-nav li[data-pillar="{to}"] a')
+        b.d.execute_script("arguments[0].scrollIntoView({block: 'center'})", link)
+        self.click_answer(b, ods, q, new)
+        res = b.load(f"{name}: follow the link to {to}", link.click)
+        b.after_load(res, expect=200, axe=False, size_check=False)
+        C.ok(f"{name}: the link leads on once saved", b.path() == f"{self.base(ods)}/{to}", b.d.current_url)
+        after = self.assessment(ods)
+        got = (after["answers"].get(q["key"]) or {}).get("value")
+        C.ok(f"{name}: the change was saved before leaving (API {q['key']} = {got!r}, want {new!r}; "
+             f"version {before['version']} -> {after['version']})",
+             got == new and after["version"] == before["version"] + 1)
 
     def controls(self, qn: Qn, key: str) -> bool:
         return any(c.get("question") == key for q in qn.by_key.values() if q.get("condition")

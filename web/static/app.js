@@ -26,6 +26,8 @@ if (form && window.fetch) {
   let stopped = false;
   // Changes not yet saved (a save pending, running, or refused).
   let dirty = false;
+  // The last save was refused (invalid answers, a conflict, an error): not retried on its own.
+  let refused = false;
   const say = (text) => { status.textContent = text; };
   const stop = (text) => {
     stopped = true;
@@ -94,9 +96,11 @@ if (form && window.fetch) {
       if (!type.includes('json')) {
         // Signed out, or the form is too old (an HTML page, or a redirect to sign in).
         dirty = true;
+        refused = true;
         stop('Not saved: your session may have ended. Select Save to save your answers (you may be asked to sign in again).');
       } else {
         const body = await res.json();
+        refused = body.outcome !== 'saved';
         if (body.outcome === 'saved') {
           apply(body);
           say('Saved at ' + body.saved_at + ' (UTC)');
@@ -113,6 +117,7 @@ if (form && window.fetch) {
       }
     } catch (e) {
       dirty = true;
+      refused = true;
       say('Not saved: the service could not be reached. Your answers are still on this page; select Save to try again.');
     }
     inflight = false;
@@ -129,10 +134,35 @@ if (form && window.fetch) {
   form.addEventListener('submit', () => {
     stopped = true;
     dirty = false;
+    refused = false;
     clearTimeout(timer);
   });
-  // Leaving with a save pending (a link followed straight after typing): send it as the page
-  // goes.
+  // Following a link with changes not yet saved: save first, and leave only once they are;
+  // when the save is refused the page stays, saying why.
+  const settled = async () => {
+    while (inflight) await new Promise((r) => setTimeout(r, 50));
+  };
+  document.addEventListener('click', async (e) => {
+    const link = e.target.closest('a[href]');
+    if (!link || (!dirty && !inflight) || stopped || e.defaultPrevented || e.button !== 0
+      || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey || link.target
+      || link.origin !== window.location.origin || link.getAttribute('href').startsWith('#')) return;
+    e.preventDefault();
+    clearTimeout(timer);
+    await settled();
+    if (dirty && !stopped) await save();
+    await settled();
+    if (!dirty) window.location.assign(link.href);
+  });
+  // Leaving any other way when the last save was refused: the browser asks first.
+  window.addEventListener('beforeunload', (e) => {
+    if (dirty && (stopped || refused)) {
+      e.preventDefault();
+      e.returnValue = '';
+    }
+  });
+  // Leaving with a save pending (the address bar, the back button, a closed tab): send it as
+  // the page goes.
   window.addEventListener('pagehide', () => {
     if (dirty && !stopped) {
       clearTimeout(timer);
